@@ -1,0 +1,46 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { AgentServiceClient as _brine_v1_AgentServiceClient, AgentServiceDefinition as _brine_v1_AgentServiceDefinition } from './brine/v1/AgentService.js';
+import type { ClusterSpec as _brine_v1_ClusterSpec, ClusterSpec__Output as _brine_v1_ClusterSpec__Output } from './brine/v1/ClusterSpec.js';
+import type { ClusterStatus as _brine_v1_ClusterStatus, ClusterStatus__Output as _brine_v1_ClusterStatus__Output } from './brine/v1/ClusterStatus.js';
+import type { DeployClusterRequest as _brine_v1_DeployClusterRequest, DeployClusterRequest__Output as _brine_v1_DeployClusterRequest__Output } from './brine/v1/DeployClusterRequest.js';
+import type { DestroyClusterRequest as _brine_v1_DestroyClusterRequest, DestroyClusterRequest__Output as _brine_v1_DestroyClusterRequest__Output } from './brine/v1/DestroyClusterRequest.js';
+import type { GetStatusRequest as _brine_v1_GetStatusRequest, GetStatusRequest__Output as _brine_v1_GetStatusRequest__Output } from './brine/v1/GetStatusRequest.js';
+import type { GetStatusResponse as _brine_v1_GetStatusResponse, GetStatusResponse__Output as _brine_v1_GetStatusResponse__Output } from './brine/v1/GetStatusResponse.js';
+import type { Job as _brine_v1_Job, Job__Output as _brine_v1_Job__Output } from './brine/v1/Job.js';
+import type { Lease as _brine_v1_Lease, Lease__Output as _brine_v1_Lease__Output } from './brine/v1/Lease.js';
+import type { NodeInfo as _brine_v1_NodeInfo, NodeInfo__Output as _brine_v1_NodeInfo__Output } from './brine/v1/NodeInfo.js';
+import type { Site as _brine_v1_Site, Site__Output as _brine_v1_Site__Output } from './brine/v1/Site.js';
+import type { Transition as _brine_v1_Transition, Transition__Output as _brine_v1_Transition__Output } from './brine/v1/Transition.js';
+import type { Vm as _brine_v1_Vm, Vm__Output as _brine_v1_Vm__Output } from './brine/v1/Vm.js';
+import type { VmSpec as _brine_v1_VmSpec, VmSpec__Output as _brine_v1_VmSpec__Output } from './brine/v1/VmSpec.js';
+import type { VmStatus as _brine_v1_VmStatus, VmStatus__Output as _brine_v1_VmStatus__Output } from './brine/v1/VmStatus.js';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  brine: {
+    v1: {
+      AgentService: SubtypeConstructor<typeof grpc.Client, _brine_v1_AgentServiceClient> & { service: _brine_v1_AgentServiceDefinition }
+      ClusterSpec: MessageTypeDefinition<_brine_v1_ClusterSpec, _brine_v1_ClusterSpec__Output>
+      ClusterStatus: MessageTypeDefinition<_brine_v1_ClusterStatus, _brine_v1_ClusterStatus__Output>
+      DeployClusterRequest: MessageTypeDefinition<_brine_v1_DeployClusterRequest, _brine_v1_DeployClusterRequest__Output>
+      DestroyClusterRequest: MessageTypeDefinition<_brine_v1_DestroyClusterRequest, _brine_v1_DestroyClusterRequest__Output>
+      GetStatusRequest: MessageTypeDefinition<_brine_v1_GetStatusRequest, _brine_v1_GetStatusRequest__Output>
+      GetStatusResponse: MessageTypeDefinition<_brine_v1_GetStatusResponse, _brine_v1_GetStatusResponse__Output>
+      Job: MessageTypeDefinition<_brine_v1_Job, _brine_v1_Job__Output>
+      JobState: EnumTypeDefinition
+      Lease: MessageTypeDefinition<_brine_v1_Lease, _brine_v1_Lease__Output>
+      NodeInfo: MessageTypeDefinition<_brine_v1_NodeInfo, _brine_v1_NodeInfo__Output>
+      Site: MessageTypeDefinition<_brine_v1_Site, _brine_v1_Site__Output>
+      Transition: MessageTypeDefinition<_brine_v1_Transition, _brine_v1_Transition__Output>
+      Vm: MessageTypeDefinition<_brine_v1_Vm, _brine_v1_Vm__Output>
+      VmSpec: MessageTypeDefinition<_brine_v1_VmSpec, _brine_v1_VmSpec__Output>
+      VmStatus: MessageTypeDefinition<_brine_v1_VmStatus, _brine_v1_VmStatus__Output>
+    }
+  }
+}
+

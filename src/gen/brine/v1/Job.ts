@@ -1,0 +1,45 @@
+// Original file: proto/brine/v1/types.proto
+
+import type { JobState as _brine_v1_JobState, JobState__Output as _brine_v1_JobState__Output } from '../../brine/v1/JobState.js';
+import type { Vm as _brine_v1_Vm, Vm__Output as _brine_v1_Vm__Output } from '../../brine/v1/Vm.js';
+import type { Transition as _brine_v1_Transition, Transition__Output as _brine_v1_Transition__Output } from '../../brine/v1/Transition.js';
+
+export interface Job {
+  'id'?: (string);
+  'name'?: (string);
+  'owner'?: (string);
+  'state'?: (_brine_v1_JobState);
+  'site'?: (string);
+  'subnet'?: (string);
+  'gateway'?: (string);
+  'vms'?: (_brine_v1_Vm)[];
+  'checkpointEvery'?: (string);
+  'lastSnapshot'?: (string);
+  'createdAt'?: (string);
+  'history'?: (_brine_v1_Transition)[];
+  'vmCount'?: (number);
+  'cpus'?: (number);
+  'memoryMiB'?: (number);
+  'image'?: (string);
+  'pinnedSite'?: (string);
+}
+
+export interface Job__Output {
+  'id': (string);
+  'name': (string);
+  'owner': (string);
+  'state': (_brine_v1_JobState__Output);
+  'site': (string);
+  'subnet': (string);
+  'gateway': (string);
+  'vms': (_brine_v1_Vm__Output)[];
+  'checkpointEvery': (string);
+  'lastSnapshot': (string);
+  'createdAt': (string);
+  'history': (_brine_v1_Transition__Output)[];
+  'vmCount': (number);
+  'cpus': (number);
+  'memoryMiB': (number);
+  'image': (string);
+  'pinnedSite': (string);
+}

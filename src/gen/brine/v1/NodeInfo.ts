@@ -1,0 +1,28 @@
+// Original file: proto/brine/v1/types.proto
+
+
+export interface NodeInfo {
+  'name'?: (string);
+  /**
+   * "UP" | "RECLAIMED" | "DOWN"
+   */
+  'state'?: (string);
+  'cpus'?: (number);
+  'memoryMiB'?: (number);
+  'freeCpus'?: (number);
+  'freeMemoryMiB'?: (number);
+  'uri'?: (string);
+}
+
+export interface NodeInfo__Output {
+  'name': (string);
+  /**
+   * "UP" | "RECLAIMED" | "DOWN"
+   */
+  'state': (string);
+  'cpus': (number);
+  'memoryMiB': (number);
+  'freeCpus': (number);
+  'freeMemoryMiB': (number);
+  'uri': (string);
+}

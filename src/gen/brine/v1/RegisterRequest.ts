@@ -1,0 +1,46 @@
+// Original file: proto/brine/v1/coordinator.proto
+
+import type { NodeSpec as _brine_v1_NodeSpec, NodeSpec__Output as _brine_v1_NodeSpec__Output } from '../../brine/v1/NodeSpec.js';
+import type { ClusterStatus as _brine_v1_ClusterStatus, ClusterStatus__Output as _brine_v1_ClusterStatus__Output } from '../../brine/v1/ClusterStatus.js';
+
+export interface RegisterRequest {
+  'site'?: (string);
+  /**
+   * host:port where the coordinator reaches this agent's AgentService
+   */
+  'advertise'?: (string);
+  'nodes'?: (_brine_v1_NodeSpec)[];
+  'images'?: (string)[];
+  'subnetPool'?: (string);
+  'macRange'?: (string);
+  /**
+   * random per agent process: tells a restarted agent from a second one
+   */
+  'instance'?: (string);
+  /**
+   * what already runs on the site's nodes (adopted after an agent restart)
+   */
+  'clusters'?: (_brine_v1_ClusterStatus)[];
+  'defaultCheckpointEvery'?: (string);
+}
+
+export interface RegisterRequest__Output {
+  'site': (string);
+  /**
+   * host:port where the coordinator reaches this agent's AgentService
+   */
+  'advertise': (string);
+  'nodes': (_brine_v1_NodeSpec__Output)[];
+  'images': (string)[];
+  'subnetPool': (string);
+  'macRange': (string);
+  /**
+   * random per agent process: tells a restarted agent from a second one
+   */
+  'instance': (string);
+  /**
+   * what already runs on the site's nodes (adopted after an agent restart)
+   */
+  'clusters': (_brine_v1_ClusterStatus__Output)[];
+  'defaultCheckpointEvery': (string);
+}

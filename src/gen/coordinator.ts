@@ -1,0 +1,72 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { CancelJobRequest as _brine_v1_CancelJobRequest, CancelJobRequest__Output as _brine_v1_CancelJobRequest__Output } from './brine/v1/CancelJobRequest.js';
+import type { ClusterStatus as _brine_v1_ClusterStatus, ClusterStatus__Output as _brine_v1_ClusterStatus__Output } from './brine/v1/ClusterStatus.js';
+import type { Event as _brine_v1_Event, Event__Output as _brine_v1_Event__Output } from './brine/v1/Event.js';
+import type { GetJobRequest as _brine_v1_GetJobRequest, GetJobRequest__Output as _brine_v1_GetJobRequest__Output } from './brine/v1/GetJobRequest.js';
+import type { HeartbeatRequest as _brine_v1_HeartbeatRequest, HeartbeatRequest__Output as _brine_v1_HeartbeatRequest__Output } from './brine/v1/HeartbeatRequest.js';
+import type { HeartbeatResponse as _brine_v1_HeartbeatResponse, HeartbeatResponse__Output as _brine_v1_HeartbeatResponse__Output } from './brine/v1/HeartbeatResponse.js';
+import type { Job as _brine_v1_Job, Job__Output as _brine_v1_Job__Output } from './brine/v1/Job.js';
+import type { JobServiceClient as _brine_v1_JobServiceClient, JobServiceDefinition as _brine_v1_JobServiceDefinition } from './brine/v1/JobService.js';
+import type { Lease as _brine_v1_Lease, Lease__Output as _brine_v1_Lease__Output } from './brine/v1/Lease.js';
+import type { ListAddressesRequest as _brine_v1_ListAddressesRequest, ListAddressesRequest__Output as _brine_v1_ListAddressesRequest__Output } from './brine/v1/ListAddressesRequest.js';
+import type { ListAddressesResponse as _brine_v1_ListAddressesResponse, ListAddressesResponse__Output as _brine_v1_ListAddressesResponse__Output } from './brine/v1/ListAddressesResponse.js';
+import type { ListJobsRequest as _brine_v1_ListJobsRequest, ListJobsRequest__Output as _brine_v1_ListJobsRequest__Output } from './brine/v1/ListJobsRequest.js';
+import type { ListJobsResponse as _brine_v1_ListJobsResponse, ListJobsResponse__Output as _brine_v1_ListJobsResponse__Output } from './brine/v1/ListJobsResponse.js';
+import type { ListSitesRequest as _brine_v1_ListSitesRequest, ListSitesRequest__Output as _brine_v1_ListSitesRequest__Output } from './brine/v1/ListSitesRequest.js';
+import type { ListSitesResponse as _brine_v1_ListSitesResponse, ListSitesResponse__Output as _brine_v1_ListSitesResponse__Output } from './brine/v1/ListSitesResponse.js';
+import type { NodeInfo as _brine_v1_NodeInfo, NodeInfo__Output as _brine_v1_NodeInfo__Output } from './brine/v1/NodeInfo.js';
+import type { NodeSpec as _brine_v1_NodeSpec, NodeSpec__Output as _brine_v1_NodeSpec__Output } from './brine/v1/NodeSpec.js';
+import type { RegisterRequest as _brine_v1_RegisterRequest, RegisterRequest__Output as _brine_v1_RegisterRequest__Output } from './brine/v1/RegisterRequest.js';
+import type { RegisterResponse as _brine_v1_RegisterResponse, RegisterResponse__Output as _brine_v1_RegisterResponse__Output } from './brine/v1/RegisterResponse.js';
+import type { RegistryServiceClient as _brine_v1_RegistryServiceClient, RegistryServiceDefinition as _brine_v1_RegistryServiceDefinition } from './brine/v1/RegistryService.js';
+import type { ReportStatusRequest as _brine_v1_ReportStatusRequest, ReportStatusRequest__Output as _brine_v1_ReportStatusRequest__Output } from './brine/v1/ReportStatusRequest.js';
+import type { ReportStatusResponse as _brine_v1_ReportStatusResponse, ReportStatusResponse__Output as _brine_v1_ReportStatusResponse__Output } from './brine/v1/ReportStatusResponse.js';
+import type { Site as _brine_v1_Site, Site__Output as _brine_v1_Site__Output } from './brine/v1/Site.js';
+import type { SubmitJobRequest as _brine_v1_SubmitJobRequest, SubmitJobRequest__Output as _brine_v1_SubmitJobRequest__Output } from './brine/v1/SubmitJobRequest.js';
+import type { Transition as _brine_v1_Transition, Transition__Output as _brine_v1_Transition__Output } from './brine/v1/Transition.js';
+import type { Vm as _brine_v1_Vm, Vm__Output as _brine_v1_Vm__Output } from './brine/v1/Vm.js';
+import type { VmStatus as _brine_v1_VmStatus, VmStatus__Output as _brine_v1_VmStatus__Output } from './brine/v1/VmStatus.js';
+import type { WatchRequest as _brine_v1_WatchRequest, WatchRequest__Output as _brine_v1_WatchRequest__Output } from './brine/v1/WatchRequest.js';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  brine: {
+    v1: {
+      CancelJobRequest: MessageTypeDefinition<_brine_v1_CancelJobRequest, _brine_v1_CancelJobRequest__Output>
+      ClusterStatus: MessageTypeDefinition<_brine_v1_ClusterStatus, _brine_v1_ClusterStatus__Output>
+      Event: MessageTypeDefinition<_brine_v1_Event, _brine_v1_Event__Output>
+      GetJobRequest: MessageTypeDefinition<_brine_v1_GetJobRequest, _brine_v1_GetJobRequest__Output>
+      HeartbeatRequest: MessageTypeDefinition<_brine_v1_HeartbeatRequest, _brine_v1_HeartbeatRequest__Output>
+      HeartbeatResponse: MessageTypeDefinition<_brine_v1_HeartbeatResponse, _brine_v1_HeartbeatResponse__Output>
+      Job: MessageTypeDefinition<_brine_v1_Job, _brine_v1_Job__Output>
+      JobService: SubtypeConstructor<typeof grpc.Client, _brine_v1_JobServiceClient> & { service: _brine_v1_JobServiceDefinition }
+      JobState: EnumTypeDefinition
+      Lease: MessageTypeDefinition<_brine_v1_Lease, _brine_v1_Lease__Output>
+      ListAddressesRequest: MessageTypeDefinition<_brine_v1_ListAddressesRequest, _brine_v1_ListAddressesRequest__Output>
+      ListAddressesResponse: MessageTypeDefinition<_brine_v1_ListAddressesResponse, _brine_v1_ListAddressesResponse__Output>
+      ListJobsRequest: MessageTypeDefinition<_brine_v1_ListJobsRequest, _brine_v1_ListJobsRequest__Output>
+      ListJobsResponse: MessageTypeDefinition<_brine_v1_ListJobsResponse, _brine_v1_ListJobsResponse__Output>
+      ListSitesRequest: MessageTypeDefinition<_brine_v1_ListSitesRequest, _brine_v1_ListSitesRequest__Output>
+      ListSitesResponse: MessageTypeDefinition<_brine_v1_ListSitesResponse, _brine_v1_ListSitesResponse__Output>
+      NodeInfo: MessageTypeDefinition<_brine_v1_NodeInfo, _brine_v1_NodeInfo__Output>
+      NodeSpec: MessageTypeDefinition<_brine_v1_NodeSpec, _brine_v1_NodeSpec__Output>
+      RegisterRequest: MessageTypeDefinition<_brine_v1_RegisterRequest, _brine_v1_RegisterRequest__Output>
+      RegisterResponse: MessageTypeDefinition<_brine_v1_RegisterResponse, _brine_v1_RegisterResponse__Output>
+      RegistryService: SubtypeConstructor<typeof grpc.Client, _brine_v1_RegistryServiceClient> & { service: _brine_v1_RegistryServiceDefinition }
+      ReportStatusRequest: MessageTypeDefinition<_brine_v1_ReportStatusRequest, _brine_v1_ReportStatusRequest__Output>
+      ReportStatusResponse: MessageTypeDefinition<_brine_v1_ReportStatusResponse, _brine_v1_ReportStatusResponse__Output>
+      Site: MessageTypeDefinition<_brine_v1_Site, _brine_v1_Site__Output>
+      SubmitJobRequest: MessageTypeDefinition<_brine_v1_SubmitJobRequest, _brine_v1_SubmitJobRequest__Output>
+      Transition: MessageTypeDefinition<_brine_v1_Transition, _brine_v1_Transition__Output>
+      Vm: MessageTypeDefinition<_brine_v1_Vm, _brine_v1_Vm__Output>
+      VmStatus: MessageTypeDefinition<_brine_v1_VmStatus, _brine_v1_VmStatus__Output>
+      WatchRequest: MessageTypeDefinition<_brine_v1_WatchRequest, _brine_v1_WatchRequest__Output>
+    }
+  }
+}
+
