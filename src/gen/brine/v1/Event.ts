@@ -13,6 +13,10 @@ export interface Event {
   'state'?: (_brine_v1_JobState);
   'reason'?: (string);
   'vm'?: (string);
+  /**
+   * for "vm.state": the VM's own state (RUNNING, SHUTOFF, CRASHED, MISSING…)
+   */
+  'vmState'?: (string);
 }
 
 export interface Event__Output {
@@ -26,4 +30,8 @@ export interface Event__Output {
   'state': (_brine_v1_JobState__Output);
   'reason': (string);
   'vm': (string);
+  /**
+   * for "vm.state": the VM's own state (RUNNING, SHUTOFF, CRASHED, MISSING…)
+   */
+  'vmState': (string);
 }

@@ -1,0 +1,2 @@
+#!/usr/bin/env node
+import '../dist/site-agent/main.js';

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Base setup that the README's demo and test commands run first:
+#  - Debian packages the embedded default needs, only if missing: libvirt0 (libvirt.so.0, loaded
+#    through koffi) and libvirt-clients (virsh);
+#  - npm ci when node_modules is missing or older than package-lock.json;
+#  - npm run build.
+# A second run installs nothing and prints one line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { echo "setup: $*"; }
+die() { echo "setup: error: $*" >&2; exit 1; }
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || die "not root and no sudo to install packages"
+  SUDO="sudo"
+fi
+
+# (No `| grep -q` here: with pipefail, grep quitting early can fail the pipeline.)
+installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
+
+done_what=()
+missing=()
+libs=$(ldconfig -p 2>/dev/null || true)
+[[ "$libs" == *"libvirt.so.0 "* ]] || missing+=(libvirt0)
+{ command -v virsh >/dev/null && installed libvirt-clients; } || missing+=(libvirt-clients)
+if [ "${#missing[@]}" -gt 0 ]; then
+  command -v apt-get >/dev/null || die "missing ${missing[*]} and no apt-get: install them by hand"
+  log "installing ${missing[*]} (apt-get update first)"
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  done_what+=("installed ${missing[*]}")
+fi
+
+command -v node >/dev/null || die "node (>= 20) not found"
+command -v npm >/dev/null || die "npm not found"
+
+# npm writes node_modules/.package-lock.json on every install: older than the lock = stale.
+if [ ! -f node_modules/.package-lock.json ] || [ node_modules/.package-lock.json -ot package-lock.json ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  done_what+=("npm ci")
+fi
+
+npm run --silent build
+done_what+=("built")
+
+summary=$(printf '%s, ' "${done_what[@]}")
+log "host ready: libvirt0, virsh and node_modules present; ${summary%, }"

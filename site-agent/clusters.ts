@@ -1,0 +1,835 @@
+// The site's virtual clusters, as libvirt sees them: deploy (idempotent), destroy, status, a poll
+// loop that notices VMs changing state by themselves, adoption after a restart, and fencing.
+//
+// libvirt is the source of truth: every answer is computed from libvirt's own view, and a domain
+// or network belongs to this site only if its brine metadata says so (nodes may share one
+// libvirt URI — both demo nodes use `test:///default` — so a domain's node is read from its
+// metadata, never inferred from the connection that lists it).
+import { execFile } from 'node:child_process';
+import { access, mkdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { AlreadyExistsError, BrineError, InternalError, InvalidArgumentError, UnavailableError } from '../src/shared/errors.js';
+import { silentLogger, type Logger } from '../src/shared/logger.js';
+import type { ClusterSpec, ClusterStatus, VmStatus } from '../src/shared/proto.js';
+import type { ImageConfig } from './config.js';
+import {
+  buildDomainXml,
+  domainName,
+  networkName,
+  parseVmMetadata,
+  pickGuest,
+  sitePrefix,
+  type BootSpec,
+  type GuestChoice,
+  type VmMetadata,
+} from './domain-xml.js';
+import { buildNetworkXml, parseNetworkMetadata } from './network-xml.js';
+import { openLibvirt } from './libvirt/connection.js';
+import { isConnectionLost, isNoDomain, isNoNetwork } from './libvirt/errors.js';
+import type { DomainState, LibvirtConnection } from './libvirt/types.js';
+
+export type VmState = 'RUNNING' | 'PAUSED' | 'SHUTOFF' | 'CRASHED' | 'MISSING';
+
+export function vmState(state: DomainState): VmState {
+  switch (state) {
+    case 'running':
+    case 'blocked':
+    // `shutdown` is "shutting down": the guest still runs until libvirt reports `shutoff`.
+    case 'shutdown':
+    // `nostate` is transient (e.g. while QEMU starts); it is not a stop.
+    case 'nostate':
+      return 'RUNNING';
+    case 'paused':
+    case 'pmsuspended':
+      return 'PAUSED';
+    case 'shutoff':
+      return 'SHUTOFF';
+    case 'crashed':
+      return 'CRASHED';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Side effects other than libvirt: files on the node hosts.
+
+/** Files next to the VMs (console logs, disk overlays). Local paths: see `localFiles`. */
+export interface HostFiles {
+  ensureDir(dir: string): Promise<void>;
+  /** succeeds if already gone */
+  remove(file: string): Promise<void>;
+  exists(file: string): Promise<boolean>;
+  /** a qcow2 overlay backed by `base` */
+  createOverlay(base: string, overlay: string): Promise<void>;
+}
+
+const run = promisify(execFile);
+
+/**
+ * The agent's own filesystem. Consoles and overlays are written by libvirt on the node, so for a
+ * remote node (`qemu+ssh://`) the data dir must be the same path on that host (a shared mount).
+ */
+export const localFiles: HostFiles = {
+  async ensureDir(dir) {
+    await mkdir(dir, { recursive: true });
+  },
+  async remove(file) {
+    await rm(file, { force: true });
+  },
+  async exists(file) {
+    try {
+      await access(file);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  async createOverlay(base, overlay) {
+    await mkdir(dirname(overlay), { recursive: true });
+    const { stdout } = await run('qemu-img', ['info', '--output=json', base]);
+    const format = (JSON.parse(stdout) as { format?: string }).format ?? 'raw';
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', format, '-b', base, overlay]);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// A libvirt connection that reopens itself after it was lost (libvirtd restarted, ssh dropped).
+
+/**
+ * Wraps an open connection: a call failing because the connection is gone (UNAVAILABLE) drops it,
+ * and the next call opens a new one, so the agent recovers from a libvirtd restart on its own.
+ */
+export function reconnecting(
+  first: LibvirtConnection,
+  connect: (uri: string) => Promise<LibvirtConnection>,
+  log: Logger,
+): LibvirtConnection {
+  const uri = first.uri;
+  let current: Promise<LibvirtConnection> | null = Promise.resolve(first);
+  let closed = false;
+  const get = (): Promise<LibvirtConnection> => {
+    if (!current) {
+      log.info({ uri }, 'reopening the libvirt connection');
+      current = connect(uri).catch((err: unknown) => {
+        current = null;
+        throw err;
+      });
+    }
+    return current;
+  };
+  const call = async (method: string, args: unknown[]): Promise<unknown> => {
+    if (closed) throw new UnavailableError(`libvirt connection to ${uri} is closed`);
+    const pending = get();
+    const lv = await pending;
+    try {
+      return await (lv[method as keyof LibvirtConnection] as (...a: unknown[]) => Promise<unknown>).apply(lv, args);
+    } catch (err) {
+      if (isConnectionLost(err) && current === pending) {
+        log.warn({ uri, err: (err as Error).message }, 'libvirt connection lost; the next call reopens it');
+        current = null;
+        void lv.close().catch(() => {});
+      }
+      throw err;
+    }
+  };
+  return new Proxy({} as LibvirtConnection, {
+    get(_target, prop) {
+      if (prop === 'uri') return uri;
+      // Not a thenable: `await`ing the wrapper must not call into libvirt.
+      if (typeof prop !== 'string' || prop === 'then') return undefined;
+      if (prop === 'close') {
+        return async () => {
+          closed = true;
+          const c = current;
+          current = null;
+          const lv = await c?.catch(() => null);
+          await lv?.close();
+        };
+      }
+      return (...args: unknown[]) => call(prop, args);
+    },
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// A lock per key: calls for one job run one after the other, calls for different jobs in parallel.
+
+export class KeyedLock {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.tails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const tail = prev.then(() => mine);
+    this.tails.set(key, tail);
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+
+  isBusy(key: string): boolean {
+    return this.tails.has(key);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input validation (shared with the gRPC service, which reports the same field names).
+
+/** Job ids and VM names: they end up in libvirt names, so [a-z0-9-] only. */
+const JOB_ID = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/i;
+
+function ipv4ToInt(ip: string): number | null {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+  if (!m) return null;
+  const parts = m.slice(1).map(Number);
+  if (parts.some((p) => p > 255)) return null;
+  return parts.reduce((acc, p) => acc * 256 + p, 0);
+}
+
+export interface NodeCapacity {
+  name: string;
+  uri: string;
+  cpus: number;
+  memoryMiB: number;
+}
+
+/** Throws InvalidArgumentError naming the field (`cluster.vms[1].mac`) of the first problem. */
+export function validateClusterSpec(
+  spec: ClusterSpec,
+  site: { nodes: readonly NodeCapacity[]; images: Readonly<Record<string, ImageConfig>> },
+  prefix = 'cluster',
+): void {
+  const f = (field: string): string => `${prefix}.${field}`;
+  if (!JOB_ID.test(spec.jobId)) {
+    throw new InvalidArgumentError(f('jobId'), `"${spec.jobId}" is not a valid job id: use 1–64 characters from [a-z0-9-]`);
+  }
+  if (!Object.hasOwn(site.images, spec.image)) {
+    const known = Object.keys(site.images).join(', ') || 'none';
+    throw new InvalidArgumentError(f('image'), `unknown image "${spec.image}" (this site has: ${known})`);
+  }
+  if (!Number.isInteger(spec.cpus) || spec.cpus <= 0) throw new InvalidArgumentError(f('cpus'), `must be a positive whole number, got ${spec.cpus}`);
+  if (!Number.isInteger(spec.memoryMiB) || spec.memoryMiB <= 0) {
+    throw new InvalidArgumentError(f('memoryMiB'), `must be a positive whole number of MiB, got ${spec.memoryMiB}`);
+  }
+  const cidr = /^(.+)\/(\d{1,2})$/.exec(spec.subnet);
+  const net = cidr ? ipv4ToInt(cidr[1] as string) : null;
+  const prefixLen = cidr ? Number(cidr[2]) : NaN;
+  if (net === null || !(prefixLen >= 1 && prefixLen <= 30)) {
+    throw new InvalidArgumentError(f('subnet'), `expected an IPv4 CIDR such as 10.144.0.0/29, got "${spec.subnet}"`);
+  }
+  const size = 2 ** (32 - prefixLen);
+  if (net % size !== 0) throw new InvalidArgumentError(f('subnet'), `"${spec.subnet}" has host bits set`);
+  const broadcast = net + size - 1;
+  const inHostRange = (n: number): boolean => n > net && n < broadcast;
+  const gw = ipv4ToInt(spec.gateway);
+  if (gw === null || !inHostRange(gw)) {
+    throw new InvalidArgumentError(f('gateway'), `"${spec.gateway}" is not a host address of ${spec.subnet}`);
+  }
+  if (spec.vms.length === 0) throw new InvalidArgumentError(f('vms'), 'a cluster needs at least one VM');
+  const names = new Set<string>();
+  const macs = new Set<string>();
+  const ips = new Set<number>([gw]);
+  spec.vms.forEach((vm, i) => {
+    const v = (field: string): string => f(`vms[${i}].${field}`);
+    // Up to 64 characters, not checkName's 32: the coordinator names VMs `<job name>-<i>`.
+    if (!JOB_ID.test(vm.name)) {
+      throw new InvalidArgumentError(v('name'), `"${vm.name}" is not a valid VM name: use 1–64 characters from [a-z0-9-]`);
+    }
+    if (names.has(vm.name)) throw new InvalidArgumentError(v('name'), `duplicate VM name "${vm.name}"`);
+    names.add(vm.name);
+    const node = site.nodes.find((n) => n.name === vm.node);
+    if (!node) {
+      throw new InvalidArgumentError(v('node'), `unknown node "${vm.node}" (this site has: ${site.nodes.map((n) => n.name).join(', ')})`);
+    }
+    if (spec.cpus > node.cpus || spec.memoryMiB > node.memoryMiB) {
+      throw new InvalidArgumentError(
+        v('node'),
+        `a VM of ${spec.cpus} cpus / ${spec.memoryMiB} MiB does not fit node ${node.name} (${node.cpus} cpus / ${node.memoryMiB} MiB)`,
+      );
+    }
+    if (!MAC.test(vm.mac)) throw new InvalidArgumentError(v('mac'), `expected a MAC such as 02:b1:0a:00:00:01, got "${vm.mac}"`);
+    if (parseInt(vm.mac.slice(0, 2), 16) & 1) throw new InvalidArgumentError(v('mac'), `"${vm.mac}" is a multicast MAC`);
+    const mac = vm.mac.toLowerCase();
+    if (macs.has(mac)) throw new InvalidArgumentError(v('mac'), `MAC ${vm.mac} is given to two VMs`);
+    macs.add(mac);
+    const ip = ipv4ToInt(vm.ip);
+    if (ip === null || !inHostRange(ip)) throw new InvalidArgumentError(v('ip'), `"${vm.ip}" is not a host address of ${spec.subnet}`);
+    if (ips.has(ip)) throw new InvalidArgumentError(v('ip'), `${vm.ip} is already the gateway's or another VM's`);
+    ips.add(ip);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface ClusterManagerOptions {
+  site: string;
+  /** absolute; consoles go to `<dataDir>/consoles`, disk overlays to `<dataDir>/disks` */
+  dataDir: string;
+  nodes: readonly NodeCapacity[];
+  images: Readonly<Record<string, ImageConfig>>;
+  /** how often the poll loop looks at libvirt (default 1 s) */
+  pollIntervalMs?: number;
+  logger?: Logger;
+  /** opens one libvirt connection; default: the real binding (`./libvirt/connection.js`) */
+  connect?: (uri: string) => Promise<LibvirtConnection>;
+  files?: HostFiles;
+}
+
+/** Called by the poll loop with a cluster whose VMs changed state (or vanished) by themselves. */
+export type ClusterChangeListener = (status: ClusterStatus) => void;
+
+interface Conn {
+  uri: string;
+  lv: LibvirtConnection;
+  guest: GuestChoice;
+}
+
+interface SeenVm {
+  meta: VmMetadata;
+  domain: string;
+  state: VmState;
+  conn: Conn;
+}
+
+interface SeenCluster {
+  vms: Map<string, SeenVm>;
+  /** connections holding this cluster's network */
+  networks: Conn[];
+}
+
+interface Tracked {
+  /** the VMs this cluster should have (from deploys and from libvirt): vm name → node */
+  vms: Map<string, string>;
+  /** the last status the poll loop saw (or a deploy returned); null until then */
+  last: ClusterStatus | null;
+}
+
+export class ClusterManager {
+  readonly site: string;
+  private readonly opts: ClusterManagerOptions;
+  private readonly log: Logger;
+  private readonly files: HostFiles;
+  private readonly conns: Conn[];
+  private readonly nodeConn: Map<string, Conn>;
+  private readonly locks = new KeyedLock();
+  private readonly tracked = new Map<string, Tracked>();
+  /** domain metadata never changes, so it is read once per domain (by connection and UUID) */
+  private readonly metaCache = new Map<string, VmMetadata | null>();
+  /** a counter ordering deploys and heartbeats (fencing) and mutations and polls */
+  private seq = 0;
+  private readonly deploySeq = new Map<string, number>();
+  private readonly mutationSeq = new Map<string, number>();
+  private listeners: ClusterChangeListener[] = [];
+  private pollTimer: NodeJS.Timeout | null = null;
+  private polling: Promise<void> | null = null;
+  private closed = false;
+
+  private constructor(opts: ClusterManagerOptions, conns: Conn[]) {
+    this.opts = opts;
+    this.site = opts.site;
+    this.log = (opts.logger ?? silentLogger).child({ site: opts.site });
+    this.files = opts.files ?? localFiles;
+    this.conns = conns;
+    this.nodeConn = new Map(opts.nodes.map((n) => [n.name, conns.find((c) => c.uri === n.uri) as Conn]));
+  }
+
+  /** Opens one libvirt connection per distinct node URI. */
+  static async open(opts: ClusterManagerOptions): Promise<ClusterManager> {
+    const connect = opts.connect ?? openLibvirt;
+    const conns: Conn[] = [];
+    try {
+      for (const uri of new Set(opts.nodes.map((n) => n.uri))) {
+        let lv: LibvirtConnection;
+        try {
+          lv = await connect(uri);
+        } catch (err) {
+          const nodes = opts.nodes.filter((n) => n.uri === uri).map((n) => n.name).join(', ');
+          throw new UnavailableError(`cannot open libvirt at ${uri} (node ${nodes}): ${(err as Error).message}`, err);
+        }
+        let guest: GuestChoice;
+        try {
+          guest = pickGuest(await lv.capabilities());
+        } catch (err) {
+          await lv.close().catch(() => {});
+          throw err;
+        }
+        conns.push({ uri, lv: reconnecting(lv, connect, opts.logger ?? silentLogger), guest });
+      }
+    } catch (err) {
+      await Promise.allSettled(conns.map((c) => c.lv.close()));
+      throw err;
+    }
+    return new ClusterManager(opts, conns);
+  }
+
+  get consoleDir(): string {
+    return join(this.opts.dataDir, 'consoles');
+  }
+
+  consolePath(domain: string): string {
+    return join(this.consoleDir, `${domain}.log`);
+  }
+
+  overlayPath(domain: string): string {
+    return join(this.opts.dataDir, 'disks', `${domain}.qcow2`);
+  }
+
+  /** The libvirt connection of a node (tests use it to act behind the agent's back). */
+  connection(node: string): LibvirtConnection {
+    const c = this.nodeConn.get(node);
+    if (!c) throw new InvalidArgumentError('node', `unknown node "${node}"`);
+    return c.lv;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Reading libvirt
+
+  /** Everything of this site that libvirt holds, grouped by job. */
+  private async scan(): Promise<Map<string, SeenCluster>> {
+    const prefix = sitePrefix(this.site);
+    const out = new Map<string, SeenCluster>();
+    const cluster = (job: string): SeenCluster => {
+      let c = out.get(job);
+      if (!c) out.set(job, (c = { vms: new Map(), networks: [] }));
+      return c;
+    };
+    const liveKeys = new Set<string>();
+    for (const conn of this.conns) {
+      for (const d of await conn.lv.listDomains()) {
+        if (!d.name.startsWith(prefix)) continue;
+        const key = `${conn.uri} ${d.uuid}`;
+        liveKeys.add(key);
+        let meta = this.metaCache.get(key);
+        if (meta === undefined) {
+          try {
+            meta = parseVmMetadata(await conn.lv.domainXml(d.name));
+          } catch (err) {
+            // Gone between the listing and this read (a destroy racing): it is simply not there.
+            // Anything else fails the scan: a partial view must never be reported as the site's.
+            if (!isNoDomain(err)) throw err;
+            continue;
+          }
+          this.metaCache.set(key, meta);
+        }
+        if (!meta || meta.site !== this.site) continue;
+        const c = cluster(meta.job);
+        const prev = c.vms.get(meta.vm);
+        // The same VM on two connections (only after an operator's manual move): keep the running one.
+        if (prev && prev.state === 'RUNNING') continue;
+        c.vms.set(meta.vm, { meta, domain: d.name, state: vmState(d.state), conn });
+      }
+      for (const n of await conn.lv.listNetworks()) {
+        if (!n.name.startsWith(prefix)) continue;
+        let meta;
+        try {
+          meta = parseNetworkMetadata(await conn.lv.networkXml(n.name));
+        } catch (err) {
+          if (!isNoNetwork(err)) throw err;
+          continue;
+        }
+        if (!meta || meta.site !== this.site || n.name !== networkName(this.site, meta.job)) continue;
+        cluster(meta.job).networks.push(conn);
+      }
+    }
+    for (const key of this.metaCache.keys()) if (!liveKeys.has(key)) this.metaCache.delete(key);
+    return out;
+  }
+
+  private toStatus(jobId: string, seen: SeenCluster | undefined): ClusterStatus {
+    const vms = new Map<string, VmStatus>();
+    for (const [name, vm] of seen?.vms ?? []) {
+      vms.set(name, { name, node: vm.meta.node, domain: vm.domain, state: vm.state, console: this.consolePath(vm.domain) });
+    }
+    // VMs this agent deployed or saw before and libvirt no longer has.
+    for (const [name, node] of this.tracked.get(jobId)?.vms ?? []) {
+      if (vms.has(name)) continue;
+      const domain = domainName(this.site, jobId, name);
+      vms.set(name, { name, node, domain, state: 'MISSING', console: this.consolePath(domain) });
+    }
+    return {
+      jobId,
+      network: seen && seen.networks.length > 0 ? networkName(this.site, jobId) : '',
+      vms: [...vms.values()].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true })),
+    };
+  }
+
+  private statuses(seen: Map<string, SeenCluster>): ClusterStatus[] {
+    const jobs = new Set([...seen.keys(), ...this.tracked.keys()]);
+    return [...jobs].sort().map((job) => this.toStatus(job, seen.get(job)));
+  }
+
+  /** Every cluster of this site: what libvirt holds, plus VMs it lost (`MISSING`). */
+  async status(): Promise<ClusterStatus[]> {
+    return this.statuses(await this.scan());
+  }
+
+  /** One cluster's status; null if libvirt holds nothing of it and it is not tracked. */
+  async clusterStatus(jobId: string): Promise<ClusterStatus | null> {
+    const seen = (await this.scan()).get(jobId);
+    if (!seen && !this.tracked.has(jobId)) return null;
+    return this.toStatus(jobId, seen);
+  }
+
+  private track(jobId: string): Tracked {
+    let t = this.tracked.get(jobId);
+    if (!t) this.tracked.set(jobId, (t = { vms: new Map(), last: null }));
+    return t;
+  }
+
+  /**
+   * Takes over what already runs (after an agent restart): every cluster of this site that libvirt
+   * holds is tracked from now on, as if deployed before any heartbeat (so fencing applies to it).
+   */
+  async adopt(): Promise<ClusterStatus[]> {
+    const seen = await this.scan();
+    for (const [job, c] of seen) {
+      const t = this.track(job);
+      for (const [name, vm] of c.vms) t.vms.set(name, vm.meta.node);
+      t.last = this.toStatus(job, c);
+      this.log.info({ job, vms: c.vms.size, network: c.networks.length > 0 }, 'adopted cluster already in libvirt');
+    }
+    return this.statuses(seen);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Deploy and destroy
+
+  private touch(jobId: string): void {
+    this.mutationSeq.set(jobId, ++this.seq);
+  }
+
+  /**
+   * Makes the cluster exist: its network on every connection that hosts one of its VMs, and each
+   * missing VM defined and started. What exists already is left alone (a retried deploy never
+   * duplicates). On failure, removes what this call created and throws.
+   */
+  async deploy(spec: ClusterSpec): Promise<ClusterStatus> {
+    validateClusterSpec(spec, this.opts);
+    // Recorded on arrival, before waiting for the job's lock: a heartbeat sent before this point
+    // may fence the job, one sent after may not (see `fence`).
+    this.deploySeq.set(spec.jobId, ++this.seq);
+    return this.locks.run(spec.jobId, async () => {
+      this.touch(spec.jobId);
+      try {
+        return await this.deployLocked(spec);
+      } finally {
+        this.touch(spec.jobId);
+      }
+    });
+  }
+
+  private async deployLocked(spec: ClusterSpec): Promise<ClusterStatus> {
+    const log = this.log.child({ job: spec.jobId });
+    const image = this.opts.images[spec.image] as ImageConfig;
+    const netName = networkName(this.site, spec.jobId);
+    const wasTracked = this.tracked.has(spec.jobId);
+    const created = { networks: [] as Conn[], domains: [] as { conn: Conn; name: string }[], files: [] as string[] };
+    const vmConn = (node: string): Conn => this.nodeConn.get(node) as Conn;
+    try {
+      const seen = (await this.scan()).get(spec.jobId);
+
+      // The network, on each connection hosting one of the cluster's VMs.
+      const netXml = buildNetworkXml({
+        site: this.site,
+        jobId: spec.jobId,
+        subnet: spec.subnet,
+        gateway: spec.gateway,
+        hosts: spec.vms.map((vm) => ({ name: vm.name, mac: vm.mac, ip: vm.ip })),
+      });
+      for (const conn of new Set(spec.vms.map((vm) => vmConn(vm.node)))) {
+        const net = await conn.lv.lookupNetwork(netName);
+        if (!net) {
+          await conn.lv.defineNetwork(netXml);
+          created.networks.push(conn);
+          await conn.lv.startNetwork(netName);
+          log.info({ network: netName, uri: conn.uri }, 'network created');
+        } else {
+          const meta = parseNetworkMetadata(await conn.lv.networkXml(netName));
+          if (!meta || meta.site !== this.site || meta.job !== spec.jobId) {
+            throw new AlreadyExistsError(`libvirt network ${netName} on ${conn.uri} exists and is not this cluster's`);
+          }
+          if (!net.active) await conn.lv.startNetwork(netName);
+        }
+      }
+
+      await this.files.ensureDir(this.consoleDir);
+      const t = this.track(spec.jobId);
+      for (const vm of spec.vms) {
+        const vlog = log.child({ vm: vm.name });
+        const name = domainName(this.site, spec.jobId, vm.name);
+        if (seen?.vms.has(vm.name)) {
+          t.vms.set(vm.name, (seen.vms.get(vm.name) as SeenVm).meta.node);
+          continue;
+        }
+        const conn = vmConn(vm.node);
+        const existing = await conn.lv.lookupDomain(name);
+        if (existing) {
+          // Same name, but not this VM of this site (its metadata said otherwise): never take it over.
+          throw new AlreadyExistsError(`libvirt domain ${name} on ${conn.uri} exists and is not VM ${vm.name} of job ${spec.jobId}`);
+        }
+        let boot: BootSpec;
+        if (image.kind === 'kernel') {
+          boot = { kind: 'kernel', kernel: image.kernel, initrd: image.initrd, cmdline: image.cmdline };
+        } else {
+          const overlay = this.overlayPath(name);
+          // The test driver never reads disks; anywhere else each VM writes to its own overlay.
+          if (!conn.uri.startsWith('test:') && !(await this.files.exists(overlay))) {
+            await this.files.createOverlay(image.disk, overlay);
+            created.files.push(overlay);
+          }
+          boot = { kind: 'disk', overlay };
+        }
+        const xml = buildDomainXml({
+          type: conn.guest.type,
+          arch: conn.guest.arch,
+          name,
+          memoryMiB: spec.memoryMiB,
+          vcpus: spec.cpus,
+          boot,
+          mac: vm.mac.toLowerCase(),
+          network: netName,
+          consolePath: this.consolePath(name),
+          metadata: { site: this.site, job: spec.jobId, vm: vm.name, node: vm.node, mac: vm.mac.toLowerCase(), ip: vm.ip, image: spec.image },
+        });
+        await conn.lv.defineDomain(xml);
+        created.domains.push({ conn, name });
+        await conn.lv.startDomain(name);
+        t.vms.set(vm.name, vm.node);
+        vlog.info({ domain: name, node: vm.node, mac: vm.mac, ip: vm.ip }, 'VM started');
+      }
+    } catch (err) {
+      await this.rollback(spec.jobId, created, log);
+      if (!wasTracked) this.tracked.delete(spec.jobId);
+      else for (const { name } of created.domains) this.forgetVm(spec.jobId, name);
+      // Keep the cause's code (libvirt's errors are typed: UNAVAILABLE when a node's libvirtd is
+      // gone, INVALID_ARGUMENT when it rejects the XML…) and say what happened to the cluster.
+      const message = `deploying job ${spec.jobId} on site ${this.site} failed: ${(err as Error).message}; what this attempt created was removed`;
+      throw new BrineError(err instanceof BrineError ? err.code : 'INTERNAL', message, { cause: err });
+    }
+    const status = this.toStatus(spec.jobId, (await this.scan()).get(spec.jobId));
+    this.track(spec.jobId).last = status;
+    return status;
+  }
+
+  private forgetVm(jobId: string, domain: string): void {
+    const t = this.tracked.get(jobId);
+    if (!t) return;
+    for (const vm of t.vms.keys()) if (domainName(this.site, jobId, vm) === domain) t.vms.delete(vm);
+  }
+
+  private async rollback(
+    jobId: string,
+    created: { networks: Conn[]; domains: { conn: Conn; name: string }[]; files: string[] },
+    log: Logger,
+  ): Promise<void> {
+    const attempt = async (what: string, fn: () => Promise<void>): Promise<void> => {
+      try {
+        await fn();
+      } catch (err) {
+        log.error({ err: (err as Error).message }, `rollback: could not remove ${what}`);
+      }
+    };
+    for (const { conn, name } of created.domains.reverse()) {
+      await attempt(`domain ${name}`, async () => {
+        await conn.lv.destroyDomain(name);
+        await conn.lv.undefineDomain(name);
+      });
+      await attempt(`console of ${name}`, () => this.files.remove(this.consolePath(name)));
+    }
+    for (const file of created.files) await attempt(file, () => this.files.remove(file));
+    const netName = networkName(this.site, jobId);
+    for (const conn of created.networks) {
+      await attempt(`network ${netName}`, async () => {
+        await conn.lv.destroyNetwork(netName);
+        await conn.lv.undefineNetwork(netName);
+      });
+    }
+    log.warn({ domains: created.domains.length, networks: created.networks.length }, 'deploy failed; rolled back');
+  }
+
+  /** Destroys and undefines the cluster's VMs and network and deletes their files; succeeds if gone. */
+  async destroy(jobId: string, reason = 'requested'): Promise<ClusterStatus> {
+    if (!JOB_ID.test(jobId)) throw new InvalidArgumentError('jobId', `"${jobId}" is not a valid job id`);
+    return this.locks.run(jobId, async () => {
+      this.touch(jobId);
+      try {
+        await this.destroyLocked(jobId, reason);
+      } finally {
+        this.touch(jobId);
+      }
+      return { jobId, network: '', vms: [] };
+    });
+  }
+
+  private async destroyLocked(jobId: string, reason: string): Promise<void> {
+    const log = this.log.child({ job: jobId });
+    const seen = (await this.scan()).get(jobId);
+    const failures: string[] = [];
+    for (const vm of seen?.vms.values() ?? []) {
+      try {
+        await vm.conn.lv.destroyDomain(vm.domain);
+        await vm.conn.lv.undefineDomain(vm.domain);
+        log.info({ vm: vm.meta.vm, domain: vm.domain, reason }, 'VM destroyed');
+      } catch (err) {
+        failures.push(`domain ${vm.domain}: ${(err as Error).message}`);
+      }
+    }
+    const netName = networkName(this.site, jobId);
+    for (const conn of seen?.networks ?? []) {
+      try {
+        await conn.lv.destroyNetwork(netName);
+        await conn.lv.undefineNetwork(netName);
+        log.info({ network: netName, uri: conn.uri }, 'network removed');
+      } catch (err) {
+        failures.push(`network ${netName} on ${conn.uri}: ${(err as Error).message}`);
+      }
+    }
+    if (failures.length > 0) {
+      // Keep tracking it: the next destroy (the coordinator retries) finishes the job.
+      throw new InternalError(`destroying job ${jobId} on site ${this.site} left: ${failures.join('; ')}`);
+    }
+    const domains = new Set<string>([...(seen?.vms.values() ?? [])].map((v) => v.domain));
+    for (const vm of this.tracked.get(jobId)?.vms.keys() ?? []) domains.add(domainName(this.site, jobId, vm));
+    for (const d of domains) {
+      await this.files.remove(this.consolePath(d)).catch(() => {});
+      await this.files.remove(this.overlayPath(d)).catch(() => {});
+    }
+    this.tracked.delete(jobId);
+    this.deploySeq.delete(jobId);
+  }
+
+  /** Destroys every cluster of this site (`brine-agent --cleanup`). */
+  async destroyAll(reason = 'cleanup'): Promise<string[]> {
+    const jobs = (await this.status()).map((c) => c.jobId);
+    for (const job of jobs) await this.destroy(job, reason);
+    return jobs;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Fencing
+
+  /** Taken just before a heartbeat is sent; pass it to `fence` with that heartbeat's answer. */
+  fenceMark(): number {
+    return ++this.seq;
+  }
+
+  /**
+   * Destroys the clusters the coordinator no longer places here (it resumed them elsewhere, or
+   * cancelled them while this agent was cut off) — but only those whose last deploy arrived before
+   * `mark`: a deploy racing with the heartbeat is newer than the answer and is kept.
+   */
+  async fence(placedJobs: Iterable<string>, mark: number): Promise<string[]> {
+    const placed = new Set(placedJobs);
+    const candidates = new Set([...(await this.scan()).keys(), ...this.tracked.keys()]);
+    const fenced: string[] = [];
+    for (const job of candidates) {
+      if (placed.has(job)) continue;
+      const destroyed = await this.locks.run(job, async () => {
+        if ((this.deploySeq.get(job) ?? 0) > mark) return false;
+        this.touch(job);
+        try {
+          await this.destroyLocked(job, 'fenced: the coordinator no longer places this job on this site');
+        } finally {
+          this.touch(job);
+        }
+        return true;
+      });
+      if (destroyed) {
+        fenced.push(job);
+        this.log.warn({ job }, 'fenced: destroyed a cluster the coordinator does not place here');
+      }
+    }
+    return fenced;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The poll loop
+
+  onChange(listener: ClusterChangeListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+
+  /** Starts looking at libvirt every `pollIntervalMs` for VMs that changed state by themselves. */
+  startPolling(): void {
+    if (this.pollTimer || this.closed) return;
+    const interval = this.opts.pollIntervalMs ?? 1000;
+    const loop = (): void => {
+      this.pollTimer = setTimeout(() => {
+        this.polling = this.pollOnce()
+          .then(() => undefined)
+          .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'poll failed'))
+          .finally(() => {
+            this.polling = null;
+            if (this.pollTimer) loop();
+          });
+      }, interval);
+    };
+    loop();
+  }
+
+  async stopPolling(): Promise<void> {
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = null;
+    await this.polling;
+  }
+
+  /** One look at libvirt; calls the listeners for each cluster that changed. Exposed for tests. */
+  async pollOnce(): Promise<ClusterStatus[]> {
+    const startSeq = this.seq;
+    const seen = await this.scan();
+    const changed: ClusterStatus[] = [];
+    for (const job of new Set([...seen.keys(), ...this.tracked.keys()])) {
+      // A deploy or destroy of this job ran meanwhile (or runs): this scan may predate it.
+      if (this.locks.isBusy(job) || (this.mutationSeq.get(job) ?? 0) > startSeq) continue;
+      const now = this.toStatus(job, seen.get(job));
+      const t = this.track(job);
+      const before = t.last;
+      t.last = now;
+      for (const vm of now.vms) t.vms.set(vm.name, vm.node);
+      if (before && sameStatus(before, now)) continue;
+      if (!before) {
+        // Not deployed by this process and not adopted at start: seen now for the first time.
+        this.log.info({ job }, 'found a cluster of this site in libvirt; tracking it');
+        continue;
+      }
+      for (const vm of now.vms) {
+        const old = before.vms.find((v) => v.name === vm.name);
+        if (old?.state !== vm.state) {
+          this.log.info({ job, vm: vm.name, from: old?.state ?? 'none', to: vm.state }, 'VM changed state');
+        }
+      }
+      changed.push(now);
+      for (const l of this.listeners) {
+        try {
+          l(now);
+        } catch (err) {
+          this.log.error({ job, err: (err as Error).message }, 'cluster change listener failed');
+        }
+      }
+    }
+    return changed;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.stopPolling();
+    await Promise.allSettled(this.conns.map((c) => c.lv.close()));
+  }
+}
+
+function sameStatus(a: ClusterStatus, b: ClusterStatus): boolean {
+  if (a.network !== b.network || a.vms.length !== b.vms.length) return false;
+  return a.vms.every((v, i) => {
+    const w = b.vms[i];
+    return !!w && v.name === w.name && v.node === w.node && v.state === w.state && v.domain === w.domain;
+  });
+}

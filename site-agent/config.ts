@@ -1,0 +1,118 @@
+// The site agent's YAML config (config/site-*.yaml), validated by a strict schema: an unknown key,
+// a wrong type or a bad name stops the agent with the path of the offending key.
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { durationMs, hostPort, loadYamlConfig, sizeMiB } from '../src/shared/config.js';
+import { NAME_PATTERN } from '../src/shared/names.js';
+
+const NAME_RULE = 'use 1–32 characters from [a-z0-9-], starting and ending with a letter or digit';
+
+const name = z.string().regex(NAME_PATTERN, NAME_RULE);
+
+/** A file path; relative paths are taken from the working directory (the repo root in the demo). */
+const path = z
+  .string()
+  .min(1, 'must not be empty')
+  .transform((p) => resolve(p));
+
+const positiveInt = z.number().int('must be a whole number').positive('must be larger than zero');
+
+const node = z.strictObject({
+  name,
+  /** a libvirt URI: test:///default, qemu:///system, qemu+ssh://host/system */
+  uri: z.string().regex(/^[a-z][a-z0-9+.-]*:\/\/[^\s]*$/, 'expected a libvirt URI such as qemu:///system or test:///default'),
+  cpus: positiveInt,
+  memoryMiB: sizeMiB,
+});
+
+// One object with every image key optional, checked below, rather than a union: a union's error
+// would say "invalid input" at the image instead of naming the key that is wrong.
+const image = z
+  .strictObject({
+    kernel: path.optional(),
+    initrd: path.optional(),
+    cmdline: z.string().optional(),
+    /** a base disk image; each VM runs on its own qcow2 overlay of it */
+    disk: path.optional(),
+  })
+  .superRefine((img, ctx) => {
+    if (img.disk !== undefined) {
+      for (const key of ['kernel', 'initrd', 'cmdline'] as const) {
+        if (img[key] !== undefined) {
+          ctx.addIssue({ code: 'custom', path: [key], message: 'an image is either {kernel, initrd, cmdline} or {disk}, not both' });
+        }
+      }
+      return;
+    }
+    if (img.kernel === undefined) ctx.addIssue({ code: 'custom', path: ['kernel'], message: 'required (or give `disk` instead)' });
+    if (img.initrd === undefined) ctx.addIssue({ code: 'custom', path: ['initrd'], message: 'required (or give `disk` instead)' });
+  })
+  .transform((img): ImageConfig =>
+    img.disk !== undefined
+      ? { kind: 'disk', disk: img.disk }
+      : { kind: 'kernel', kernel: img.kernel as string, initrd: img.initrd as string, cmdline: img.cmdline ?? 'console=ttyS0' },
+  );
+
+export type ImageConfig =
+  | { kind: 'kernel'; kernel: string; initrd: string; cmdline: string }
+  | { kind: 'disk'; disk: string };
+
+export const siteConfigSchema = z
+  .strictObject({
+    site: name,
+    /** the coordinator's registry API */
+    coordinator: hostPort,
+    /** where this agent serves AgentService */
+    listen: hostPort,
+    /** where the coordinator reaches it (defaults to `listen`) */
+    advertise: hostPort.optional(),
+    /** defaults to .brine/<site> */
+    dataDir: path.optional(),
+    nodes: z
+      .array(node)
+      .min(1, 'a site needs at least one node')
+      .superRefine((nodes, ctx) => {
+        const seen = new Set<string>();
+        nodes.forEach((n, i) => {
+          if (seen.has(n.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate node name "${n.name}"` });
+          seen.add(n.name);
+        });
+      }),
+    images: z
+      .record(name, image)
+      .refine((imgs) => Object.keys(imgs).length > 0, 'a site needs at least one image'),
+    network: z.strictObject({
+      /** IPv4 CIDR the coordinator leases cluster subnets from (it checks overlaps between sites) */
+      subnetPool: z.string().min(1, 'must not be empty'),
+      /** locally administered unicast MAC range, e.g. 02:b1:0a:00:00:00/32 */
+      macRange: z.string().min(1, 'must not be empty'),
+    }),
+    snapshots: z
+      .strictObject({
+        every: durationMs.prefault('30m'),
+        keep: positiveInt.default(3),
+        replicas: z.number().int('must be a whole number').nonnegative('must not be negative').default(1),
+      })
+      .prefault({}),
+    transfer: z
+      .strictObject({
+        maxConcurrent: positiveInt.default(2),
+        bandwidthMiBps: z.number().positive('must be larger than zero').default(200),
+      })
+      .prefault({}),
+    /** how often the agent looks at libvirt for VMs that changed state by themselves */
+    pollInterval: durationMs.prefault('1s'),
+  })
+  .transform((c) => ({
+    ...c,
+    advertise: c.advertise ?? c.listen,
+    dataDir: c.dataDir ?? resolve('.brine', c.site),
+  }));
+
+export type SiteConfig = z.infer<typeof siteConfigSchema>;
+export type NodeConfig = SiteConfig['nodes'][number];
+
+/** Reads and validates a site config file; throws InvalidArgumentError naming the key. */
+export function loadSiteConfig(file: string): SiteConfig {
+  return loadYamlConfig(file, siteConfigSchema);
+}

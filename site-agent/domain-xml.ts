@@ -1,0 +1,211 @@
+// Pure builders and parsers for the libvirt domain XML of one VM, plus the naming rules and the
+// brine metadata that ties a libvirt object back to its site, job, VM and node.
+//
+// Names: domains are `brine-<site>-<jobId>-<vm>` and networks `brine-<site>-<jobId>`, so two sites
+// (or two jobs) sharing one libvirtd never collide. A name alone is ambiguous once names contain
+// '-' (site "a" job "b-c" vs site "a-b" job "c"), so ownership is always read from the metadata.
+
+/** XML namespace of brine's `<metadata>` elements in domain and network XML. */
+export const BRINE_XMLNS = 'urn:brine:libvirt:v1';
+const PREFIX = 'brine';
+
+export function xmlEscape(value: string): string {
+  return value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
+
+export function xmlUnescape(value: string): string {
+  return value
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&#(\d+);/g, (_, n: string) => String.fromCodePoint(Number(n)))
+    .replace(/&#x([0-9a-fA-F]+);/g, (_, n: string) => String.fromCodePoint(parseInt(n, 16)))
+    .replace(/&amp;/g, '&');
+}
+
+export function domainName(site: string, jobId: string, vm: string): string {
+  return `brine-${site}-${jobId}-${vm}`;
+}
+
+export function networkName(site: string, jobId: string): string {
+  return `brine-${site}-${jobId}`;
+}
+
+/** Prefix shared by every libvirt object of a site: a cheap filter before reading metadata. */
+export function sitePrefix(site: string): string {
+  return `brine-${site}-`;
+}
+
+/** `<brine:TAG xmlns:brine="…" k="v" …/>`: one empty element carrying attributes. */
+export function metadataElement(tag: string, attrs: Record<string, string>): string {
+  const body = Object.entries(attrs)
+    .map(([k, v]) => ` ${k}="${xmlEscape(v)}"`)
+    .join('');
+  return `<${PREFIX}:${tag} xmlns:${PREFIX}="${BRINE_XMLNS}"${body}/>`;
+}
+
+/**
+ * Finds brine's metadata element `tag` in a domain or network XML (as libvirt returns it) and
+ * returns its attributes, or null. Matches on the namespace URI, whatever prefix libvirt kept.
+ */
+export function parseMetadataElement(xml: string, tag: string): Record<string, string> | null {
+  const meta = /<metadata>([\s\S]*?)<\/metadata>/.exec(xml);
+  if (!meta?.[1]) return null;
+  const elementRe = /<([A-Za-z_][\w.-]*):([A-Za-z_][\w.-]*)\b([^>]*?)\/?>/g;
+  for (const m of meta[1].matchAll(elementRe)) {
+    const [, prefix, name, attrText = ''] = m;
+    if (name !== tag) continue;
+    const attrs: Record<string, string> = {};
+    for (const a of attrText.matchAll(/([A-Za-z_][\w.:-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) {
+      attrs[a[1] as string] = xmlUnescape(a[2] ?? a[3] ?? '');
+    }
+    if (attrs[`xmlns:${prefix}`] !== BRINE_XMLNS) continue;
+    delete attrs[`xmlns:${prefix}`];
+    return attrs;
+  }
+  return null;
+}
+
+/** What brine records in each domain, so an agent restarted from scratch knows what it runs. */
+export interface VmMetadata {
+  site: string;
+  job: string;
+  vm: string;
+  node: string;
+  mac: string;
+  ip: string;
+  image: string;
+}
+
+export function parseVmMetadata(domainXml: string): VmMetadata | null {
+  const a = parseMetadataElement(domainXml, 'vm');
+  if (!a || !a.site || !a.job || !a.vm || !a.node) return null;
+  return { site: a.site, job: a.job, vm: a.vm, node: a.node, mac: a.mac ?? '', ip: a.ip ?? '', image: a.image ?? '' };
+}
+
+export type BootSpec =
+  | { kind: 'kernel'; kernel: string; initrd: string; cmdline: string }
+  /** `overlay` is the VM's own qcow2 file, backed by the site's base image */
+  | { kind: 'disk'; overlay: string };
+
+export interface DomainSpec {
+  /** libvirt domain type: `kvm` or `qemu` on QEMU hosts, `test` on the test driver (see pickGuest) */
+  type: string;
+  arch: string;
+  name: string;
+  memoryMiB: number;
+  vcpus: number;
+  boot: BootSpec;
+  mac: string;
+  network: string;
+  consolePath: string;
+  metadata: VmMetadata;
+}
+
+export function buildDomainXml(s: DomainSpec): string {
+  const e = xmlEscape;
+  const os =
+    s.boot.kind === 'kernel'
+      ? [
+          `    <kernel>${e(s.boot.kernel)}</kernel>`,
+          `    <initrd>${e(s.boot.initrd)}</initrd>`,
+          `    <cmdline>${e(s.boot.cmdline)}</cmdline>`,
+        ]
+      : [`    <boot dev='hd'/>`];
+  const disk =
+    s.boot.kind === 'disk'
+      ? [
+          `    <disk type='file' device='disk'>`,
+          `      <driver name='qemu' type='qcow2'/>`,
+          `      <source file='${e(s.boot.overlay)}'/>`,
+          `      <target dev='vda' bus='virtio'/>`,
+          `    </disk>`,
+        ]
+      : [];
+  const { site, job, vm, node, mac, ip, image } = s.metadata;
+  return [
+    `<domain type='${e(s.type)}'>`,
+    `  <name>${e(s.name)}</name>`,
+    `  <metadata>`,
+    `    ${metadataElement('vm', { site, job, vm, node, mac, ip, image })}`,
+    `  </metadata>`,
+    `  <memory unit='MiB'>${s.memoryMiB}</memory>`,
+    `  <vcpu>${s.vcpus}</vcpu>`,
+    `  <os>`,
+    `    <type arch='${e(s.arch)}'>hvm</type>`,
+    ...os,
+    `  </os>`,
+    // ACPI: without it QEMU refuses NIC hotplug, which the MAC swap after a restore needs.
+    `  <features><acpi/></features>`,
+    `  <on_poweroff>destroy</on_poweroff>`,
+    `  <on_reboot>restart</on_reboot>`,
+    `  <on_crash>destroy</on_crash>`,
+    `  <devices>`,
+    ...disk,
+    `    <interface type='network'>`,
+    `      <mac address='${e(s.mac)}'/>`,
+    `      <source network='${e(s.network)}'/>`,
+    `      <model type='virtio'/>`,
+    `    </interface>`,
+    `    <serial type='file'>`,
+    `      <source path='${e(s.consolePath)}'/>`,
+    `      <target port='0'/>`,
+    `    </serial>`,
+    `    <console type='file'>`,
+    `      <source path='${e(s.consolePath)}'/>`,
+    `      <target type='serial' port='0'/>`,
+    `    </console>`,
+    `  </devices>`,
+    `</domain>`,
+    '',
+  ].join('\n');
+}
+
+/** The guest type to define domains with on one host, read from its capabilities XML. */
+export interface GuestChoice {
+  type: string;
+  arch: string;
+}
+
+// Best first: hardware acceleration, then TCG, then libvirt's test driver.
+const TYPE_PREFERENCE = ['kvm', 'qemu', 'test'];
+
+/**
+ * Picks the hvm guest of the host's own architecture (any hvm guest otherwise) and its best domain
+ * type: `kvm` with /dev/kvm, `qemu` (TCG) without, `test` on `test:///default` (which offers an
+ * i686 `test` guest only).
+ */
+export function pickGuest(capabilitiesXml: string): GuestChoice {
+  const hostArch = /<host>[\s\S]*?<cpu>[\s\S]*?<arch>([^<]+)<\/arch>/.exec(capabilitiesXml)?.[1]?.trim();
+  const guests: { arch: string; types: string[] }[] = [];
+  for (const g of capabilitiesXml.matchAll(/<guest>([\s\S]*?)<\/guest>/g)) {
+    const body = g[1] ?? '';
+    if (!/<os_type>\s*hvm\s*<\/os_type>/.test(body)) continue;
+    for (const a of body.matchAll(/<arch name=['"]([^'"]+)['"]>([\s\S]*?)<\/arch>/g)) {
+      const types = [...(a[2] ?? '').matchAll(/<domain type=['"]([^'"]+)['"]/g)].map((d) => d[1] as string);
+      guests.push({ arch: a[1] as string, types });
+    }
+  }
+  const candidates = guests.filter((g) => g.arch === hostArch);
+  const pool = candidates.length > 0 ? candidates : guests;
+  let best: GuestChoice | null = null;
+  let bestRank = Infinity;
+  for (const g of pool) {
+    for (const t of g.types) {
+      const rank = TYPE_PREFERENCE.includes(t) ? TYPE_PREFERENCE.indexOf(t) : TYPE_PREFERENCE.length;
+      if (rank < bestRank) {
+        best = { type: t, arch: g.arch };
+        bestRank = rank;
+      }
+    }
+  }
+  // A host that lists no hvm guest cannot run brine's VMs; fall back to the common case and let
+  // libvirt's own error at define time say why.
+  return best ?? { type: 'qemu', arch: hostArch ?? 'x86_64' };
+}

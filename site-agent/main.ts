@@ -1,0 +1,207 @@
+// brine-agent --config FILE [--log-level L] [--cleanup]
+//
+// One per site: opens libvirt on the site's nodes, adopts what already runs there, serves
+// AgentService (and grpc.health.v1.Health) on `listen`, registers with the coordinator and
+// heartbeats. SIGINT/SIGTERM stop it gracefully; with --cleanup it first destroys every cluster of
+// its site (the VMs otherwise keep running on QEMU nodes, to be adopted by the next agent).
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { BrineError } from '../src/shared/errors.js';
+import { createLogger, type Logger } from '../src/shared/logger.js';
+import { AgentService } from '../src/shared/proto.js';
+import { formatDuration } from '../src/shared/units.js';
+import { ClusterManager } from './clusters.js';
+import { loadSiteConfig, type SiteConfig } from './config.js';
+import { GrpcRegistry, loadInstanceId, Registrar } from './registration.js';
+import { createAgentHandlers } from './service.js';
+
+const USAGE = 'usage: brine-agent --config FILE [--log-level debug|info|warn|error] [--cleanup]';
+
+function die(message: string, code: number): never {
+  process.stderr.write(`brine-agent: ${message}\n`);
+  process.exit(code);
+}
+
+function parseCommandLine(): { config: string; logLevel: string; cleanup: boolean } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        config: { type: 'string', short: 'c' },
+        'log-level': { type: 'string' },
+        cleanup: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    die(`${(err as Error).message}\n${USAGE}`, 2);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  if (!values.config) die(`--config is required\n${USAGE}`, 2);
+  const logLevel = values['log-level'] ?? process.env.BRINE_LOG_LEVEL ?? 'info';
+  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
+    die(`--log-level: expected debug, info, warn or error, got "${logLevel}"`, 2);
+  }
+  return { config: values.config, logLevel, cleanup: values.cleanup ?? false };
+}
+
+/** One agent per data dir: a second one on the same host would fight over the same VMs. */
+async function lockDataDir(dataDir: string): Promise<string> {
+  await mkdir(dataDir, { recursive: true });
+  const file = join(dataDir, 'agent.pid');
+  try {
+    const pid = Number((await readFile(file, 'utf8')).trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
+      let alive = false;
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch (err) {
+        alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+      }
+      if (alive) die(`another brine-agent (pid ${pid}) is using the data dir ${dataDir}; stop it first`, 1);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await writeFile(file, `${process.pid}\n`);
+  return file;
+}
+
+function bind(server: grpc.Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) =>
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+  );
+}
+
+async function main(): Promise<void> {
+  const args = parseCommandLine();
+  let config: SiteConfig;
+  try {
+    config = loadSiteConfig(args.config);
+  } catch (err) {
+    die(err instanceof BrineError ? `invalid config: ${err.message}` : String(err), 2);
+  }
+  // The manager and the registrar add `site` to their own child loggers.
+  const root: Logger = createLogger('brine-agent', args.logLevel);
+  const log = root.child({ site: config.site });
+  const pidFile = await lockDataDir(config.dataDir);
+
+  let manager: ClusterManager;
+  try {
+    manager = await ClusterManager.open({
+      site: config.site,
+      dataDir: config.dataDir,
+      nodes: config.nodes,
+      images: config.images,
+      pollIntervalMs: config.pollInterval,
+      logger: root,
+    });
+  } catch (err) {
+    log.error({ err: (err as Error).message }, 'cannot open libvirt');
+    await rm(pidFile, { force: true });
+    die((err as Error).message, 1);
+  }
+  const adopted = await manager.adopt();
+  log.info({ clusters: adopted.map((c) => c.jobId) }, adopted.length > 0 ? 'adopted running clusters' : 'no cluster of this site in libvirt');
+
+  const server = new grpc.Server();
+  server.addService(AgentService.service, createAgentHandlers({ clusters: manager, site: config, logger: log }));
+  const health = new HealthImplementation({ '': 'SERVING', 'brine.v1.AgentService': 'SERVING' });
+  health.addToServer(server);
+  try {
+    await bind(server, config.listen);
+  } catch (err) {
+    await manager.close();
+    await rm(pidFile, { force: true });
+    die(`cannot listen on ${config.listen}: ${(err as Error).message}`, 1);
+  }
+  log.info({ listen: config.listen, advertise: config.advertise, nodes: config.nodes.map((n) => `${n.name}@${n.uri}`) }, 'agent serving');
+
+  const registry = new GrpcRegistry(config.coordinator);
+  let stopping: Promise<void> | null = null;
+  const shutdown = (code: number, cleanup: boolean): Promise<void> => {
+    stopping ??= (async () => {
+      log.info({ cleanup }, 'stopping');
+      health.setStatus('', 'NOT_SERVING');
+      health.setStatus('brine.v1.AgentService', 'NOT_SERVING');
+      await registrar.stop();
+      await manager.stopPolling();
+      if (cleanup) {
+        try {
+          const jobs = await manager.destroyAll('agent stopped with --cleanup');
+          log.info({ jobs }, 'destroyed every cluster of this site');
+        } catch (err) {
+          log.error({ err: (err as Error).message }, 'cleanup failed');
+          code = code || 1;
+        }
+      }
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 5_000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      registry.close();
+      await manager.close();
+      await rm(pidFile, { force: true });
+      log.info({ code }, 'stopped');
+      process.exit(code);
+    })();
+    return stopping;
+  };
+
+  const registrar = new Registrar({
+    describe: {
+      site: config.site,
+      advertise: config.advertise,
+      nodes: config.nodes.map((n) => ({ name: n.name, uri: n.uri, cpus: n.cpus, memoryMiB: n.memoryMiB })),
+      images: Object.keys(config.images),
+      subnetPool: config.network.subnetPool,
+      macRange: config.network.macRange,
+      defaultCheckpointEvery: formatDuration(config.snapshots.every),
+    },
+    instance: await loadInstanceId(config.dataDir),
+    clusters: manager,
+    registry,
+    coordinator: config.coordinator,
+    logger: root,
+    onFatal: (message, exitCode) => {
+      process.stderr.write(`brine-agent: ${message}\n`);
+      void shutdown(exitCode, false);
+    },
+  });
+  manager.onChange((status) => registrar.report(status));
+  manager.startPolling();
+  registrar.start();
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    log.info({ signal }, 'signal received');
+    void shutdown(0, args.cleanup);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`brine-agent: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,94 @@
+// Pure builder of the libvirt network of one virtual cluster: a bridge with the cluster's gateway
+// address and DHCP handing each VM (by MAC) exactly the IP the coordinator leased to it.
+import { createHash } from 'node:crypto';
+import { metadataElement, networkName, parseMetadataElement, xmlEscape } from './domain-xml.js';
+
+/** Linux caps interface names at 15 characters (IFNAMSIZ - 1). */
+export const MAX_BRIDGE_NAME = 15;
+
+/**
+ * `brn` + 12 hex digits of a hash of site and job: 15 characters, stable for a cluster (so a retried
+ * deploy finds the same name), and distinct between clusters and sites sharing one host.
+ */
+export function bridgeName(site: string, jobId: string): string {
+  const digest = createHash('sha256').update(`${site}\0${jobId}`).digest('hex');
+  return `brn${digest.slice(0, MAX_BRIDGE_NAME - 3)}`;
+}
+
+export interface DhcpHost {
+  /** the VM's name, given to the guest as its hostname */
+  name: string;
+  mac: string;
+  ip: string;
+}
+
+export interface NetworkSpec {
+  site: string;
+  jobId: string;
+  /** CIDR of the cluster's leased subnet, e.g. 10.144.0.8/29 */
+  subnet: string;
+  gateway: string;
+  hosts: DhcpHost[];
+}
+
+export function subnetPrefix(subnet: string): number {
+  const m = /\/(\d{1,3})$/.exec(subnet);
+  if (!m) throw new Error(`subnet "${subnet}" has no /prefix`);
+  return Number(m[1]);
+}
+
+export function buildNetworkXml(s: NetworkSpec): string {
+  const e = xmlEscape;
+  const family = s.gateway.includes(':') ? ` family='ipv6'` : '';
+  const hosts = s.hosts.map(
+    (h) => `      <host mac='${e(h.mac.toLowerCase())}' name='${e(h.name)}' ip='${e(h.ip)}'/>`,
+  );
+  return [
+    `<network>`,
+    `  <name>${e(networkName(s.site, s.jobId))}</name>`,
+    `  <metadata>`,
+    `    ${metadataElement('cluster', { site: s.site, job: s.jobId, subnet: s.subnet, gateway: s.gateway })}`,
+    `  </metadata>`,
+    // No <forward>: an isolated network. The VMs reach each other and the gateway (DHCP, DNS) but
+    // nothing beyond the node: best-effort guests get no route into the grid's own networks unless
+    // the site's operators add one, and libvirt installs no NAT/masquerade rules that could clash
+    // with the host's firewall or the batch system's networking.
+    `  <bridge name='${e(bridgeName(s.site, s.jobId))}' stp='on' delay='0'/>`,
+    `  <ip address='${e(s.gateway)}' prefix='${subnetPrefix(s.subnet)}'${family}>`,
+    // Static hosts only, no dynamic <range>: an address of the subnet is only ever handed to the
+    // MAC it was leased to, so a stray or late guest can never take a VM's address (libvirt then
+    // runs dnsmasq with a `static` dhcp-range).
+    `    <dhcp>`,
+    ...hosts,
+    `    </dhcp>`,
+    `  </ip>`,
+    `</network>`,
+    '',
+  ].join('\n');
+}
+
+export interface NetworkMetadata {
+  site: string;
+  job: string;
+  subnet: string;
+  gateway: string;
+}
+
+export function parseNetworkMetadata(networkXml: string): NetworkMetadata | null {
+  const a = parseMetadataElement(networkXml, 'cluster');
+  if (!a || !a.site || !a.job) return null;
+  return { site: a.site, job: a.job, subnet: a.subnet ?? '', gateway: a.gateway ?? '' };
+}
+
+/** The `<host>` entries of a network's DHCP, as libvirt reports them. */
+export function parseDhcpHosts(networkXml: string): DhcpHost[] {
+  const hosts: DhcpHost[] = [];
+  for (const m of networkXml.matchAll(/<host\b([^>]*?)\/?>/g)) {
+    const attrs: Record<string, string> = {};
+    for (const a of (m[1] ?? '').matchAll(/([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) {
+      attrs[a[1] as string] = a[2] ?? a[3] ?? '';
+    }
+    if (attrs.mac && attrs.ip) hosts.push({ name: attrs.name ?? '', mac: attrs.mac, ip: attrs.ip });
+  }
+  return hosts;
+}

@@ -1,0 +1,325 @@
+// The agent's side of the coordinator's registry: register (retrying while the coordinator is
+// unreachable), heartbeat with the site's clusters, re-register when the coordinator forgot the
+// session, push status changes, and fence off clusters the coordinator no longer places here.
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from '../src/shared/logger.js';
+import { CLIENT_OPTIONS, RegistryService, type ClusterStatus } from '../src/shared/proto.js';
+import type { RegistryServiceClient } from '../src/gen/brine/v1/RegistryService.js';
+import type { RegisterRequest } from '../src/gen/brine/v1/RegisterRequest.js';
+import type { RegisterResponse__Output } from '../src/gen/brine/v1/RegisterResponse.js';
+import type { HeartbeatRequest } from '../src/gen/brine/v1/HeartbeatRequest.js';
+import type { HeartbeatResponse__Output } from '../src/gen/brine/v1/HeartbeatResponse.js';
+import type { ReportStatusRequest } from '../src/gen/brine/v1/ReportStatusRequest.js';
+
+/** The coordinator's registry, as the agent needs it (a fake in tests). Errors carry a gRPC `code`. */
+export interface Registry {
+  register(req: RegisterRequest): Promise<RegisterResponse__Output>;
+  heartbeat(req: HeartbeatRequest): Promise<HeartbeatResponse__Output>;
+  reportStatus(req: ReportStatusRequest): Promise<void>;
+  close(): void;
+}
+
+export class GrpcRegistry implements Registry {
+  private readonly client: RegistryServiceClient;
+
+  constructor(
+    readonly address: string,
+    private readonly timeoutMs = 5_000,
+  ) {
+    this.client = new RegistryService(address, grpc.credentials.createInsecure(), CLIENT_OPTIONS);
+  }
+
+  private deadline(): grpc.CallOptions {
+    return { deadline: Date.now() + this.timeoutMs };
+  }
+
+  register(req: RegisterRequest): Promise<RegisterResponse__Output> {
+    return new Promise((resolve, reject) =>
+      this.client.Register(req, this.deadline(), (err, res) => (err || !res ? reject(err ?? new Error('empty answer')) : resolve(res))),
+    );
+  }
+
+  heartbeat(req: HeartbeatRequest): Promise<HeartbeatResponse__Output> {
+    return new Promise((resolve, reject) =>
+      this.client.Heartbeat(req, this.deadline(), (err, res) => (err || !res ? reject(err ?? new Error('empty answer')) : resolve(res))),
+    );
+  }
+
+  reportStatus(req: ReportStatusRequest): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.client.ReportStatus(req, this.deadline(), (err) => (err ? reject(err) : resolve())),
+    );
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+function grpcCode(err: unknown): number | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+function errText(err: unknown): string {
+  const e = err as { details?: string; message?: string } | null;
+  return e?.details || e?.message || String(err);
+}
+
+/**
+ * The agent's instance id, kept in `<dataDir>/agent-instance`: a restarted agent of a site presents
+ * the same id and takes its site back at once; a second agent (another data dir) has another id
+ * and is refused while the first one is alive.
+ */
+export async function loadInstanceId(dataDir: string): Promise<string> {
+  const file = join(dataDir, 'agent-instance');
+  try {
+    const id = (await readFile(file, 'utf8')).trim();
+    if (id) return id;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const id = randomUUID();
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(`${file}.tmp`, `${id}\n`);
+  await rename(`${file}.tmp`, file);
+  return id;
+}
+
+/** What the registrar needs from the cluster manager. */
+export interface ClusterSource {
+  status(): Promise<ClusterStatus[]>;
+  fenceMark(): number;
+  fence(placedJobs: Iterable<string>, mark: number): Promise<string[]>;
+}
+
+export interface SiteDescription {
+  site: string;
+  advertise: string;
+  nodes: { name: string; uri: string; cpus: number; memoryMiB: number }[];
+  images: string[];
+  subnetPool: string;
+  macRange: string;
+  /** e.g. "30m" */
+  defaultCheckpointEvery: string;
+}
+
+export interface RegistrarOptions {
+  describe: SiteDescription;
+  instance: string;
+  clusters: ClusterSource;
+  registry: Registry;
+  /** for messages: where the coordinator is */
+  coordinator: string;
+  logger: Logger;
+  /** the coordinator refused this agent for good (e.g. the site name is held by another live agent) */
+  onFatal: (message: string, exitCode: number) => void;
+  /** register retry backoff (default 250 ms doubling to 5 s) */
+  backoff?: { initialMs: number; maxMs: number };
+  /** used when the coordinator answers 0 */
+  defaultHeartbeatMs?: number;
+}
+
+export class Registrar {
+  private readonly o: RegistrarOptions;
+  private readonly log: Logger;
+  private session: string | null = null;
+  private heartbeatMs = 0;
+  private stopped = false;
+  private running: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private reports: Promise<void> = Promise.resolve();
+  private registeredWaiters: (() => void)[] = [];
+  /** the last logged connectivity problem, so a retry loop logs once per change, not per attempt */
+  private lastProblem: string | null = null;
+
+  constructor(options: RegistrarOptions) {
+    this.o = options;
+    this.log = options.logger.child({ site: options.describe.site });
+  }
+
+  get currentSession(): string | null {
+    return this.session;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = this.run().catch((err: unknown) => {
+      this.log.error({ err: errText(err) }, 'registration loop failed');
+      this.o.onFatal(`registration loop failed: ${errText(err)}`, 1);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.running;
+    await this.reports;
+    for (const w of this.registeredWaiters) w();
+    this.registeredWaiters = [];
+  }
+
+  /** Resolves once registered (or stopped). */
+  registered(): Promise<void> {
+    if (this.session || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => this.registeredWaiters.push(resolve));
+  }
+
+  /** Pushes a cluster's changed status now; the next heartbeat carries it anyway if this fails. */
+  report(cluster: ClusterStatus): void {
+    const session = this.session;
+    if (!session || this.stopped) return;
+    this.reports = this.reports.then(async () => {
+      try {
+        await this.o.registry.reportStatus({ site: this.o.describe.site, session, cluster });
+        this.log.debug({ job: cluster.jobId }, 'status reported');
+      } catch (err) {
+        this.log.debug({ job: cluster.jobId, err: errText(err) }, 'status report failed; the next heartbeat carries it');
+      }
+    });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wake = null;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        this.wake = null;
+        resolve();
+      };
+    });
+  }
+
+  private problem(kind: string, fields: Record<string, unknown>, msg: string): void {
+    if (this.lastProblem === kind) return;
+    this.lastProblem = kind;
+    this.log.warn(fields, msg);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      if (!(await this.registerLoop())) return;
+      await this.heartbeatLoop();
+    }
+  }
+
+  /** false: stop (stopped, or refused for good). */
+  private async registerLoop(): Promise<boolean> {
+    const { initialMs, maxMs } = this.o.backoff ?? { initialMs: 250, maxMs: 5_000 };
+    let delay = initialMs;
+    while (!this.stopped) {
+      const d = this.o.describe;
+      let clusters: ClusterStatus[];
+      try {
+        clusters = await this.o.clusters.status();
+      } catch (err) {
+        this.problem('libvirt', { err: errText(err) }, 'cannot read the clusters from libvirt; retrying before registering');
+        await this.sleep(delay);
+        delay = Math.min(delay * 2, maxMs);
+        continue;
+      }
+      try {
+        const res = await this.o.registry.register({
+          site: d.site,
+          advertise: d.advertise,
+          nodes: d.nodes,
+          images: d.images,
+          subnetPool: d.subnetPool,
+          macRange: d.macRange,
+          instance: this.o.instance,
+          clusters,
+          defaultCheckpointEvery: d.defaultCheckpointEvery,
+        });
+        this.session = res.session;
+        this.heartbeatMs = Math.max(100, res.heartbeatIntervalMs || this.o.defaultHeartbeatMs || 2_000);
+        this.lastProblem = null;
+        this.log.info(
+          { coordinator: this.o.coordinator, heartbeatMs: this.heartbeatMs, clusters: clusters.length, instance: this.o.instance },
+          'registered with the coordinator',
+        );
+        for (const w of this.registeredWaiters) w();
+        this.registeredWaiters = [];
+        return true;
+      } catch (err) {
+        const code = grpcCode(err);
+        if (code === grpc.status.ALREADY_EXISTS) {
+          // Another live agent holds this site name (the coordinator's message says which).
+          this.fatal(`the coordinator at ${this.o.coordinator} refused site "${this.o.describe.site}": ${errText(err)}`, 1);
+          return false;
+        }
+        if (code === grpc.status.INVALID_ARGUMENT || code === grpc.status.FAILED_PRECONDITION) {
+          this.fatal(`the coordinator at ${this.o.coordinator} refused site "${this.o.describe.site}": ${errText(err)}`, 2);
+          return false;
+        }
+        this.problem(
+          `register:${code}`,
+          { coordinator: this.o.coordinator, err: errText(err) },
+          `cannot register with the coordinator at ${this.o.coordinator}; retrying until it answers`,
+        );
+        // Jitter so a coordinator restart is not met by every site's agent at the same instant.
+        await this.sleep(delay * (0.75 + Math.random() / 2));
+        delay = Math.min(delay * 2, maxMs);
+      }
+    }
+    return false;
+  }
+
+  private fatal(message: string, exitCode: number): void {
+    this.stopped = true;
+    this.log.error({ coordinator: this.o.coordinator }, message);
+    this.o.onFatal(message, exitCode);
+  }
+
+  private async heartbeatLoop(): Promise<void> {
+    while (!this.stopped && this.session) {
+      await this.sleep(this.heartbeatMs);
+      if (this.stopped) return;
+      const session = this.session;
+      // Taken before the request is sent: only clusters deployed before this instant may be fenced
+      // by the answer (a deploy arriving meanwhile is newer than the coordinator's list).
+      const mark = this.o.clusters.fenceMark();
+      let placedJobs: string[];
+      let clusters: ClusterStatus[];
+      try {
+        clusters = await this.o.clusters.status();
+      } catch (err) {
+        // Never heartbeat an empty or partial list: the coordinator would take it as VMs gone.
+        this.problem('libvirt', { err: errText(err) }, 'cannot read the clusters from libvirt; heartbeat skipped');
+        continue;
+      }
+      try {
+        const res = await this.o.registry.heartbeat({ site: this.o.describe.site, session, clusters });
+        placedJobs = res.placedJobs;
+        if (this.lastProblem) this.log.info({ coordinator: this.o.coordinator }, 'heartbeats answered again');
+        this.lastProblem = null;
+      } catch (err) {
+        const code = grpcCode(err);
+        if (code === grpc.status.NOT_FOUND || code === grpc.status.UNAUTHENTICATED) {
+          this.log.warn({ err: errText(err) }, 'the coordinator does not know this session (it restarted?); registering again');
+          this.session = null;
+          this.lastProblem = null;
+          return;
+        }
+        if (code === grpc.status.ALREADY_EXISTS) {
+          this.fatal(`the coordinator at ${this.o.coordinator} gave site "${this.o.describe.site}" to another agent: ${errText(err)}`, 1);
+          return;
+        }
+        this.problem(`heartbeat:${code}`, { coordinator: this.o.coordinator, err: errText(err) }, 'heartbeat failed; retrying');
+        continue;
+      }
+      try {
+        const fenced = await this.o.clusters.fence(placedJobs, mark);
+        if (fenced.length > 0) this.log.warn({ jobs: fenced }, 'fenced clusters the coordinator no longer places here');
+      } catch (err) {
+        this.log.error({ err: errText(err) }, 'fencing failed; the next heartbeat tries again');
+      }
+    }
+  }
+}

@@ -1,0 +1,63 @@
+// AgentService: the coordinator's calls into this site. Every call is idempotent (DESIGN.md), and
+// calls for one job never interleave: the cluster manager runs them under a per-job lock, so a
+// retried deploy and a destroy (or a fencing destroy) of the same job run one after the other.
+import type * as grpc from '@grpc/grpc-js';
+import { InvalidArgumentError, toGrpcError } from '../src/shared/errors.js';
+import type { Logger } from '../src/shared/logger.js';
+import type { ClusterSpec, ClusterStatus } from '../src/shared/proto.js';
+import type { AgentServiceHandlers } from '../src/gen/brine/v1/AgentService.js';
+import { validateClusterSpec, type NodeCapacity } from './clusters.js';
+import type { ImageConfig } from './config.js';
+
+/** What the service needs from the cluster manager. */
+export interface ClusterBackend {
+  deploy(spec: ClusterSpec): Promise<ClusterStatus>;
+  destroy(jobId: string, reason?: string): Promise<ClusterStatus>;
+  status(): Promise<ClusterStatus[]>;
+}
+
+export interface AgentServiceOptions {
+  clusters: ClusterBackend;
+  site: { nodes: readonly NodeCapacity[]; images: Readonly<Record<string, ImageConfig>> };
+  logger: Logger;
+}
+
+/** Runs `fn` and answers the call: a typed error becomes its gRPC status (INVALID_ARGUMENT names the field). */
+function answer<Req, Res>(
+  log: Logger,
+  method: string,
+  fn: (req: Req) => Promise<Res>,
+): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    fn(call.request).then(
+      (res) => callback(null, res),
+      (err: unknown) => {
+        const e = toGrpcError(err);
+        log.warn({ method, code: e.code, err: e.details }, 'call failed');
+        callback(e);
+      },
+    );
+  };
+}
+
+export function createAgentHandlers(o: AgentServiceOptions): AgentServiceHandlers {
+  const log = o.logger;
+  return {
+    DeployCluster: answer(log, 'DeployCluster', async (req) => {
+      const spec = req.cluster;
+      if (!spec) throw new InvalidArgumentError('cluster', 'required');
+      validateClusterSpec(spec, o.site, 'cluster');
+      const jlog = log.child({ job: spec.jobId });
+      jlog.info({ operationId: req.operationId, vms: spec.vms.length, image: spec.image }, 'deploy requested');
+      const status = await o.clusters.deploy(spec);
+      jlog.info({ operationId: req.operationId, network: status.network, vms: status.vms.map((v) => `${v.name}:${v.state}`) }, 'deployed');
+      return status;
+    }),
+    DestroyCluster: answer(log, 'DestroyCluster', async (req) => {
+      if (!req.jobId) throw new InvalidArgumentError('jobId', 'required');
+      log.child({ job: req.jobId }).info({ operationId: req.operationId }, 'destroy requested');
+      return o.clusters.destroy(req.jobId, 'requested by the coordinator');
+    }),
+    GetStatus: answer(log, 'GetStatus', async () => ({ clusters: await o.clusters.status() })),
+  };
+}

@@ -1,0 +1,180 @@
+// The CLI's only connection: the coordinator's JobService, with promisified typed calls.
+// Every error leaves here as a typed BrineError naming the address it tried.
+import * as grpc from '@grpc/grpc-js';
+import { fromGrpcError, InternalError, UnavailableError, type BrineError } from '../shared/errors.js';
+import { CLIENT_OPTIONS, JobService, type BrineEvent, type Job, type Lease, type Site } from '../shared/proto.js';
+import type { JobServiceClient } from '../gen/brine/v1/JobService.js';
+import type { SubmitJobRequest } from '../gen/brine/v1/SubmitJobRequest.js';
+import type { ListSitesResponse__Output } from '../gen/brine/v1/ListSitesResponse.js';
+import type { ListJobsResponse__Output } from '../gen/brine/v1/ListJobsResponse.js';
+import type { ListAddressesResponse__Output } from '../gen/brine/v1/ListAddressesResponse.js';
+
+/** Reads answer fast; a missing coordinator is reported at once (waitForReady: false). */
+export const READ_TIMEOUT_MS = 5_000;
+/** Changes may make the coordinator talk to agents before it answers. */
+export const WRITE_TIMEOUT_MS = 30_000;
+
+export interface WatchStream {
+  /** Resolves once the coordinator has answered the subscription (headers or a first event). */
+  readonly subscribed: Promise<void>;
+  /** Resolves when the stream ends by itself, rejects with a BrineError when it breaks. */
+  readonly done: Promise<void>;
+  /** Stops listening; `done` then resolves. */
+  cancel(): void;
+}
+
+/** waitForReady: false (a call option carried by grpc-js's Metadata): fail at once when down. */
+function failFast(): grpc.Metadata {
+  return new grpc.Metadata({ waitForReady: false });
+}
+
+export class CoordinatorClient {
+  readonly address: string;
+  private readonly raw: JobServiceClient;
+  private readonly streams = new Set<grpc.ClientReadableStream<BrineEvent>>();
+
+  constructor(address: string) {
+    this.address = address;
+    this.raw = new JobService(address, grpc.credentials.createInsecure(), CLIENT_OPTIONS);
+  }
+
+  async listSites(): Promise<Site[]> {
+    const res = await this.unary<ListSitesResponse__Output>('ListSites', READ_TIMEOUT_MS, (md, o, cb) => this.raw.listSites({}, md, o, cb));
+    return res.sites;
+  }
+
+  submitJob(req: SubmitJobRequest): Promise<Job> {
+    return this.unary<Job>('SubmitJob', WRITE_TIMEOUT_MS, (md, o, cb) => this.raw.submitJob(req, md, o, cb));
+  }
+
+  getJob(id: string): Promise<Job> {
+    return this.unary<Job>('GetJob', READ_TIMEOUT_MS, (md, o, cb) => this.raw.getJob({ id }, md, o, cb));
+  }
+
+  async listJobs(): Promise<Job[]> {
+    const res = await this.unary<ListJobsResponse__Output>('ListJobs', READ_TIMEOUT_MS, (md, o, cb) => this.raw.listJobs({}, md, o, cb));
+    return res.jobs;
+  }
+
+  cancelJob(id: string): Promise<Job> {
+    return this.unary<Job>('CancelJob', WRITE_TIMEOUT_MS, (md, o, cb) => this.raw.cancelJob({ id }, md, o, cb));
+  }
+
+  async listAddresses(site = ''): Promise<Lease[]> {
+    const res = await this.unary<ListAddressesResponse__Output>('ListAddresses', READ_TIMEOUT_MS, (md, o, cb) => this.raw.listAddresses({ site }, md, o, cb));
+    return res.leases;
+  }
+
+  /** Live events (only `job`'s when given) delivered to `onEvent` until cancelled or broken. */
+  watch(job: string, onEvent: (event: BrineEvent) => void): WatchStream {
+    // no deadline: a watch lasts as long as the user wants it
+    const call = this.raw.watch({ job }, failFast());
+    this.streams.add(call);
+    let cancelled = false;
+    let markSubscribed: () => void = () => {};
+    const subscribed = new Promise<void>((resolve) => {
+      markSubscribed = resolve;
+    });
+    // whether the coordinator ever answered: tells "went away" from "was never there"
+    let answered = false;
+    call.once('metadata', () => {
+      answered = true;
+      markSubscribed();
+    });
+    call.on('data', (event: BrineEvent) => {
+      answered = true;
+      markSubscribed();
+      onEvent(event);
+    });
+    const done = new Promise<void>((resolve, reject) => {
+      call.on('error', (err: grpc.ServiceError) => {
+        this.streams.delete(call);
+        markSubscribed();
+        if (cancelled && err.code === grpc.status.CANCELLED) resolve();
+        else if (answered && (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.CANCELLED)) {
+          // a coordinator that dies or shuts down under a live stream: the call breaks, not ends
+          reject(new UnavailableError(`lost the connection to the coordinator at ${this.address}: ${why(err.details)}`, err));
+        } else reject(this.convert(err, 'Watch', 0, false));
+      });
+      // 'status' follows 'end' on a clean finish; 'end' alone is enough to say it is over
+      call.on('end', () => {
+        this.streams.delete(call);
+        markSubscribed();
+        resolve();
+      });
+    });
+    return {
+      subscribed,
+      done,
+      cancel: () => {
+        cancelled = true;
+        call.cancel();
+      },
+    };
+  }
+
+  close(): void {
+    for (const call of this.streams) call.cancel();
+    this.streams.clear();
+    this.raw.close();
+  }
+
+  private unary<T>(
+    method: string,
+    timeoutMs: number,
+    invoke: (metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<T>) => unknown,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      invoke(failFast(), { deadline: Date.now() + timeoutMs }, (err, res) => {
+        if (err) reject(this.convert(err, method, timeoutMs, timeoutMs === WRITE_TIMEOUT_MS));
+        else if (res === undefined) reject(new InternalError(`the coordinator sent an empty answer to ${method}`));
+        else resolve(res);
+      });
+    });
+  }
+
+  private convert(err: grpc.ServiceError, method: string, timeoutMs: number, change: boolean): BrineError {
+    if (err.code === grpc.status.DEADLINE_EXCEEDED && timeoutMs > 0) {
+      // a change may have reached the coordinator: say so rather than only "cannot reach"
+      const maybe = change ? ' (the request may still take effect: check with brine ls)' : '';
+      return new UnavailableError(
+        `the coordinator at ${this.address} did not answer within ${Math.round(timeoutMs / 1000)}s${maybe}`,
+        err,
+      );
+    }
+    if (err.code === grpc.status.UNAVAILABLE) {
+      const hint = 'Is it running? (set --coordinator or BRINE_COORDINATOR)';
+      return new UnavailableError(`cannot reach the coordinator at ${this.address}: ${why(err.details)}. ${hint}`, err);
+    }
+    if (err.code === grpc.status.UNIMPLEMENTED) {
+      // something else listens there (another service, an HTTP proxy, an older coordinator)
+      return new InternalError(
+        `the server at ${this.address} does not answer brine.v1.JobService/${method} (${err.details}): is it a brine coordinator of this version?`,
+        err,
+      );
+    }
+    return fromGrpcError(err, this.address);
+  }
+}
+
+/** grpc-js's connection failure text, shortened to what a user can act on. */
+function why(details: string): string {
+  const errno = /\b(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND|EAI_AGAIN)\b/.exec(details)?.[1];
+  switch (errno) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ECONNRESET':
+      return 'connection reset';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'host unreachable';
+    case 'ETIMEDOUT':
+      return 'connection timed out';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'unknown host';
+    default:
+      if (/name resolution failed|DNS resolution failed/i.test(details)) return 'unknown host';
+      return details.replace(/\s*Resolution note:\s*\.?/g, '').replace(/Last error: (Error: )?/g, '').trim() || 'unavailable';
+  }
+}

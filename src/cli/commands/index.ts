@@ -1,0 +1,17 @@
+// The one place where commands are registered (order = order in `brine --help`).
+import type { CliContext, Program } from '../context.js';
+import { register as sites } from './sites.js';
+import { register as submit } from './submit.js';
+import { register as ls } from './ls.js';
+import { register as show } from './show.js';
+import { register as cancel } from './cancel.js';
+import { register as watch } from './watch.js';
+import { register as addresses } from './addresses.js';
+
+export type Register = (program: Program, ctx: CliContext) => void;
+
+const COMMANDS: Register[] = [sites, submit, ls, show, cancel, watch, addresses];
+
+export function registerCommands(program: Program, ctx: CliContext): void {
+  for (const register of COMMANDS) register(program, ctx);
+}

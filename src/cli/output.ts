@@ -1,0 +1,178 @@
+// Everything the CLI prints goes through here: one JSON document (or one per line for streams)
+// under --json, otherwise plain aligned tables and short sentences. Errors go to stderr.
+import { createRequire } from 'node:module';
+import type Table from 'cli-table3';
+import { BrineError } from '../shared/errors.js';
+import { CommandFailed } from './context.js';
+
+export type CellValue = string | number | boolean | null | undefined;
+
+/** Exactly one JSON document on stdout, 2-space indent. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** One compact JSON object per line (for streams such as `watch`). */
+export function printJsonLine(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+/** A short sentence on stdout. */
+export function say(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+/** A note for the human on stderr (never mixed into stdout, so scripts keep parsing it). */
+export function note(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
+/** Tables show missing values as `-` so that columns stay aligned and visibly empty. */
+export function cell(value: CellValue): string {
+  if (value === undefined || value === null) return '-';
+  const text = String(value);
+  return text === '' ? '-' : text;
+}
+
+// Borderless: columns separated by two spaces, like `kubectl get`.
+const BORDERLESS: Record<Table.CharName, string> = {
+  top: '',
+  'top-mid': '',
+  'top-left': '',
+  'top-right': '',
+  bottom: '',
+  'bottom-mid': '',
+  'bottom-left': '',
+  'bottom-right': '',
+  left: '',
+  'left-mid': '',
+  mid: '',
+  'mid-mid': '',
+  right: '',
+  'right-mid': '',
+  middle: '  ',
+};
+
+// loaded on first use: commands that fail validation or print JSON never pay for it
+let tableClass: typeof Table | undefined;
+function loadTable(): typeof Table {
+  return (tableClass ??= createRequire(import.meta.url)('cli-table3') as typeof Table);
+}
+
+/** Renders an aligned table (header + rows) as a string without a trailing newline. */
+export function renderTable(head: string[], rows: CellValue[][]): string {
+  const TableClass = loadTable();
+  const table = new TableClass({
+    head,
+    chars: BORDERLESS,
+    // no colours: output is often piped, and colour codes would break alignment in logs
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },
+    wordWrap: false,
+  });
+  for (const row of rows) table.push(row.map(cell));
+  return table
+    .toString()
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .filter((line) => line !== '')
+    .join('\n');
+}
+
+export function printTable(head: string[], rows: CellValue[][]): void {
+  say(renderTable(head, rows));
+}
+
+/** `key: value` lines with the values aligned. */
+export function renderBlock(pairs: Array<[string, CellValue]>): string {
+  const width = Math.max(0, ...pairs.map(([k]) => k.length)) + 1;
+  return pairs.map(([k, v]) => `${`${k}:`.padEnd(width)} ${cell(v)}`).join('\n');
+}
+
+/** Relative age of an ISO time: `45s`, `12m`, `3h`, `5d` (tables); `-` when unknown. */
+export function age(iso: string, now: number = Date.now()): string {
+  if (!iso) return '-';
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  const s = Math.max(0, Math.floor((now - t) / 1000));
+  if (s < 120) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 120) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h`;
+  return `${Math.floor(h / 24)}d`;
+}
+
+/** `2024-05-01T10:00:00.000Z (3m ago)` for detail views, where both matter. */
+export function timeAndAge(iso: string, now: number = Date.now()): string {
+  if (!iso) return '-';
+  const a = age(iso, now);
+  return a === iso ? iso : `${iso} (${a} ago)`;
+}
+
+export interface ErrorDocument {
+  error: { code: string; message: string; field?: string };
+  [extra: string]: unknown;
+}
+
+/** The `--json` shape of any error. */
+export function errorDocument(err: unknown): ErrorDocument {
+  if (err instanceof BrineError) {
+    const error: ErrorDocument['error'] = { code: err.code, message: err.message };
+    if (err.field) error.field = err.field;
+    return { error };
+  }
+  if (err instanceof CommandFailed) {
+    return { error: { code: err.code, message: err.message }, ...(err.details ?? {}) };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { error: { code: 'INTERNAL', message } };
+}
+
+/**
+ * Prints an error: always one line `brine: <message>` on stderr; under --json also the error
+ * document on stdout (compact when the command streams JSON lines, so the stream stays parseable).
+ */
+export function printError(err: unknown, opts: { json: boolean; jsonLines?: boolean }): void {
+  const doc = errorDocument(err);
+  process.stderr.write(`brine: ${doc.error.message.replace(/\s*\n\s*/g, ' ')}\n`);
+  if (opts.json) {
+    if (opts.jsonLines) printJsonLine(doc);
+    else printJson(doc);
+  }
+}
+
+export interface Progress {
+  /** Sets the current value (and optionally a new total). */
+  update(value: number, total?: number): void;
+  stop(): void;
+}
+
+const NO_PROGRESS: Progress = { update() {}, stop() {} };
+
+/**
+ * A progress bar on stderr for long operations; a no-op unless stderr is a TTY and --json is off
+ * (bars in logs or pipes are noise). cli-progress is loaded only when a bar is really shown.
+ */
+export async function createProgress(label: string, total: number, opts: { json: boolean }): Promise<Progress> {
+  if (opts.json || !process.stderr.isTTY) return NO_PROGRESS;
+  const { default: cliProgress } = await import('cli-progress');
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: `${label} [{bar}] {percentage}% | {value}/{total} | {duration_formatted}`,
+      hideCursor: true,
+      clearOnComplete: false,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0);
+  return {
+    update(value, newTotal) {
+      if (newTotal !== undefined) bar.setTotal(newTotal);
+      bar.update(value);
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}

@@ -1,0 +1,730 @@
+// Grid address management: per site, a subnet per cluster (buddy allocator over the site's pool)
+// and a MAC per VM (interval set over the site's MAC range). Pure logic: no clock, no I/O.
+//
+// The persisted truth is the list of ClusterLeases (stored with the jobs); everything else here is
+// derived and rebuilt by `restore`. Allocation choices depend only on the current free space, never
+// on history, so a restored allocator makes exactly the choices the original would have made.
+import {
+  type Cidr,
+  type MacRange,
+  type SubnetPool,
+  blockSize,
+  cidrBounds,
+  familyBits,
+  formatCidr,
+  formatIp,
+  formatMac,
+  gatewayAddress,
+  macRangeSize,
+  overlaps,
+  parseCidr,
+  parseIp,
+  parseMac,
+  parseMacRange,
+  parseSubnetPool,
+  subnetCapacity,
+  subnetSizeFor,
+  vmAddress,
+} from '../shared/addresses.js';
+import { InternalError, InvalidArgumentError, NotAllowedError, NotFoundError } from '../shared/errors.js';
+import { checkName } from '../shared/names.js';
+
+/** reserved → active → releasing → free; a reserved lease may also be released directly (failed move). */
+export type LeaseState = 'reserved' | 'active' | 'releasing' | 'free';
+
+export interface VmLease {
+  readonly vm: string;
+  readonly mac: string;
+  readonly ip: string;
+}
+
+/**
+ * What is persisted with a job: one per (site, job). Leases handed out are immutable (frozen): a
+ * state change yields a new object, so a caller can keep one without copying and cannot corrupt
+ * the allocator by editing it.
+ */
+export interface ClusterLease {
+  readonly site: string;
+  readonly job: string;
+  /** Canonical CIDR of the cluster's subnet. */
+  readonly subnet: string;
+  readonly gateway: string;
+  /** In the order the VMs were given to `reserve`; VM i has the i-th address after the gateway. */
+  readonly vms: readonly VmLease[];
+  readonly state: LeaseState;
+}
+
+/** DESIGN.md's `lease` object (`brine addresses --json`): one per VM. */
+export interface FlatLease {
+  site: string;
+  job: string;
+  vm: string;
+  mac: string;
+  ip: string;
+  subnet: string;
+  state: LeaseState;
+}
+
+/** A site's network settings, as in its config (`network.subnetPool`, `network.macRange`). */
+export interface SiteNetwork {
+  site: string;
+  pool: string;
+  macRange: string;
+}
+
+export type ReserveResult = { ok: true; lease: ClusterLease } | { ok: false; reason: string };
+
+export interface SiteUsage {
+  site: string;
+  pool: string;
+  macRange: string;
+  totalAddresses: bigint;
+  freeAddresses: bigint;
+  totalMacs: bigint;
+  freeMacs: bigint;
+  /** Prefix length of the largest free aligned block, or null if the pool is full. */
+  largestFreePrefix: number | null;
+  /** The largest cluster a `reserve` would place right now (0 if none). */
+  maxClusterVms: number;
+  liveLeases: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A Map that never deletes from its hash table: deleting marks the entry gone, and the table is
+// rebuilt once gone entries outnumber live ones. Why: V8 (Node 20) rehashes a large Map or Set on
+// nearly every delete-then-insert of the same key (measured ~45 µs per pair at 20k entries), and
+// reserve/release does exactly that, with the same blocks and job ids, on every placement.
+
+const GONE: unique symbol = Symbol('gone');
+
+class ChurnMap<K, V extends object | boolean> {
+  private map = new Map<K, V | typeof GONE>();
+  private live = 0;
+
+  get size(): number {
+    return this.live;
+  }
+
+  get(key: K): V | undefined {
+    const v = this.map.get(key);
+    return v === GONE ? undefined : v;
+  }
+
+  has(key: K): boolean {
+    const v = this.map.get(key);
+    return v !== undefined && v !== GONE;
+  }
+
+  set(key: K, value: V): void {
+    if (!this.has(key)) this.live++;
+    this.map.set(key, value);
+  }
+
+  delete(key: K): boolean {
+    if (!this.has(key)) return false;
+    this.map.set(key, GONE);
+    this.live--;
+    if (this.map.size > 2 * this.live + 1024) {
+      const fresh = new Map<K, V | typeof GONE>();
+      for (const [k, v] of this.map) if (v !== GONE) fresh.set(k, v);
+      this.map = fresh;
+    }
+    return true;
+  }
+
+  *keys(): IterableIterator<K> {
+    for (const [k, v] of this.map) if (v !== GONE) yield k;
+  }
+
+  *values(): IterableIterator<V> {
+    for (const v of this.map.values()) if (v !== GONE) yield v;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Buddy allocator over one CIDR pool. A free list per prefix length; a freed block merges with its
+// buddy as long as the buddy is free too, so the free space is always the unique decomposition into
+// maximal aligned blocks. Allocation takes the lowest free block of the smallest sufficient size.
+// Blocks are kept as offsets from the pool's network in plain numbers (exact below 2^53, hence
+// MAX_POOL_BITS): bigints in these hot structures cost a heap object per block and made the
+// garbage collector the main cost of a placement. Addresses are bigints again at the boundary.
+
+/** Largest pool handled: 2^52 addresses (IPv4 always; IPv6 /76 or longer). */
+export const MAX_POOL_BITS = 52;
+
+function heapPush(h: number[], v: number): void {
+  h.push(v);
+  let i = h.length - 1;
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if ((h[p] as number) <= v) break;
+    h[i] = h[p] as number;
+    i = p;
+  }
+  h[i] = v;
+}
+
+function heapPop(h: number[]): number | undefined {
+  const top = h[0];
+  const last = h.pop();
+  if (top === undefined || last === undefined || h.length === 0) return top;
+  let i = 0;
+  const n = h.length;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= n) break;
+    const r = l + 1;
+    const c = r < n && (h[r] as number) < (h[l] as number) ? r : l;
+    if ((h[c] as number) >= last) break;
+    h[i] = h[c] as number;
+    i = c;
+  }
+  h[i] = last;
+  return top;
+}
+
+const byNumber = (a: number, b: number): number => a - b;
+
+class BuddyAllocator {
+  private readonly bits: number;
+  /** Free blocks (offsets) per prefix length: the map is the truth, the heap orders it (lazily pruned). */
+  private readonly free: Array<ChurnMap<number, true>>;
+  private heaps: number[][];
+  /** Block size per prefix length. */
+  private readonly sizes: number[];
+  private freeCount: number;
+
+  constructor(readonly pool: Cidr) {
+    this.bits = familyBits(pool.family);
+    if (this.bits - pool.prefix > MAX_POOL_BITS) throw new InternalError(`pool ${pool.cidr} is too large for the allocator`);
+    this.free = Array.from({ length: this.bits + 1 }, () => new ChurnMap<number, true>());
+    this.heaps = Array.from({ length: this.bits + 1 }, () => []);
+    this.sizes = Array.from({ length: this.bits + 1 }, (_, q) => (q < pool.prefix ? 0 : 2 ** (this.bits - q)));
+    this.add(0, pool.prefix);
+    this.freeCount = this.size(pool.prefix);
+  }
+
+  get freeAddresses(): bigint {
+    return BigInt(this.freeCount);
+  }
+
+  /** Prefix of the largest free block, or null when nothing is free. */
+  largestFree(): number | null {
+    for (let q = this.pool.prefix; q <= this.bits; q++) if (this.level(q).size > 0) return q;
+    return null;
+  }
+
+  private size(prefix: number): number {
+    return this.sizes[prefix] as number;
+  }
+
+  private level(prefix: number): ChurnMap<number, true> {
+    return this.free[prefix] as ChurnMap<number, true>;
+  }
+
+  private add(block: number, prefix: number): void {
+    this.level(prefix).set(block, true);
+    heapPush(this.heaps[prefix] as number[], block);
+  }
+
+  private remove(block: number, prefix: number): void {
+    const set = this.level(prefix);
+    set.delete(block);
+    // Stale heap entries are skipped on pop; rebuild when they dominate so memory stays bounded.
+    const heap = this.heaps[prefix] as number[];
+    if (heap.length > 2 * set.size + 64) this.heaps[prefix] = [...set.keys()].sort(byNumber);
+  }
+
+  private popLowest(prefix: number): number | undefined {
+    const set = this.level(prefix);
+    const heap = this.heaps[prefix] as number[];
+    while (set.size > 0) {
+      const v = heapPop(heap);
+      if (v === undefined) break;
+      if (set.delete(v)) return v;
+    }
+    return undefined;
+  }
+
+  /** A block of `prefix` (its network address), or undefined if no free block is large enough. */
+  alloc(prefix: number): bigint | undefined {
+    for (let q = prefix; q >= this.pool.prefix; q--) {
+      if (this.level(q).size === 0) continue;
+      const block = this.popLowest(q);
+      if (block === undefined) throw new InternalError(`buddy allocator: free list /${q} out of sync`);
+      // Split down, keeping the lower half and freeing the upper one at each level.
+      for (let r = q + 1; r <= prefix; r++) this.add(block + this.size(r), r);
+      this.freeCount -= this.size(prefix);
+      return this.pool.network + BigInt(block);
+    }
+    return undefined;
+  }
+
+  /** Takes this exact block (restore); false if any part of it is not free. */
+  carve(network: bigint, prefix: number): boolean {
+    const block = Number(network - this.pool.network);
+    for (let q = prefix; q >= this.pool.prefix; q--) {
+      const span = this.size(q);
+      let start = block - (block % span);
+      if (!this.level(q).has(start)) continue;
+      this.remove(start, q);
+      for (let r = q + 1; r <= prefix; r++) {
+        const half = this.size(r);
+        if (block >= start + half) {
+          this.add(start, r);
+          start += half;
+        } else {
+          this.add(start + half, r);
+        }
+      }
+      this.freeCount -= this.size(prefix);
+      return true;
+    }
+    return false;
+  }
+
+  release(network: bigint, prefix: number): void {
+    this.freeCount += this.size(prefix);
+    let b = Number(network - this.pool.network);
+    let p = prefix;
+    while (p > this.pool.prefix) {
+      const size = this.size(p);
+      const buddy = (b / size) % 2 === 0 ? b + size : b - size;
+      if (!this.level(p).has(buddy)) break;
+      this.remove(buddy, p);
+      if (buddy < b) b = buddy;
+      p--;
+    }
+    if (this.level(p).has(b)) throw new InternalError(`buddy allocator: double free of a /${p} block`);
+    this.add(b, p);
+  }
+
+  /** After a bulk restore: rebuild every heap as a sorted array (a valid min-heap) without stale entries. */
+  compact(): void {
+    for (let q = this.pool.prefix; q <= this.bits; q++) this.heaps[q] = [...this.level(q).keys()].sort(byNumber);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Interval set of free MACs: sorted, disjoint, non-adjacent [start, end] runs. A cluster takes the
+// lowest free MACs (contiguity is not needed: each VM has its own DHCP host entry), which fills
+// holes first and keeps the free space as one long run at the top, so the run list stays short.
+// MACs are 48-bit, so plain numbers hold them exactly: arrays of doubles splice and compare far
+// faster than arrays of bigints and make no garbage.
+
+class IntervalSet {
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+  private freeCount = 0;
+
+  /** The complement of `usedSorted` (ascending, distinct, inside the range). */
+  constructor(first: number, last: number, usedSorted: readonly number[] = []) {
+    let next = first;
+    for (const u of usedSorted) {
+      if (u > next) this.pushRun(next, u - 1);
+      next = u + 1;
+    }
+    if (next <= last) this.pushRun(next, last);
+  }
+
+  private pushRun(a: number, b: number): void {
+    this.starts.push(a);
+    this.ends.push(b);
+    this.freeCount += b - a + 1;
+  }
+
+  get free(): number {
+    return this.freeCount;
+  }
+
+  get runs(): number {
+    return this.starts.length;
+  }
+
+  /** The `k` lowest free values, or undefined (and nothing taken) if fewer are free. */
+  take(k: number): number[] | undefined {
+    if (k > this.freeCount) return undefined;
+    const out: number[] = [];
+    let i = 0;
+    while (out.length < k) {
+      let s = this.starts[i] as number;
+      const e = this.ends[i] as number;
+      while (out.length < k && s <= e) out.push(s++);
+      if (s > e) i++;
+      else this.starts[i] = s;
+    }
+    if (i > 0) {
+      this.starts.splice(0, i);
+      this.ends.splice(0, i);
+    }
+    this.freeCount -= k;
+    return out;
+  }
+
+  /** Returns values (any order) to the set; a value already free is a bug, not a no-op. */
+  put(values: readonly number[]): void {
+    const sorted = [...values].sort((x, y) => x - y);
+    let i = 0;
+    while (i < sorted.length) {
+      const a = sorted[i] as number;
+      let b = a;
+      while (i + 1 < sorted.length && sorted[i + 1] === b + 1) b = sorted[++i] as number;
+      i++;
+      this.putRun(a, b);
+    }
+  }
+
+  private putRun(a: number, b: number): void {
+    // idx = first run starting after a.
+    let lo = 0;
+    let hi = this.starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.starts[mid] as number) > a) hi = mid;
+      else lo = mid + 1;
+    }
+    const idx = lo;
+    const prevEnd = idx > 0 ? (this.ends[idx - 1] as number) : undefined;
+    const nextStart = idx < this.starts.length ? (this.starts[idx] as number) : undefined;
+    if ((prevEnd !== undefined && prevEnd >= a) || (nextStart !== undefined && nextStart <= b)) {
+      throw new InternalError(`MAC interval set: double free around ${formatMac(a)}`);
+    }
+    const joinPrev = prevEnd !== undefined && prevEnd + 1 === a;
+    const joinNext = nextStart !== undefined && b + 1 === nextStart;
+    if (joinPrev && joinNext) {
+      this.ends[idx - 1] = this.ends[idx] as number;
+      this.starts.splice(idx, 1);
+      this.ends.splice(idx, 1);
+    } else if (joinPrev) {
+      this.ends[idx - 1] = b;
+    } else if (joinNext) {
+      this.starts[idx] = a;
+    } else {
+      this.starts.splice(idx, 0, a);
+      this.ends.splice(idx, 0, b);
+    }
+    this.freeCount += b - a + 1;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface LeaseRecord {
+  lease: ClusterLease;
+  network: bigint;
+  prefix: number;
+  macs: number[];
+}
+
+interface SiteState {
+  name: string;
+  pool: SubnetPool;
+  macs: MacRange;
+  subnets: BuddyAllocator;
+  freeMacs: IntervalSet;
+  /** Live leases by job. */
+  leases: ChurnMap<string, LeaseRecord>;
+}
+
+/** A frozen lease; `vms` is shared when already frozen (state changes), copied otherwise (restore). */
+function frozenLease(l: ClusterLease, state: LeaseState = l.state): ClusterLease {
+  const vms = Object.isFrozen(l.vms) ? l.vms : Object.freeze(l.vms.map((v) => Object.freeze({ vm: v.vm, mac: v.mac, ip: v.ip })));
+  return Object.freeze({ site: l.site, job: l.job, subnet: l.subnet, gateway: l.gateway, vms, state });
+}
+
+const byKey = (a: { site: string; job: string }, b: { site: string; job: string }): number =>
+  a.site < b.site ? -1 : a.site > b.site ? 1 : a.job < b.job ? -1 : a.job > b.job ? 1 : 0;
+
+export class AddressAllocator {
+  private readonly siteStates = new Map<string, SiteState>();
+
+  /**
+   * Registers a site's pool and MAC range. Identical settings again: no-op. Different settings:
+   * replaced if the site holds no live lease, refused otherwise.
+   */
+  addSite(site: string, pool: string, macRange: string): void {
+    checkName(site, 'site');
+    const p = parseSubnetPool(pool, 'network.subnetPool');
+    if (familyBits(p.family) - p.prefix > MAX_POOL_BITS) {
+      throw new InvalidArgumentError(
+        'network.subnetPool',
+        `${p.cidr} is too large: a pool may hold at most 2^${MAX_POOL_BITS} addresses ` +
+          `(an IPv6 prefix of /${128 - MAX_POOL_BITS} or longer; a /96 already holds 4 billion)`,
+      );
+    }
+    const m = parseMacRange(macRange, 'network.macRange');
+    const existing = this.siteStates.get(site);
+    if (existing) {
+      const same =
+        existing.pool.cidr === p.cidr && existing.macs.first === m.first && existing.macs.last === m.last;
+      if (same) return;
+      if (existing.leases.size > 0) {
+        throw new NotAllowedError(
+          `site ${site} holds ${existing.leases.size} live address lease(s): its network settings ` +
+            `(${existing.pool.cidr}, ${existing.macs.text}) cannot change to (${p.cidr}, ${m.text}) until they are released`,
+        );
+      }
+    }
+    for (const other of this.siteStates.values()) {
+      if (other.name === site) continue;
+      if (overlaps(p, other.pool)) {
+        throw new InvalidArgumentError(
+          'network.subnetPool',
+          `pool ${p.cidr} of site ${site} overlaps pool ${other.pool.cidr} of site ${other.name}`,
+        );
+      }
+      if (overlaps(m, other.macs)) {
+        throw new InvalidArgumentError(
+          'network.macRange',
+          `MAC range ${m.text} of site ${site} overlaps MAC range ${other.macs.text} of site ${other.name}`,
+        );
+      }
+    }
+    this.siteStates.set(site, {
+      name: site,
+      pool: p,
+      macs: m,
+      subnets: new BuddyAllocator(p),
+      freeMacs: new IntervalSet(Number(m.first), Number(m.last)),
+      leases: new ChurnMap(),
+    });
+  }
+
+  /** Forgets a site; refused while it holds live leases, no-op if unknown. */
+  removeSite(site: string): void {
+    const s = this.siteStates.get(site);
+    if (!s) return;
+    if (s.leases.size > 0) {
+      throw new NotAllowedError(`site ${site} holds ${s.leases.size} live address lease(s): release them first`);
+    }
+    this.siteStates.delete(site);
+  }
+
+  /** The registered sites, canonical forms (pool CIDR, MAC range first-last), sorted by name. */
+  sites(): SiteNetwork[] {
+    return [...this.siteStates.values()]
+      .map((s) => ({ site: s.name, pool: s.pool.cidr, macRange: s.macs.text }))
+      .sort((a, b) => (a.site < b.site ? -1 : a.site > b.site ? 1 : 0));
+  }
+
+  private siteState(site: string): SiteState {
+    const s = this.siteStates.get(site);
+    if (!s) throw new NotFoundError('site', site);
+    return s;
+  }
+
+  /**
+   * Leases a subnet, its gateway, and a MAC and an IP per VM, all or nothing. `{ok: false}` says why
+   * when the site has no room (the job stays PENDING). A retry with the same VMs returns the
+   * existing lease; a different request for a (site, job) that already holds one is refused.
+   */
+  reserve(site: string, job: string, vmNames: readonly string[]): ReserveResult {
+    const s = this.siteState(site);
+    if (job === '') throw new InvalidArgumentError('job', 'must not be empty');
+    if (vmNames.length === 0) throw new InvalidArgumentError('vms', 'a cluster needs at least one VM');
+    const seen = new Set<string>();
+    for (const vm of vmNames) {
+      if (vm === '') throw new InvalidArgumentError('vms', 'VM names must not be empty');
+      if (seen.has(vm)) throw new InvalidArgumentError('vms', `VM name "${vm}" appears twice`);
+      seen.add(vm);
+    }
+    const held = s.leases.get(job);
+    if (held) {
+      const same = held.lease.vms.length === vmNames.length && held.lease.vms.every((v, i) => v.vm === vmNames[i]);
+      if (same && held.lease.state !== 'releasing') return { ok: true, lease: held.lease };
+      throw new NotAllowedError(
+        `job ${job} already holds a ${held.lease.state} lease at site ${site} (${held.lease.subnet}); release it first`,
+      );
+    }
+
+    const k = vmNames.length;
+    const family = s.pool.family;
+    const prefix = subnetSizeFor(k, family);
+    if (prefix < s.pool.prefix) {
+      return { ok: false, reason: `a cluster of ${k} VMs needs a /${prefix} subnet, larger than site ${site} pool ${s.pool.cidr}` };
+    }
+    if (BigInt(k) > macRangeSize(s.macs)) {
+      return { ok: false, reason: `a cluster of ${k} VMs needs ${k} MACs, more than site ${site} range ${s.macs.text} holds` };
+    }
+    // Check both before taking either: never a half-allocation.
+    const largest = s.subnets.largestFree();
+    if (largest === null || largest > prefix) {
+      const detail = largest === null ? 'the pool is full' : `largest free block is a /${largest}`;
+      return { ok: false, reason: `no free subnet in ${site} pool ${s.pool.cidr} (${k} VMs need a /${prefix}; ${detail})` };
+    }
+    if (s.freeMacs.free < k) {
+      return { ok: false, reason: `no free MACs in ${site} range ${s.macs.text} (${k} needed, ${s.freeMacs.free} free)` };
+    }
+    const network = s.subnets.alloc(prefix);
+    const macs = s.freeMacs.take(k);
+    if (network === undefined || macs === undefined) throw new InternalError('address allocator: free space out of sync');
+
+    const vms = vmNames.map((vm, i) =>
+      Object.freeze({ vm, mac: formatMac(macs[i] as number), ip: formatIp(vmAddress(network, i), family) }),
+    );
+    const lease: ClusterLease = Object.freeze({
+      site,
+      job,
+      subnet: formatCidr(network, prefix, family),
+      gateway: formatIp(gatewayAddress(network), family),
+      vms: Object.freeze(vms),
+      state: 'reserved',
+    });
+    s.leases.set(job, { lease, network, prefix, macs });
+    return { ok: true, lease };
+  }
+
+  private record(site: string, job: string): LeaseRecord {
+    const r = this.siteStates.get(site)?.leases.get(job);
+    if (!r) throw new NotFoundError('address lease', `of job ${job} at site ${site}`);
+    return r;
+  }
+
+  /** reserved → active (the cluster runs on these addresses). Idempotent. */
+  activate(site: string, job: string): ClusterLease {
+    const r = this.record(site, job);
+    if (r.lease.state === 'releasing') {
+      throw new NotAllowedError(`the lease of job ${job} at site ${site} is being released; it cannot become active again`);
+    }
+    if (r.lease.state !== 'active') r.lease = frozenLease(r.lease, 'active');
+    return r.lease;
+  }
+
+  /** reserved|active → releasing (the agent is tearing the network down). Idempotent. */
+  markReleasing(site: string, job: string): ClusterLease {
+    const r = this.record(site, job);
+    if (r.lease.state !== 'releasing') r.lease = frozenLease(r.lease, 'releasing');
+    return r.lease;
+  }
+
+  /**
+   * → free: the subnet and MACs return to the site. Returns the freed lease (state 'free'), or
+   * undefined if there was none: releasing twice or an unknown lease is a no-op, since the
+   * coordinator retries.
+   */
+  release(site: string, job: string): ClusterLease | undefined {
+    const s = this.siteStates.get(site);
+    const r = s?.leases.get(job);
+    if (!s || !r) return undefined;
+    s.leases.delete(job);
+    s.subnets.release(r.network, r.prefix);
+    s.freeMacs.put(r.macs);
+    return frozenLease(r.lease, 'free');
+  }
+
+  lease(site: string, job: string): ClusterLease | undefined {
+    const r = this.siteStates.get(site)?.leases.get(job);
+    return r?.lease;
+  }
+
+  /** Live leases (state != free), sorted by site then job. */
+  leases(site?: string): ClusterLease[] {
+    const states = site === undefined ? [...this.siteStates.values()] : [this.siteStates.get(site)].filter((s) => s !== undefined);
+    const out: ClusterLease[] = [];
+    for (const s of states) for (const r of s.leases.values()) out.push(r.lease);
+    return out.sort(byKey);
+  }
+
+  /**
+   * DESIGN.md `lease` objects, one per VM. The gateway is not listed: it has no MAC from the site's
+   * range (the bridge's MAC is libvirt's), and it is the cluster's `gateway` in `brine show`.
+   */
+  flatLeases(site?: string): FlatLease[] {
+    return this.leases(site).flatMap((l) =>
+      l.vms.map((v) => ({ site: l.site, job: l.job, vm: v.vm, mac: v.mac, ip: v.ip, subnet: l.subnet, state: l.state })),
+    );
+  }
+
+  /** The persisted truth: every live lease. */
+  exportLeases(): ClusterLease[] {
+    return this.leases();
+  }
+
+  usage(site: string): SiteUsage {
+    const s = this.siteState(site);
+    const largest = s.subnets.largestFree();
+    const byAddresses = largest === null ? 0n : subnetCapacity(largest, s.pool.family);
+    const freeMacs = BigInt(s.freeMacs.free);
+    const max = byAddresses < freeMacs ? byAddresses : freeMacs;
+    return {
+      site,
+      pool: s.pool.cidr,
+      macRange: s.macs.text,
+      totalAddresses: blockSize(s.pool.prefix, s.pool.family),
+      freeAddresses: s.subnets.freeAddresses,
+      totalMacs: macRangeSize(s.macs),
+      freeMacs,
+      largestFreePrefix: largest,
+      maxClusterVms: Number(max),
+      liveLeases: s.leases.size,
+    };
+  }
+
+  /**
+   * Rebuilds an allocator from the sites' settings and the persisted leases (free ones are
+   * skipped). Refuses leases that do not fit the sites as configured (a site missing, a subnet
+   * outside its pool, two leases sharing an address), naming the job: the coordinator must not
+   * start on top of addresses that could collide.
+   */
+  static restore(sites: readonly SiteNetwork[], leases: readonly ClusterLease[]): AddressAllocator {
+    const a = new AddressAllocator();
+    for (const s of sites) a.addSite(s.site, s.pool, s.macRange);
+    const usedMacs = new Map<string, Array<{ mac: number; job: string }>>();
+    for (const l of leases) {
+      if (l.state === 'free') continue;
+      const bad = (why: string): InvalidArgumentError =>
+        new InvalidArgumentError('leases', `lease of job ${l.job} at site ${l.site}: ${why}`);
+      const s = a.siteStates.get(l.site);
+      if (!s) throw bad('the site is not configured');
+      if (s.leases.has(l.job)) throw bad('listed twice');
+      if (!['reserved', 'active', 'releasing'].includes(l.state)) throw bad(`unknown state "${String(l.state)}"`);
+      const subnet = parseCidr(l.subnet, 'leases');
+      if (subnet.family !== s.pool.family || subnet.prefix < s.pool.prefix || !overlaps(subnet, s.pool)) {
+        throw bad(`subnet ${subnet.cidr} is outside the site's pool ${s.pool.cidr} (did its pool change while jobs held leases?)`);
+      }
+      const { first, last } = cidrBounds(subnet);
+      const gw = parseIp(l.gateway, 'leases');
+      if (gw.family !== subnet.family || gw.value !== gatewayAddress(first)) {
+        throw bad(`gateway ${l.gateway} is not the first host address of ${subnet.cidr}`);
+      }
+      if (l.vms.length === 0 || BigInt(l.vms.length) > subnetCapacity(subnet.prefix, subnet.family)) {
+        throw bad(`${l.vms.length} VMs do not fit in ${subnet.cidr}`);
+      }
+      const macs: number[] = [];
+      const ips = new Set<bigint>();
+      for (const v of l.vms) {
+        const ip = parseIp(v.ip, 'leases');
+        if (ip.family !== subnet.family || ip.value <= gw.value || ip.value >= last || ips.has(ip.value)) {
+          throw bad(`VM ${v.vm} address ${v.ip} is not a distinct host address of ${subnet.cidr} after the gateway`);
+        }
+        ips.add(ip.value);
+        const mac = parseMac(v.mac, 'leases');
+        if (mac < s.macs.first || mac > s.macs.last) throw bad(`VM ${v.vm} MAC ${v.mac} is outside the site's range ${s.macs.text}`);
+        macs.push(Number(mac));
+      }
+      if (!s.subnets.carve(subnet.network, subnet.prefix)) throw bad(`subnet ${subnet.cidr} overlaps another lease`);
+      let list = usedMacs.get(l.site);
+      if (!list) usedMacs.set(l.site, (list = []));
+      for (const mac of macs) list.push({ mac, job: l.job });
+      s.leases.set(l.job, { lease: frozenLease({ ...l, vms: [...l.vms] }), network: subnet.network, prefix: subnet.prefix, macs });
+    }
+    // MACs: sort once and build the free runs as the complement, catching duplicates on the way.
+    for (const s of a.siteStates.values()) {
+      const list = (usedMacs.get(s.name) ?? []).sort((x, y) => x.mac - y.mac);
+      for (let i = 1; i < list.length; i++) {
+        const x = list[i - 1]!;
+        const y = list[i]!;
+        if (x.mac === y.mac) {
+          throw new InvalidArgumentError(
+            'leases',
+            `MAC ${formatMac(x.mac)} at site ${s.name} is leased to both job ${x.job} and job ${y.job}`,
+          );
+        }
+      }
+      s.freeMacs = new IntervalSet(Number(s.macs.first), Number(s.macs.last), list.map((x) => x.mac));
+      s.subnets.compact();
+    }
+    return a;
+  }
+}
+

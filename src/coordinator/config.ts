@@ -1,0 +1,27 @@
+// The coordinator's YAML config (config/coordinator.yaml), validated strictly.
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { durationMs, hostPort, loadYamlConfig } from '../shared/config.js';
+
+export const CoordinatorConfigSchema = z.strictObject({
+  listen: hostPort.default('127.0.0.1:7700'),
+  dataDir: z.string().min(1).default('.brine/coordinator'),
+  /** A site whose agent has been silent this long is DOWN. */
+  heartbeatTimeout: durationMs.default(10_000),
+  /** How long acknowledged writes may wait to be batched into one file write. */
+  commitDelay: durationMs.optional(),
+  jobs: z
+    .strictObject({
+      checkpointEvery: durationMs.default(30 * 60_000),
+      /** Failed deploy attempts before a job is FAILED. */
+      maxDeployAttempts: z.number().int().positive().default(3),
+    })
+    .default({ checkpointEvery: 30 * 60_000, maxDeployAttempts: 3 }),
+});
+
+export type CoordinatorConfig = z.output<typeof CoordinatorConfigSchema>;
+
+export function loadCoordinatorConfig(file: string): CoordinatorConfig {
+  const config = loadYamlConfig(file, CoordinatorConfigSchema);
+  return { ...config, dataDir: resolve(config.dataDir) };
+}

@@ -1,0 +1,584 @@
+// The grid's brain: job queue, placement, the job state machine, address leases and the
+// registry of sites, orchestrating the agents. All state changes happen here, on the event loop,
+// and are group-committed to the store before they are acknowledged.
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../shared/logger.js';
+import { AlreadyExistsError, BrineError, InvalidArgumentError, NotAllowedError, NotFoundError } from '../shared/errors.js';
+import { checkName } from '../shared/names.js';
+import { formatDuration, parseDurationMs } from '../shared/units.js';
+import type { ClusterStatus, Job, Lease, Site } from '../shared/proto.js';
+import type { RegisterRequest__Output as RegisterRequest } from '../gen/brine/v1/RegisterRequest.js';
+import type { SubmitJobRequest__Output as SubmitJobRequest } from '../gen/brine/v1/SubmitJobRequest.js';
+import type { AgentGateway } from './agents.js';
+import { AddressAllocator } from './address-allocator.js';
+import type { CoordinatorConfig } from './config.js';
+import { EventBus } from './events.js';
+import { HOLDING_STATES, isEnded, noteReason, transition, type JobStateName } from './job-state.js';
+import { consume, pendingReason, rankSites, type SiteCapacity } from './scheduler.js';
+import type { JobRecord, SiteRecord, Store } from './store.js';
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export function randomJobId(): string {
+  // 40 random bits in base32-ish lowercase: short enough for domain names, never reused in practice.
+  return 'j' + BigInt('0x' + randomBytes(5).toString('hex')).toString(36).padStart(8, '0');
+}
+
+interface Session {
+  id: string;
+  instance: string;
+  lastHeartbeat: number;
+}
+
+export interface CoordinatorDeps {
+  config: CoordinatorConfig;
+  store: Store;
+  agents: AgentGateway;
+  log: Logger;
+  clock?: Clock;
+  newJobId?: () => string;
+}
+
+const MAX_VMS = 1000;
+
+export class Coordinator {
+  readonly events = new EventBus();
+  private readonly sessions = new Map<string, Session>();
+  private allocator: AddressAllocator;
+  private readonly clock: Clock;
+  private readonly newJobId: () => string;
+  private readonly inflight = new Set<string>();
+  private placing = false;
+  private placeAgain = false;
+  private livenessTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly deps: CoordinatorDeps) {
+    this.clock = deps.clock ?? systemClock;
+    this.newJobId = deps.newJobId ?? randomJobId;
+    const data = deps.store.data;
+    this.allocator = AddressAllocator.restore(
+      Object.values(data.sites).map((s) => ({ site: s.name, pool: s.subnetPool, macRange: s.macRange })),
+      data.leases,
+    );
+  }
+
+  private get log(): Logger {
+    return this.deps.log;
+  }
+
+  private get store(): Store {
+    return this.deps.store;
+  }
+
+  start(): void {
+    const every = Math.max(100, Math.min(1000, this.deps.config.heartbeatTimeout / 4));
+    this.livenessTimer = setInterval(() => this.checkLiveness(), every);
+    this.livenessTimer.unref();
+    this.schedulePlacement();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.events.closeAll();
+    if (this.livenessTimer) clearInterval(this.livenessTimer);
+  }
+
+  // ---------------------------------------------------------------- persistence
+
+  /** Writes the allocator's leases into the store and commits. */
+  private async commit(): Promise<void> {
+    this.store.data.leases = this.allocator.exportLeases();
+    await this.store.commit();
+  }
+
+  // ---------------------------------------------------------------- jobs
+
+  jobs(): JobRecord[] {
+    return [...Object.values(this.store.archived), ...Object.values(this.store.data.jobs)].sort((a, b) =>
+      a.createdAt === b.createdAt ? a.id.localeCompare(b.id) : a.createdAt.localeCompare(b.createdAt),
+    );
+  }
+
+  job(id: string): JobRecord {
+    const job = id ? this.store.job(id) : undefined;
+    if (!job) throw new NotFoundError('job', id || '(empty id)');
+    return job;
+  }
+
+  private validateSubmit(req: SubmitJobRequest): { site?: SiteRecord; checkpointEvery: string } {
+    checkName(req.name, 'name');
+    for (const [field, value] of [
+      ['vms', req.vms],
+      ['cpus', req.cpus],
+      ['memoryMiB', req.memoryMiB],
+    ] as const) {
+      if (!Number.isInteger(value) || value <= 0) throw new InvalidArgumentError(field, `must be a positive whole number, got ${value}`);
+    }
+    if (req.vms > MAX_VMS) throw new InvalidArgumentError('vms', `at most ${MAX_VMS} VMs per job, got ${req.vms}`);
+    if (req.owner && !/^[A-Za-z0-9._@-]{1,64}$/.test(req.owner)) {
+      throw new InvalidArgumentError('owner', `"${req.owner}" is not a valid owner: use 1–64 characters from [A-Za-z0-9._@-]`);
+    }
+    const sites = Object.values(this.store.data.sites);
+    let site: SiteRecord | undefined;
+    if (req.site) {
+      checkName(req.site, 'site');
+      site = this.store.data.sites[req.site];
+      if (!site) {
+        throw new InvalidArgumentError('site', `unknown site ${req.site} (known: ${sites.map((s) => s.name).join(', ') || 'none'})`);
+      }
+    }
+    const candidates = site ? [site] : sites;
+    if (!req.image) throw new InvalidArgumentError('image', 'is required');
+    const offering = candidates.filter((s) => s.images.includes(req.image));
+    if (offering.length === 0) {
+      const known = [...new Set(candidates.flatMap((s) => s.images))].sort();
+      throw new InvalidArgumentError(
+        'image',
+        `unknown image ${req.image}${site ? ` at ${site.name}` : ''} (known: ${known.join(', ') || 'none'})`,
+      );
+    }
+    const nodes = offering.flatMap((s) => s.nodes);
+    const maxCpus = Math.max(...nodes.map((n) => n.cpus));
+    const maxMem = Math.max(...nodes.map((n) => n.memoryMiB));
+    if (req.cpus > maxCpus) throw new InvalidArgumentError('cpus', `${req.cpus} is more than any node has (largest: ${maxCpus} cpus)`);
+    if (req.memoryMiB > maxMem) {
+      throw new InvalidArgumentError('memoryMiB', `${req.memoryMiB} MiB is more than any node has (largest: ${maxMem} MiB)`);
+    }
+    let checkpointEvery = site?.defaultCheckpointEvery || formatDuration(this.deps.config.jobs.checkpointEvery);
+    if (req.checkpointEvery) checkpointEvery = formatDuration(parseDurationMs(req.checkpointEvery, 'checkpointEvery'));
+    return { ...(site ? { site } : {}), checkpointEvery };
+  }
+
+  async submit(req: SubmitJobRequest): Promise<JobRecord> {
+    const { site, checkpointEvery } = this.validateSubmit(req);
+    let id = this.newJobId();
+    while (this.store.job(id)) id = this.newJobId();
+    const now = this.clock.now();
+    const job: JobRecord = {
+      id,
+      name: req.name,
+      owner: req.owner || 'unknown',
+      state: 'PENDING',
+      site: '',
+      pinnedSite: site?.name ?? '',
+      subnet: '',
+      gateway: '',
+      vms: [],
+      vmCount: req.vms,
+      cpus: req.cpus,
+      memoryMiB: req.memoryMiB,
+      image: req.image,
+      checkpointEvery,
+      lastSnapshot: '',
+      createdAt: now.toISOString(),
+      history: [{ at: now.toISOString(), state: 'PENDING', reason: `submitted by ${req.owner || 'unknown'}` }],
+      deployAttempts: 0,
+    };
+    this.store.data.jobs[id] = job;
+    await this.commit();
+    this.log.info({ job: id, name: job.name, vms: job.vmCount }, 'job submitted');
+    this.events.publish({ type: 'job.state', job: id, state: 'PENDING', reason: 'submitted' });
+    this.schedulePlacement();
+    return job;
+  }
+
+  async cancel(id: string): Promise<JobRecord> {
+    const job = this.job(id);
+    if (isEnded(job.state)) throw new NotAllowedError(`job ${id} is already ${job.state}: nothing to cancel`);
+    const placedAt = job.site && HOLDING_STATES.has(job.state) ? job.site : '';
+    this.setState(job, 'CANCELLED', 'cancelled by user');
+    await this.endJob(job, placedAt);
+    return job;
+  }
+
+  private setState(job: JobRecord, to: JobStateName, reason: string): void {
+    transition(job, to, reason, this.clock.now());
+    this.log.info({ job: job.id, site: job.site || undefined, state: to, reason }, 'job state');
+    this.events.publish({ type: 'job.state', job: job.id, site: job.site, state: to, reason });
+  }
+
+  /**
+   * After a job reached an end state: its addresses go to `releasing`, its VMs are destroyed at the
+   * site, then the leases are freed. If the agent cannot be reached, the leases stay `releasing`
+   * until a heartbeat from the site shows the cluster gone (the agent fences what is not placed).
+   */
+  private async endJob(job: JobRecord, site: string): Promise<void> {
+    for (const vm of job.vms) if (vm.state !== 'SHUTOFF') vm.state = 'STOPPING';
+    if (site) this.allocator.markReleasing(site, job.id);
+    await this.commit();
+    this.schedulePlacement();
+    if (site) await this.destroyAt(job, site);
+    if (!this.allocator.leases(site).some((l) => l.job === job.id)) await this.store.archiveJob(job.id);
+  }
+
+  private async destroyAt(job: JobRecord, site: string): Promise<void> {
+    const record = this.store.data.sites[site];
+    if (!record) return;
+    try {
+      await this.deps.agents.destroy(record.advertise, `${job.id}/destroy`, job.id);
+      this.allocator.release(site, job.id);
+      for (const vm of job.vms) vm.state = 'DESTROYED';
+      await this.commit();
+    } catch (err) {
+      this.log.warn({ job: job.id, site, err: (err as Error).message }, 'destroy failed; leases stay releasing until the site confirms');
+    }
+  }
+
+  // ---------------------------------------------------------------- placement
+
+  /** Runs a placement pass soon; passes never overlap, and a request during one causes another. */
+  schedulePlacement(): void {
+    if (this.stopped) return;
+    if (this.placing) {
+      this.placeAgain = true;
+      return;
+    }
+    this.placing = true;
+    setImmediate(() => {
+      this.placePending()
+        .catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'placement pass failed'))
+        .finally(() => {
+          this.placing = false;
+          if (this.placeAgain) {
+            this.placeAgain = false;
+            this.schedulePlacement();
+          }
+        });
+    });
+  }
+
+  private capacities(): Map<string, SiteCapacity> {
+    const caps = new Map<string, SiteCapacity>();
+    for (const site of Object.values(this.store.data.sites)) {
+      caps.set(site.name, {
+        name: site.name,
+        up: this.isUp(site.name),
+        images: site.images,
+        nodes: site.nodes.map((n) => ({
+          name: n.name,
+          cpus: n.cpus,
+          memoryMiB: n.memoryMiB,
+          usedCpus: 0,
+          usedMemoryMiB: 0,
+          schedulable: !site.reclaimedNodes.includes(n.name),
+        })),
+      });
+    }
+    for (const job of Object.values(this.store.data.jobs)) {
+      if (!HOLDING_STATES.has(job.state) || !job.site) continue;
+      const cap = caps.get(job.site);
+      if (cap) consume(cap, job.vms.map((v) => v.node), job);
+    }
+    return caps;
+  }
+
+  private async placePending(): Promise<void> {
+    const pending = Object.values(this.store.data.jobs)
+      .filter((j) => j.state === 'PENDING')
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    if (pending.length === 0) return;
+    const caps = this.capacities();
+    const toDeploy: JobRecord[] = [];
+    let changed = false;
+    for (const job of pending) {
+      const req = { vms: job.vmCount, cpus: job.cpus, memoryMiB: job.memoryMiB, image: job.image, ...(job.pinnedSite ? { site: job.pinnedSite } : {}) };
+      const { fits, misses } = rankSites(caps.values(), req);
+      let placed = false;
+      const reasons = [...misses];
+      for (const fit of fits) {
+        const vmNames = Array.from({ length: job.vmCount }, (_, i) => `${job.name}-${i}`);
+        const lease = this.allocator.reserve(fit.site, job.id, vmNames);
+        if (!lease.ok) {
+          reasons.push({ ok: false, site: fit.site, reason: lease.reason });
+          continue;
+        }
+        job.site = fit.site;
+        job.subnet = lease.lease.subnet;
+        job.gateway = lease.lease.gateway;
+        job.vms = lease.lease.vms.map((v, i) => ({
+          name: v.vm,
+          node: fit.nodes[i] as string,
+          mac: v.mac,
+          ip: v.ip,
+          state: 'PENDING',
+          domain: '',
+          console: '',
+        }));
+        consume(caps.get(fit.site) as SiteCapacity, fit.nodes, job);
+        this.setState(job, 'DEPLOYING', `placed on ${fit.site} (nodes ${[...new Set(fit.nodes)].join(', ')}), subnet ${job.subnet}`);
+        toDeploy.push(job);
+        placed = true;
+        changed = true;
+        break;
+      }
+      if (!placed && noteReason(job, pendingReason(req, reasons), this.clock.now())) {
+        changed = true;
+        const last = job.history[job.history.length - 1];
+        this.events.publish({ type: 'job.pending', job: job.id, state: 'PENDING', reason: last?.reason ?? '' });
+      }
+    }
+    if (changed) await this.commit();
+    for (const job of toDeploy) void this.deploy(job);
+  }
+
+  private async deploy(job: JobRecord): Promise<void> {
+    if (this.inflight.has(job.id)) return;
+    const site = this.store.data.sites[job.site];
+    if (!site) return;
+    this.inflight.add(job.id);
+    const attempt = job.deployAttempts;
+    try {
+      const status = await this.deps.agents.deploy(site.advertise, `${job.id}/deploy/${attempt}`, {
+        jobId: job.id,
+        jobName: job.name,
+        image: job.image,
+        cpus: job.cpus,
+        memoryMiB: job.memoryMiB,
+        subnet: job.subnet,
+        gateway: job.gateway,
+        vms: job.vms.map((v) => ({ name: v.name, node: v.node, mac: v.mac, ip: v.ip })),
+      });
+      if (job.state !== 'DEPLOYING') return; // cancelled meanwhile: the cancel destroys it
+      this.applyStatus(job, status);
+      this.allocator.activate(job.site, job.id);
+      this.setState(job, 'RUNNING', `running on ${job.site}: ${job.vms.map((v) => `${v.name}@${v.node}`).join(', ')}`);
+      await this.commit();
+    } catch (err) {
+      if (job.state !== 'DEPLOYING') return;
+      const message = err instanceof Error ? err.message : String(err);
+      this.log.warn({ job: job.id, site: job.site, err: message }, 'deploy failed');
+      job.deployAttempts++;
+      const origin = job.site;
+      try {
+        await this.deps.agents.destroy(site.advertise, `${job.id}/destroy/${attempt}`, job.id);
+        this.allocator.release(origin, job.id);
+      } catch {
+        this.allocator.markReleasing(origin, job.id);
+      }
+      const failed = job.deployAttempts >= this.deps.config.jobs.maxDeployAttempts;
+      if (failed) {
+        this.setState(job, 'FAILED', `deploy on ${origin} failed ${job.deployAttempts} times; last: ${message}`);
+      } else {
+        job.site = '';
+        job.subnet = '';
+        job.gateway = '';
+        job.vms = [];
+        this.setState(job, 'PENDING', `deploy on ${origin} failed (${message}); will be placed again`);
+      }
+      await this.commit();
+      if (failed) await this.store.archiveJob(job.id);
+      this.schedulePlacement();
+    } finally {
+      this.inflight.delete(job.id);
+    }
+  }
+
+  /** Copies an agent's view of a cluster into the job's VMs. */
+  private applyStatus(job: JobRecord, status: ClusterStatus): boolean {
+    let changed = false;
+    for (const vm of job.vms) {
+      const seen = status.vms.find((v) => v.name === vm.name);
+      const state = seen ? seen.state : 'MISSING';
+      if (vm.state !== state) {
+        vm.state = state;
+        changed = true;
+        this.events.publish({ type: 'vm.state', job: job.id, site: job.site, vm: vm.name, vmState: state, state: job.state, reason: `${vm.name} ${state}` });
+      }
+      if (seen && (vm.domain !== seen.domain || vm.console !== seen.console)) {
+        vm.domain = seen.domain;
+        vm.console = seen.console;
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  // ---------------------------------------------------------------- sites
+
+  isUp(site: string): boolean {
+    const s = this.sessions.get(site);
+    return !!s && this.clock.now().getTime() - s.lastHeartbeat <= this.deps.config.heartbeatTimeout;
+  }
+
+  sites(): Site[] {
+    const caps = this.capacities();
+    return Object.values(this.store.data.sites)
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((s) => {
+        const cap = caps.get(s.name);
+        const session = this.sessions.get(s.name);
+        return {
+          name: s.name,
+          state: this.isUp(s.name) ? 'UP' : 'DOWN',
+          nodes: s.nodes.map((n) => {
+            const c = cap?.nodes.find((x) => x.name === n.name);
+            return {
+              name: n.name,
+              state: !this.isUp(s.name) ? 'DOWN' : s.reclaimedNodes.includes(n.name) ? 'RECLAIMED' : 'UP',
+              cpus: n.cpus,
+              memoryMiB: n.memoryMiB,
+              freeCpus: n.cpus - (c?.usedCpus ?? 0),
+              freeMemoryMiB: n.memoryMiB - (c?.usedMemoryMiB ?? 0),
+              uri: n.uri,
+            };
+          }),
+          subnetPool: s.subnetPool,
+          macRange: s.macRange,
+          advertise: s.advertise,
+          images: s.images,
+          lastHeartbeat: session ? new Date(session.lastHeartbeat).toISOString() : '',
+        };
+      });
+  }
+
+  addresses(site?: string): Lease[] {
+    if (site) checkName(site, 'site');
+    if (site && !this.store.data.sites[site]) throw new NotFoundError('site', site);
+    return this.allocator.flatLeases(site || undefined);
+  }
+
+  private validateRegistration(req: RegisterRequest): void {
+    checkName(req.site, 'site');
+    if (!/^[^\s:]+:\d{1,5}$/.test(req.advertise)) throw new InvalidArgumentError('advertise', `expected HOST:PORT, got "${req.advertise}"`);
+    if (req.nodes.length === 0) throw new InvalidArgumentError('nodes', 'a site needs at least one node');
+    const seen = new Set<string>();
+    req.nodes.forEach((n, i) => {
+      checkName(n.name, `nodes[${i}].name`);
+      if (seen.has(n.name)) throw new InvalidArgumentError(`nodes[${i}].name`, `duplicate node name ${n.name}`);
+      seen.add(n.name);
+      if (n.cpus <= 0) throw new InvalidArgumentError(`nodes[${i}].cpus`, `must be positive, got ${n.cpus}`);
+      if (n.memoryMiB <= 0) throw new InvalidArgumentError(`nodes[${i}].memoryMiB`, `must be positive, got ${n.memoryMiB}`);
+    });
+    req.images.forEach((img, i) => checkName(img, `images[${i}]`));
+    if (!req.instance) throw new InvalidArgumentError('instance', 'is required');
+  }
+
+  async register(req: RegisterRequest): Promise<{ session: string; heartbeatIntervalMs: number }> {
+    this.validateRegistration(req);
+    const live = this.sessions.get(req.site);
+    const existing = this.store.data.sites[req.site];
+    if (live && this.isUp(req.site) && existing && existing.instance !== req.instance) {
+      throw new AlreadyExistsError(
+        `site ${req.site} is already registered by a live agent at ${existing.advertise}; stop that agent or give this one another site name`,
+      );
+    }
+    // Validates the pool and MAC range against every other site's (throws, naming both sites).
+    this.allocator.addSite(req.site, req.subnetPool, req.macRange);
+    const record: SiteRecord = {
+      name: req.site,
+      advertise: req.advertise,
+      nodes: req.nodes.map((n) => ({ name: n.name, uri: n.uri, cpus: n.cpus, memoryMiB: n.memoryMiB })),
+      images: [...req.images].sort(),
+      subnetPool: req.subnetPool,
+      macRange: req.macRange,
+      instance: req.instance,
+      defaultCheckpointEvery: req.defaultCheckpointEvery,
+      reclaimedNodes: existing?.reclaimedNodes ?? [],
+    };
+    this.store.data.sites[req.site] = record;
+    const session = randomBytes(12).toString('hex');
+    const wasUp = this.isUp(req.site);
+    this.sessions.set(req.site, { id: session, instance: req.instance, lastHeartbeat: this.clock.now().getTime() });
+    await this.commit();
+    this.log.info({ site: req.site, advertise: req.advertise, nodes: req.nodes.length }, 'site registered');
+    if (!wasUp) this.events.publish({ type: 'site.up', site: req.site, reason: `registered from ${req.advertise}` });
+    await this.reconcile(req.site, req.clusters);
+    this.schedulePlacement();
+    return { session, heartbeatIntervalMs: Math.max(100, Math.floor(this.deps.config.heartbeatTimeout / 5)) };
+  }
+
+  private checkSession(site: string, session: string): void {
+    const s = this.sessions.get(site);
+    if (!s || s.id !== session) throw new BrineError('NOT_FOUND', `unknown session for site ${site}: register again`);
+  }
+
+  async heartbeat(site: string, session: string, clusters: ClusterStatus[]): Promise<string[]> {
+    this.checkSession(site, session);
+    const s = this.sessions.get(site) as Session;
+    const wasUp = this.isUp(site);
+    s.lastHeartbeat = this.clock.now().getTime();
+    if (!wasUp) {
+      this.events.publish({ type: 'site.up', site, reason: 'heartbeats resumed' });
+      this.schedulePlacement();
+    }
+    await this.reconcile(site, clusters);
+    return this.placedJobs(site);
+  }
+
+  async reportStatus(site: string, session: string, cluster: ClusterStatus): Promise<void> {
+    this.checkSession(site, session);
+    await this.reconcile(site, [cluster], { partial: true });
+  }
+
+  /** Jobs whose VMs belong at `site` now (the agent fences everything else). */
+  private placedJobs(site: string): string[] {
+    return Object.values(this.store.data.jobs)
+      .filter((j) => j.site === site && HOLDING_STATES.has(j.state))
+      .map((j) => j.id);
+  }
+
+  /**
+   * An agent's view of its clusters against ours: VM states, jobs whose VMs all stopped by
+   * themselves (COMPLETED), clusters that vanished (redeployed), releasing leases now confirmed free.
+   */
+  private async reconcile(site: string, clusters: ClusterStatus[], options: { partial?: boolean } = {}): Promise<void> {
+    let changed = false;
+    const reported = new Map(clusters.map((c) => [c.jobId, c]));
+    const ending: JobRecord[] = [];
+    for (const job of Object.values(this.store.data.jobs)) {
+      if (job.site !== site) continue;
+      const status = reported.get(job.id);
+      if (job.state === 'RUNNING' || job.state === 'CHECKPOINTING') {
+        if (status && status.vms.length > 0) {
+          changed = this.applyStatus(job, status) || changed;
+          if (job.vms.every((v) => v.state === 'SHUTOFF')) {
+            this.setState(job, 'COMPLETED', `all ${job.vms.length} VMs shut down by themselves`);
+            ending.push(job);
+            changed = true;
+          }
+        } else if (!options.partial && !this.inflight.has(job.id)) {
+          this.setState(job, 'DEPLOYING', `VMs missing on ${site} (agent restarted with a fresh hypervisor state); redeploying`);
+          changed = true;
+          void this.deploy(job);
+        }
+      } else if (job.state === 'DEPLOYING' && !this.inflight.has(job.id) && !options.partial) {
+        // a coordinator restart interrupted this deploy: deploys are idempotent, so do it again
+        void this.deploy(job);
+      }
+    }
+    if (!options.partial) {
+      for (const lease of this.allocator.leases(site)) {
+        if (lease.state === 'releasing' && !reported.has(lease.job)) {
+          this.allocator.release(site, lease.job);
+          changed = true;
+          const job = this.store.data.jobs[lease.job];
+          if (job && isEnded(job.state)) void this.store.archiveJob(job.id);
+        }
+      }
+    }
+    if (changed) await this.commit();
+    for (const job of ending) await this.endJob(job, site);
+  }
+
+  private checkLiveness(): void {
+    const now = this.clock.now().getTime();
+    for (const [site, s] of this.sessions) {
+      if (now - s.lastHeartbeat > this.deps.config.heartbeatTimeout) {
+        this.sessions.delete(site);
+        this.log.warn({ site }, 'site DOWN: no heartbeat');
+        this.events.publish({ type: 'site.down', site, reason: `no heartbeat for ${formatDuration(this.deps.config.heartbeatTimeout)}` });
+      }
+    }
+  }
+}
+
+/** The wire form of a job (bookkeeping fields dropped). */
+export function toJobMessage(job: JobRecord): Job {
+  const { deployAttempts: _ignored, ...wire } = job;
+  return wire;
+}

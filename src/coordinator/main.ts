@@ -1,0 +1,41 @@
+// brine-coordinator --config FILE
+import { parseArgs } from 'node:util';
+import { BrineError, exitCodeFor } from '../shared/errors.js';
+import { createLogger } from '../shared/logger.js';
+import { loadCoordinatorConfig } from './config.js';
+import { CoordinatorServer } from './server.js';
+
+async function main(): Promise<void> {
+  let values: { config?: string | undefined; 'log-level'?: string | undefined; help?: boolean | undefined };
+  try {
+    ({ values } = parseArgs({
+      options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`brine-coordinator: ${(err as Error).message}\nusage: brine-coordinator --config FILE [--log-level LEVEL]\n`);
+    process.exit(2);
+  }
+  if (values.help) {
+    process.stdout.write('usage: brine-coordinator --config FILE [--log-level debug|info|warn|error]\n');
+    return;
+  }
+  const config = loadCoordinatorConfig(values.config ?? 'config/coordinator.yaml');
+  const log = createLogger('brine-coordinator', values['log-level']);
+  const server = await CoordinatorServer.create(config, log);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    void server.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof BrineError ? err.message : err instanceof Error ? err.stack ?? err.message : String(err);
+  process.stderr.write(`brine-coordinator: ${message}\n`);
+  process.exit(err instanceof BrineError ? exitCodeFor(err) : 1);
+});

@@ -1,0 +1,100 @@
+// Placement, pure: which site takes a job (all K VMs on one site) and which node takes each VM.
+// VMs are spread over the site's nodes (most free cpus first) so a node reclaimed later hits as
+// few VMs of a cluster as possible; among sites, the one left with the most free cpus wins, which
+// spreads load over the grid.
+
+export interface NodeCapacity {
+  name: string;
+  cpus: number;
+  memoryMiB: number;
+  usedCpus: number;
+  usedMemoryMiB: number;
+  /** false for nodes reclaimed by the site's batch scheduler */
+  schedulable: boolean;
+}
+
+export interface SiteCapacity {
+  name: string;
+  up: boolean;
+  images: readonly string[];
+  nodes: NodeCapacity[];
+}
+
+export interface PlacementRequest {
+  vms: number;
+  cpus: number;
+  memoryMiB: number;
+  image: string;
+  /** only this site */
+  site?: string;
+}
+
+export type SiteFit = { ok: true; site: string; nodes: string[]; freeCpusAfter: number } | { ok: false; site: string; reason: string };
+
+/** Node per VM on one site, or why it does not fit. Does not modify `site`. */
+export function fitOnSite(site: SiteCapacity, req: PlacementRequest): SiteFit {
+  if (!site.up) return { ok: false, site: site.name, reason: `${site.name} is DOWN` };
+  if (!site.images.includes(req.image)) return { ok: false, site: site.name, reason: `${site.name} has no image ${req.image}` };
+  const free = site.nodes
+    .filter((n) => n.schedulable)
+    .map((n) => ({ name: n.name, cpus: n.cpus - n.usedCpus, mem: n.memoryMiB - n.usedMemoryMiB }));
+  const nodes: string[] = [];
+  for (let i = 0; i < req.vms; i++) {
+    let best: (typeof free)[number] | undefined;
+    for (const n of free) {
+      if (n.cpus < req.cpus || n.mem < req.memoryMiB) continue;
+      if (!best || n.cpus > best.cpus || (n.cpus === best.cpus && (n.mem > best.mem || (n.mem === best.mem && n.name < best.name)))) {
+        best = n;
+      }
+    }
+    if (!best) {
+      const totalCpus = free.reduce((s, n) => s + n.cpus, 0);
+      const totalMem = free.reduce((s, n) => s + n.mem, 0);
+      return {
+        ok: false,
+        site: site.name,
+        reason: `${site.name} has room for ${i} of ${req.vms} VMs of ${req.cpus} cpus/${req.memoryMiB} MiB (free: ${totalCpus} cpus, ${totalMem} MiB)`,
+      };
+    }
+    best.cpus -= req.cpus;
+    best.mem -= req.memoryMiB;
+    nodes.push(best.name);
+  }
+  return { ok: true, site: site.name, nodes, freeCpusAfter: free.reduce((s, n) => s + n.cpus, 0) };
+}
+
+export interface Ranking {
+  /** sites that fit, best first */
+  fits: Array<Extract<SiteFit, { ok: true }>>;
+  /** why each other site does not */
+  misses: Array<Extract<SiteFit, { ok: false }>>;
+}
+
+export function rankSites(sites: Iterable<SiteCapacity>, req: PlacementRequest): Ranking {
+  const fits: Ranking['fits'] = [];
+  const misses: Ranking['misses'] = [];
+  for (const site of sites) {
+    if (req.site !== undefined && site.name !== req.site) continue;
+    const fit = fitOnSite(site, req);
+    if (fit.ok) fits.push(fit);
+    else misses.push(fit);
+  }
+  fits.sort((a, b) => b.freeCpusAfter - a.freeCpusAfter || a.site.localeCompare(b.site));
+  return { fits, misses };
+}
+
+/** One line saying why nothing fits. */
+export function pendingReason(req: PlacementRequest, misses: ReadonlyArray<{ reason: string }>): string {
+  if (misses.length === 0) return req.site ? `site ${req.site} is not registered` : 'no site is registered';
+  return `no site has room: ${misses.map((m) => m.reason).join('; ')}`;
+}
+
+/** Reserves the capacity of a placement in `site` (for the next job of the same pass). */
+export function consume(site: SiteCapacity, nodes: readonly string[], req: Pick<PlacementRequest, 'cpus' | 'memoryMiB'>): void {
+  for (const name of nodes) {
+    const node = site.nodes.find((n) => n.name === name);
+    if (!node) continue;
+    node.usedCpus += req.cpus;
+    node.usedMemoryMiB += req.memoryMiB;
+  }
+}

@@ -1,0 +1,156 @@
+// Integration-test harness: real brine-coordinator and brine-agent processes on loopback, with
+// temporary data dirs and free ports, torn down (kill + rm) even when a test fails.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, createWriteStream, type WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      lastErr = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${(lastErr as Error).message}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export interface SiteOptions {
+  name: string;
+  nodes?: Array<{ name: string; cpus: number; memoryMiB: number; uri?: string }>;
+  subnetPool?: string;
+  macRange?: string;
+  images?: Record<string, unknown>;
+}
+
+export interface ManagedProcess {
+  name: string;
+  child: ChildProcess;
+  log: string;
+  exited: Promise<number | null>;
+}
+
+/** A grid of real processes. */
+export class TestGrid {
+  readonly dir = mkdtempSync(join(tmpdir(), 'brine-it-'));
+  coordinatorPort = 0;
+  readonly procs = new Map<string, ManagedProcess>();
+  readonly sitePorts = new Map<string, number>();
+  private readonly logs: WriteStream[] = [];
+
+  get coordinator(): string {
+    return `127.0.0.1:${this.coordinatorPort}`;
+  }
+
+  async startCoordinator(extra = ''): Promise<void> {
+    if (!this.coordinatorPort) this.coordinatorPort = await freePort();
+    const file = join(this.dir, 'coordinator.yaml');
+    writeFileSync(file, `listen: 127.0.0.1:${this.coordinatorPort}\ndataDir: ${join(this.dir, 'coordinator')}\nheartbeatTimeout: 3s\n${extra}`);
+    this.spawn('coordinator', 'bin/brine-coordinator.js', ['--config', file]);
+    await waitFor('the coordinator to listen', () => this.isListening('coordinator'));
+  }
+
+  siteConfig(site: SiteOptions, port: number): string {
+    const letter = site.name.replace(/^site-/, '');
+    const idx = [...this.sitePorts.keys()].indexOf(site.name);
+    const nodes = site.nodes ?? [
+      { name: `${letter}1`, cpus: 8, memoryMiB: 16384 },
+      { name: `${letter}2`, cpus: 8, memoryMiB: 16384 },
+    ];
+    return [
+      `site: ${site.name}`,
+      `coordinator: ${this.coordinator}`,
+      `listen: 127.0.0.1:${port}`,
+      `advertise: 127.0.0.1:${port}`,
+      `dataDir: ${join(this.dir, site.name)}`,
+      'nodes:',
+      ...nodes.map((n) => `  - { name: ${n.name}, uri: "${n.uri ?? 'test:///default'}", cpus: ${n.cpus}, memoryMiB: ${n.memoryMiB} }`),
+      'images:',
+      `  tiny: { kernel: /boot/none-vmlinuz, initrd: /boot/none-initrd, cmdline: console=ttyS0 }`,
+      'network:',
+      `  subnetPool: ${site.subnetPool ?? `10.${150 + idx}.0.0/22`}`,
+      `  macRange: "${site.macRange ?? `02:b1:${(0x10 + idx).toString(16)}:00:00:00/32`}"`,
+    ].join('\n') + '\n';
+  }
+
+  async startAgent(site: SiteOptions, options: { waitRegistered?: boolean } = {}): Promise<void> {
+    let port = this.sitePorts.get(site.name);
+    if (!port) {
+      port = await freePort();
+      this.sitePorts.set(site.name, port);
+    }
+    const file = join(this.dir, `${site.name}.yaml`);
+    writeFileSync(file, this.siteConfig(site, port));
+    this.spawn(site.name, 'bin/brine-agent.js', ['--config', file]);
+    if (options.waitRegistered !== false) {
+      await waitFor(`${site.name} to register`, () => (this.procs.get(site.name)?.log ?? '').includes('registered'));
+    }
+  }
+
+  private isListening(name: string): boolean {
+    return (this.procs.get(name)?.log ?? '').includes('listening');
+  }
+
+  spawn(name: string, bin: string, args: string[]): ManagedProcess {
+    const child = spawn(process.execPath, [join(REPO_ROOT, bin), ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = createWriteStream(join(this.dir, `${name}.log`), { flags: 'a' });
+    this.logs.push(out);
+    const proc: ManagedProcess = {
+      name,
+      child,
+      log: '',
+      exited: new Promise((res) => child.on('exit', (code) => res(code))),
+    };
+    const onData = (b: Buffer): void => {
+      proc.log += b.toString();
+      out.write(b);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    this.procs.set(name, proc);
+    return proc;
+  }
+
+  async kill(name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+    const proc = this.procs.get(name);
+    if (!proc) return null;
+    if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill(signal);
+    const code = await proc.exited;
+    this.procs.delete(name);
+    return code;
+  }
+
+  /** Kills every process and removes the temp dir; prints the logs when a test failed. */
+  async close(failed = false): Promise<void> {
+    if (failed) {
+      for (const p of this.procs.values()) process.stderr.write(`\n----- ${p.name} log -----\n${p.log.slice(-4000)}\n`);
+    }
+    await Promise.all([...this.procs.keys()].map((n) => this.kill(n, 'SIGKILL')));
+    for (const l of this.logs) l.end();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

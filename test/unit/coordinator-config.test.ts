@@ -1,0 +1,55 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadCoordinatorConfig } from '../../src/coordinator/config.js';
+import { BrineError } from '../../src/shared/errors.js';
+
+describe('coordinator config', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'brine-cfg-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  function load(text: string): ReturnType<typeof loadCoordinatorConfig> {
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, text);
+    return loadCoordinatorConfig(file);
+  }
+
+  function fails(text: string): BrineError {
+    try {
+      load(text);
+    } catch (err) {
+      expect(err).to.be.instanceOf(BrineError);
+      expect((err as BrineError).code).to.equal('INVALID_ARGUMENT');
+      return err as BrineError;
+    }
+    throw new Error('expected a config error');
+  }
+
+  it('parses the shipped config with durations', () => {
+    const c = loadCoordinatorConfig('config/coordinator.yaml');
+    expect(c.listen).to.equal('127.0.0.1:7700');
+    expect(c.heartbeatTimeout).to.equal(10_000);
+    expect(c.jobs.checkpointEvery).to.equal(30 * 60_000);
+  });
+
+  it('fills defaults', () => {
+    const c = load('listen: 127.0.0.1:9000\n');
+    expect(c.heartbeatTimeout).to.equal(10_000);
+    expect(c.jobs.maxDeployAttempts).to.equal(3);
+  });
+
+  it('names an unknown key with its path', () => {
+    expect(fails('jobs:\n  checkpointEvry: 10m\n').message).to.match(/^jobs: .*checkpointEvry/);
+  });
+
+  it('names a key of the wrong type', () => {
+    expect(fails('heartbeatTimeout: 10 parsecs\n').field).to.equal('heartbeatTimeout');
+    expect(fails('listen: 7700\n').field).to.equal('listen');
+  });
+
+  it('refuses malformed YAML', () => {
+    expect(fails('listen: [unclosed\n').message).to.match(/not valid YAML/);
+  });
+});
