@@ -177,7 +177,12 @@ class WorkerConnection implements LibvirtConnection {
  * Rejects with a LibvirtError (code UNAVAILABLE) if libvirt cannot connect.
  */
 export async function openLibvirt(uri: string): Promise<LibvirtConnection> {
-  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { uri } satisfies WorkerInit });
+  const worker = new Worker(new URL('./worker.js', import.meta.url), {
+    workerData: { uri } satisfies WorkerInit,
+    // Workers inherit node's flags; --input-type (from `node --input-type=module -e …`) makes a
+    // worker loaded from a file fail to start.
+    execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
+  });
   const ready = await new Promise<Ready>((resolve, reject) => {
     const cleanup = (): void => {
       worker.off('error', onError);

@@ -19,12 +19,13 @@ import {
   overlaps,
   parseCidr,
   parseIp,
-  parseMac,
+  macNumber,
   parseMacRange,
   parseSubnetPool,
   subnetCapacity,
   subnetSizeFor,
   vmAddress,
+  vmAddresses,
 } from '../shared/addresses.js';
 import { InternalError, InvalidArgumentError, NotAllowedError, NotFoundError } from '../shared/errors.js';
 import { checkName } from '../shared/names.js';
@@ -318,9 +319,10 @@ class IntervalSet {
   private freeCount = 0;
 
   /** The complement of `usedSorted` (ascending, distinct, inside the range). */
-  constructor(first: number, last: number, usedSorted: readonly number[] = []) {
+  constructor(first: number, last: number, usedSorted: ArrayLike<number> = []) {
     let next = first;
-    for (const u of usedSorted) {
+    for (let i = 0; i < usedSorted.length; i++) {
+      const u = usedSorted[i] as number;
       if (u > next) this.pushRun(next, u - 1);
       next = u + 1;
     }
@@ -426,10 +428,24 @@ interface SiteState {
   leases: ChurnMap<string, LeaseRecord>;
 }
 
-/** A frozen lease; `vms` is shared when already frozen (state changes), copied otherwise (restore). */
-function frozenLease(l: ClusterLease, state: LeaseState = l.state): ClusterLease {
-  const vms = Object.isFrozen(l.vms) ? l.vms : Object.freeze(l.vms.map((v) => Object.freeze({ vm: v.vm, mac: v.mac, ip: v.ip })));
-  return Object.freeze({ site: l.site, job: l.job, subnet: l.subnet, gateway: l.gateway, vms, state });
+// Each of these builds its object at its own place in the source on purpose: V8 decides per
+// allocation site whether to allocate straight into the old generation, and the long-lived leases
+// of a restore must not make the short-lived result of a release look long-lived too.
+
+/** A frozen deep copy of a lease from outside (restore). */
+function importedLease(l: ClusterLease): ClusterLease {
+  const vms = Object.freeze(l.vms.map((v) => Object.freeze({ vm: v.vm, mac: v.mac, ip: v.ip })));
+  return Object.freeze({ site: l.site, job: l.job, subnet: l.subnet, gateway: l.gateway, vms, state: l.state });
+}
+
+/** The same lease in another state, sharing the frozen VM list. */
+function leaseInState(l: ClusterLease, state: LeaseState): ClusterLease {
+  return Object.freeze({ site: l.site, job: l.job, subnet: l.subnet, gateway: l.gateway, vms: l.vms, state });
+}
+
+/** What release returns: usually dropped at once. */
+function freedLease(l: ClusterLease): ClusterLease {
+  return Object.freeze({ site: l.site, job: l.job, subnet: l.subnet, gateway: l.gateway, vms: l.vms, state: 'free' as const });
 }
 
 const byKey = (a: { site: string; job: string }, b: { site: string; job: string }): number =>
@@ -559,9 +575,8 @@ export class AddressAllocator {
     const macs = s.freeMacs.take(k);
     if (network === undefined || macs === undefined) throw new InternalError('address allocator: free space out of sync');
 
-    const vms = vmNames.map((vm, i) =>
-      Object.freeze({ vm, mac: formatMac(macs[i] as number), ip: formatIp(vmAddress(network, i), family) }),
-    );
+    const ips = vmAddresses(network, k, family);
+    const vms = vmNames.map((vm, i) => Object.freeze({ vm, mac: formatMac(macs[i] as number), ip: ips[i] as string }));
     const lease: ClusterLease = Object.freeze({
       site,
       job,
@@ -586,14 +601,14 @@ export class AddressAllocator {
     if (r.lease.state === 'releasing') {
       throw new NotAllowedError(`the lease of job ${job} at site ${site} is being released; it cannot become active again`);
     }
-    if (r.lease.state !== 'active') r.lease = frozenLease(r.lease, 'active');
+    if (r.lease.state !== 'active') r.lease = leaseInState(r.lease, 'active');
     return r.lease;
   }
 
   /** reserved|active → releasing (the agent is tearing the network down). Idempotent. */
   markReleasing(site: string, job: string): ClusterLease {
     const r = this.record(site, job);
-    if (r.lease.state !== 'releasing') r.lease = frozenLease(r.lease, 'releasing');
+    if (r.lease.state !== 'releasing') r.lease = leaseInState(r.lease, 'releasing');
     return r.lease;
   }
 
@@ -609,7 +624,7 @@ export class AddressAllocator {
     s.leases.delete(job);
     s.subnets.release(r.network, r.prefix);
     s.freeMacs.put(r.macs);
-    return frozenLease(r.lease, 'free');
+    return freedLease(r.lease);
   }
 
   lease(site: string, job: string): ClusterLease | undefined {
@@ -669,7 +684,7 @@ export class AddressAllocator {
   static restore(sites: readonly SiteNetwork[], leases: readonly ClusterLease[]): AddressAllocator {
     const a = new AddressAllocator();
     for (const s of sites) a.addSite(s.site, s.pool, s.macRange);
-    const usedMacs = new Map<string, Array<{ mac: number; job: string }>>();
+    const usedMacs = new Map<string, number[]>();
     for (const l of leases) {
       if (l.state === 'free') continue;
       const bad = (why: string): InvalidArgumentError =>
@@ -682,7 +697,7 @@ export class AddressAllocator {
       if (subnet.family !== s.pool.family || subnet.prefix < s.pool.prefix || !overlaps(subnet, s.pool)) {
         throw bad(`subnet ${subnet.cidr} is outside the site's pool ${s.pool.cidr} (did its pool change while jobs held leases?)`);
       }
-      const { first, last } = cidrBounds(subnet);
+      const { first } = cidrBounds(subnet);
       const gw = parseIp(l.gateway, 'leases');
       if (gw.family !== subnet.family || gw.value !== gatewayAddress(first)) {
         throw bad(`gateway ${l.gateway} is not the first host address of ${subnet.cidr}`);
@@ -691,37 +706,39 @@ export class AddressAllocator {
         throw bad(`${l.vms.length} VMs do not fit in ${subnet.cidr}`);
       }
       const macs: number[] = [];
-      const ips = new Set<bigint>();
-      for (const v of l.vms) {
-        const ip = parseIp(v.ip, 'leases');
-        if (ip.family !== subnet.family || ip.value <= gw.value || ip.value >= last || ips.has(ip.value)) {
-          throw bad(`VM ${v.vm} address ${v.ip} is not a distinct host address of ${subnet.cidr} after the gateway`);
+      for (let i = 0; i < l.vms.length; i++) {
+        const v = l.vms[i] as VmLease;
+        // VM i has the i-th address after the gateway (as reserve gives it). Comparing the text is
+        // the fast path; another spelling of the right address (uncompressed IPv6) is accepted too.
+        const want = vmAddress(first, i);
+        if (v.ip !== formatIp(want, subnet.family)) {
+          const ip = parseIp(v.ip, 'leases');
+          if (ip.family !== subnet.family || ip.value !== want) {
+            throw bad(`VM ${v.vm} has address ${v.ip}, but VM ${i + 1} of ${subnet.cidr} has ${formatIp(want, subnet.family)}`);
+          }
         }
-        ips.add(ip.value);
-        const mac = parseMac(v.mac, 'leases');
-        if (mac < s.macs.first || mac > s.macs.last) throw bad(`VM ${v.vm} MAC ${v.mac} is outside the site's range ${s.macs.text}`);
-        macs.push(Number(mac));
+        const mac = macNumber(v.mac, 'leases');
+        if (mac < Number(s.macs.first) || mac > Number(s.macs.last)) {
+          throw bad(`VM ${v.vm} MAC ${v.mac} is outside the site's range ${s.macs.text}`);
+        }
+        macs.push(mac);
       }
       if (!s.subnets.carve(subnet.network, subnet.prefix)) throw bad(`subnet ${subnet.cidr} overlaps another lease`);
       let list = usedMacs.get(l.site);
       if (!list) usedMacs.set(l.site, (list = []));
-      for (const mac of macs) list.push({ mac, job: l.job });
-      s.leases.set(l.job, { lease: frozenLease({ ...l, vms: [...l.vms] }), network: subnet.network, prefix: subnet.prefix, macs });
+      for (const mac of macs) list.push(mac);
+      s.leases.set(l.job, { lease: importedLease(l), network: subnet.network, prefix: subnet.prefix, macs });
     }
     // MACs: sort once and build the free runs as the complement, catching duplicates on the way.
     for (const s of a.siteStates.values()) {
-      const list = (usedMacs.get(s.name) ?? []).sort((x, y) => x.mac - y.mac);
-      for (let i = 1; i < list.length; i++) {
-        const x = list[i - 1]!;
-        const y = list[i]!;
-        if (x.mac === y.mac) {
-          throw new InvalidArgumentError(
-            'leases',
-            `MAC ${formatMac(x.mac)} at site ${s.name} is leased to both job ${x.job} and job ${y.job}`,
-          );
-        }
+      const used = Float64Array.from(usedMacs.get(s.name) ?? []).sort();
+      for (let i = 1; i < used.length; i++) {
+        if (used[i] !== used[i - 1]) continue;
+        const mac = used[i] as number;
+        const holders = [...s.leases.values()].filter((r) => r.macs.includes(mac)).map((r) => `job ${r.lease.job}`);
+        throw new InvalidArgumentError('leases', `MAC ${formatMac(mac)} at site ${s.name} is leased to both ${holders.join(' and ')}`);
       }
-      s.freeMacs = new IntervalSet(Number(s.macs.first), Number(s.macs.last), list.map((x) => x.mac));
+      s.freeMacs = new IntervalSet(Number(s.macs.first), Number(s.macs.last), used);
       s.subnets.compact();
     }
     return a;

@@ -66,10 +66,10 @@ export class TestGrid {
     return `127.0.0.1:${this.coordinatorPort}`;
   }
 
-  async startCoordinator(extra = ''): Promise<void> {
+  async startCoordinator(options: { heartbeatTimeout?: string; extra?: string } = {}): Promise<void> {
     if (!this.coordinatorPort) this.coordinatorPort = await freePort();
     const file = join(this.dir, 'coordinator.yaml');
-    writeFileSync(file, `listen: 127.0.0.1:${this.coordinatorPort}\ndataDir: ${join(this.dir, 'coordinator')}\nheartbeatTimeout: 3s\n${extra}`);
+    writeFileSync(file, `listen: 127.0.0.1:${this.coordinatorPort}\ndataDir: ${join(this.dir, 'coordinator')}\nheartbeatTimeout: ${options.heartbeatTimeout ?? '3s'}\n${options.extra ?? ''}`);
     this.spawn('coordinator', 'bin/brine-coordinator.js', ['--config', file]);
     await waitFor('the coordinator to listen', () => this.isListening('coordinator'));
   }

@@ -338,6 +338,6 @@ describe('AddressAllocator: restore', () => {
     refusal([...leases, { ...first, job: 'dup' }], /overlaps another lease/);
     refusal([{ ...first, subnet: '10.9.0.0/29', gateway: '10.9.0.1' }], /outside the site's pool/);
     refusal([first, { ...second, vms: second.vms.map((v, i) => (i === 0 ? { ...v, mac: first.vms[0]?.mac ?? '' } : v)) }], /leased to both job/);
-    refusal([{ ...first, vms: first.vms.map((v) => ({ ...v, ip: first.gateway })) }], /not a distinct host address/);
+    refusal([{ ...first, vms: first.vms.map((v) => ({ ...v, ip: first.gateway })) }], /has address .*, but VM 1 of/);
   });
 });
