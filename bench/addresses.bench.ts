@@ -24,7 +24,7 @@ import {
   parseMacRange,
   parseSubnetPool,
   subnetSizeFor,
-  vmAddress,
+  vmAddresses,
 } from '../src/shared/addresses.js';
 
 const SITE = 'bench';
@@ -133,13 +133,14 @@ class NaiveAllocator {
     this.ips.fill(1, start, start + size);
     for (const m of macs) this.macs[m] = 1;
     const network = this.poolNetwork + BigInt(start);
+    const ips = vmAddresses(network, k, 4);
     const lease: ClusterLease = Object.freeze({
       site: SITE,
       job,
       subnet: formatCidr(network, prefix, 4),
       gateway: formatIp(gatewayAddress(network), 4),
       vms: Object.freeze(
-        names.map((vm, i) => Object.freeze({ vm, mac: formatMac(this.macFirst + (macs[i] as number)), ip: formatIp(vmAddress(network, i), 4) })),
+        names.map((vm, i) => Object.freeze({ vm, mac: formatMac(this.macFirst + (macs[i] as number)), ip: ips[i] as string })),
       ),
       state: 'reserved',
     });

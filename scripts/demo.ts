@@ -2,29 +2,39 @@
 // then a 3-VM job submitted with the real CLI and shown RUNNING with its site, nodes and addresses.
 // Runs until Ctrl-C; with --stop it cancels the job and stops everything cleanly instead.
 //   node dist/scripts/demo.js [--stop] [--qemu]
+// --qemu: the same grid from config/qemu/ on real QEMU (qemu:///system); it runs
+// scripts/setup-qemu.sh first (idempotent: libvirtd, QEMU, the test guest). It also shows each guest's console line with the address the
+// guest took by DHCP, and its agents run with --cleanup: stopping the demo (Ctrl-C or --stop)
+// destroys the VMs and networks instead of leaving them running in libvirtd.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const args = new Set(process.argv.slice(2));
-const configDir = args.has('--qemu') ? 'config/qemu' : 'config';
+const qemu = args.has('--qemu');
+const configDir = qemu ? 'config/qemu' : 'config';
+/** daemon logs: .brine/<name>.log, or .brine/qemu/<name>.log for the real-QEMU grid */
+const logDir = qemu ? '.brine/qemu' : '.brine';
 const children: ChildProcess[] = [];
 
-function start(name: string, bin: string, config: string): ChildProcess {
-  mkdirSync(join(root, '.brine'), { recursive: true });
-  const child = spawn(process.execPath, [join(root, bin), '--config', join(root, configDir, config)], {
+function start(name: string, bin: string, config: string, extra: string[] = []): ChildProcess {
+  mkdirSync(join(root, logDir), { recursive: true });
+  const child = spawn(process.execPath, [join(root, bin), '--config', join(root, configDir, config), ...extra], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Own process group: Ctrl-C in the terminal reaches only the demo, which then stops the daemons
+    // with one SIGTERM each (a second signal would make an agent exit before its --cleanup is done).
+    detached: true,
   });
   // Daemon logs go to .brine/<name>.log so the terminal shows only the CLI's output.
-  const log = spawn('tee', ['-a', join(root, '.brine', `${name}.log`)], { stdio: ['pipe', 'ignore', 'inherit'] });
+  const log = spawn('tee', ['-a', join(root, logDir, `${name}.log`)], { stdio: ['pipe', 'ignore', 'inherit'] });
   child.stdout?.pipe(log.stdin);
   child.stderr?.pipe(log.stdin);
   child.on('exit', (code, signal) => {
     if (!stopping) {
-      console.error(`demo: ${name} exited (${signal ?? code}); see .brine/${name}.log`);
+      console.error(`demo: ${name} exited (${signal ?? code}); see ${logDir}/${name}.log`);
       void shutdown(1);
     }
   });
@@ -32,17 +42,17 @@ function start(name: string, bin: string, config: string): ChildProcess {
   return child;
 }
 
-function brine(...cliArgs: string[]): { status: number; stdout: string } {
-  const coordinator = args.has('--qemu') ? ['--coordinator', '127.0.0.1:7800'] : [];
+function brine(...cliArgs: string[]): { status: number; stdout: string; stderr: string } {
+  const coordinator = qemu ? ['--coordinator', '127.0.0.1:7800'] : [];
   const r = spawnSync(process.execPath, [join(root, 'bin/brine.js'), ...coordinator, ...cliArgs], { cwd: root, encoding: 'utf8' });
-  if (r.stderr) process.stderr.write(r.stderr);
-  return { status: r.status ?? 1, stdout: r.stdout };
+  return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
 
 function show(...cliArgs: string[]): void {
   console.log(`\n$ brine ${cliArgs.join(' ')}`);
   const r = brine(...cliArgs);
   process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
   if (r.status !== 0) throw new Error(`brine ${cliArgs.join(' ')} exited ${r.status}`);
 }
 
@@ -57,33 +67,64 @@ async function shutdown(code: number): Promise<never> {
 
 async function waitSitesUp(): Promise<void> {
   const deadline = Date.now() + 30_000;
+  let last = '';
   while (Date.now() < deadline) {
     const r = brine('sites', '--json');
+    last = r.stderr.trim();
     if (r.status === 0) {
       const sites = JSON.parse(r.stdout) as Array<{ name: string; state: string }>;
       if (sites.filter((s) => s.state === 'UP').length >= 2) return;
     }
     await new Promise((r2) => setTimeout(r2, 300));
   }
-  throw new Error('sites did not come UP within 30 s; see .brine/*.log');
+  throw new Error(`sites did not come UP within 30 s${last ? ` (${last})` : ''}; see ${logDir}/*.log`);
+}
+
+/** Real guests: waits for each VM's console to show the address brine leased to it, and prints it. */
+async function showConsoles(jobId: string): Promise<void> {
+  const job = JSON.parse(brine('show', jobId, '--json').stdout) as { vms: Array<{ name: string; ip: string; console: string }> };
+  console.log('\n(the guests\' serial consoles: a tick counter and the address each took by DHCP)');
+  for (const vm of job.vms) {
+    const deadline = Date.now() + 120_000;
+    let line: string | undefined;
+    while (!line && Date.now() < deadline) {
+      if (vm.console && existsSync(vm.console)) {
+        line = readFileSync(vm.console, 'utf8')
+          .split(/\r?\n/)
+          .filter((l) => l.startsWith('tick ') && l.includes(`,${vm.ip}/`))
+          .pop();
+      }
+      if (!line) await new Promise((r) => setTimeout(r, 250));
+    }
+    console.log(`${vm.name}: ${line ?? `no console line with ${vm.ip} yet (see ${vm.console})`}`);
+  }
+  console.log(`consoles: ${job.vms.map((v) => v.console).join(' ')}`);
 }
 
 async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
-  console.log(`demo: starting brine-coordinator and two agents from ${configDir}/ (logs in .brine/)`);
+  if (qemu) {
+    console.log('demo: preparing this host for real VMs (scripts/setup-qemu.sh)');
+    const setup = spawnSync('bash', [join(root, 'scripts/setup-qemu.sh')], { cwd: root, stdio: 'inherit' });
+    if (setup.status !== 0) throw new Error(`scripts/setup-qemu.sh exited ${setup.status ?? setup.signal}`);
+  }
+  console.log(`demo: starting brine-coordinator and two agents from ${configDir}/ (logs in ${logDir}/)`);
   start('coordinator', 'bin/brine-coordinator.js', 'coordinator.yaml');
-  start('site-a', 'bin/brine-agent.js', 'site-a.yaml');
-  start('site-b', 'bin/brine-agent.js', 'site-b.yaml');
+  const agentArgs = qemu ? ['--cleanup'] : [];
+  start('site-a', 'bin/brine-agent.js', 'site-a.yaml', agentArgs);
+  start('site-b', 'bin/brine-agent.js', 'site-b.yaml', agentArgs);
   await waitSitesUp();
   show('sites');
   console.log('\n$ brine submit --name demo --vms 3 --cpus 1 --memory 128 --image tiny --wait --json');
   const sub = brine('submit', '--name', 'demo', '--vms', '3', '--cpus', '1', '--memory', '128', '--image', 'tiny', '--wait', '--json');
+  process.stderr.write(sub.stderr);
   if (sub.status !== 0) throw new Error(`submit exited ${sub.status}`);
   const job = JSON.parse(sub.stdout) as { id: string; state: string };
   console.log(`submitted ${job.id}: ${job.state}`);
   show('show', job.id);
   show('addresses');
+  if (qemu) await showConsoles(job.id);
   if (args.has('--stop')) {
     show('cancel', job.id);
     console.log('\ndemo: stopped cleanly (--stop)');

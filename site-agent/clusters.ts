@@ -7,6 +7,7 @@
 // metadata, never inferred from the connection that lists it).
 import { execFile } from 'node:child_process';
 import { access, mkdir, rm } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { AlreadyExistsError, BrineError, InternalError, InvalidArgumentError, UnavailableError } from '../src/shared/errors.js';
@@ -91,6 +92,23 @@ export const localFiles: HostFiles = {
     await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', format, '-b', base, overlay]);
   },
 };
+
+/** How many rotated copies (`NAME.log.0` …) of a domain's QEMU log are looked for (virtlogd keeps 3). */
+const ROTATED_LOGS = 10;
+
+/**
+ * The log file libvirt's QEMU driver writes per domain (QEMU's stderr, start and stop lines) and its
+ * rotated copies, when they are on this host: for a local URI (`qemu:///system`,
+ * `qemu:///session`); none for remote nodes (their libvirtd's own housekeeping) or other drivers.
+ */
+export function hypervisorLogs(uri: string, domain: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  let dir: string;
+  if (/^qemu(\+unix)?:\/\/\/system(\?|$)/.test(uri)) dir = '/var/log/libvirt/qemu';
+  else if (/^qemu(\+unix)?:\/\/\/session(\?|$)/.test(uri)) dir = join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'libvirt', 'qemu', 'log');
+  else return [];
+  const log = join(dir, `${domain}.log`);
+  return [log, ...Array.from({ length: ROTATED_LOGS }, (_, i) => `${log}.${i}`)];
+}
 
 // ---------------------------------------------------------------------------------------------
 // A libvirt connection that reopens itself after it was lost (libvirtd restarted, ssh dropped).
@@ -531,6 +549,7 @@ export class ClusterManager {
     const wasTracked = this.tracked.has(spec.jobId);
     const created = { networks: [] as Conn[], domains: [] as { conn: Conn; name: string }[], files: [] as string[] };
     const vmConn = (node: string): Conn => this.nodeConn.get(node) as Conn;
+    log.info({ vms: spec.vms.length, image: spec.image, subnet: spec.subnet }, 'deploying cluster');
     try {
       const seen = (await this.scan()).get(spec.jobId);
 
@@ -599,9 +618,10 @@ export class ClusterManager {
         });
         await conn.lv.defineDomain(xml);
         created.domains.push({ conn, name });
+        const startAt = Date.now();
         await conn.lv.startDomain(name);
         t.vms.set(vm.name, vm.node);
-        vlog.info({ domain: name, node: vm.node, mac: vm.mac, ip: vm.ip }, 'VM started');
+        vlog.info({ domain: name, node: vm.node, mac: vm.mac, ip: vm.ip, startMs: Date.now() - startAt }, 'VM started');
       }
     } catch (err) {
       await this.rollback(spec.jobId, created, log);
@@ -641,6 +661,7 @@ export class ClusterManager {
         await conn.lv.undefineDomain(name);
       });
       await attempt(`console of ${name}`, () => this.files.remove(this.consolePath(name)));
+      await attempt(`QEMU log of ${name}`, () => this.removeHypervisorLogs(conn.uri, name));
     }
     for (const file of created.files) await attempt(file, () => this.files.remove(file));
     const netName = networkName(this.site, jobId);
@@ -653,7 +674,15 @@ export class ClusterManager {
     log.warn({ domains: created.domains.length, networks: created.networks.length }, 'deploy failed; rolled back');
   }
 
-  /** Destroys and undefines the cluster's VMs and network and deletes their files; succeeds if gone. */
+  /** Deletes libvirt's own log of a destroyed domain, where it is on this host (`hypervisorLogs`). */
+  private async removeHypervisorLogs(uri: string, domain: string): Promise<void> {
+    for (const file of hypervisorLogs(uri, domain)) await this.files.remove(file);
+  }
+
+  /**
+   * Destroys and undefines the cluster's VMs and network and deletes their files (console, disk
+   * overlay, libvirt's QEMU log); succeeds if gone.
+   */
   async destroy(jobId: string, reason = 'requested'): Promise<ClusterStatus> {
     if (!JOB_ID.test(jobId)) throw new InvalidArgumentError('jobId', `"${jobId}" is not a valid job id`);
     return this.locks.run(jobId, async () => {
@@ -694,11 +723,16 @@ export class ClusterManager {
       // Keep tracking it: the next destroy (the coordinator retries) finishes the job.
       throw new InternalError(`destroying job ${jobId} on site ${this.site} left: ${failures.join('; ')}`);
     }
-    const domains = new Set<string>([...(seen?.vms.values() ?? [])].map((v) => v.domain));
-    for (const vm of this.tracked.get(jobId)?.vms.keys() ?? []) domains.add(domainName(this.site, jobId, vm));
-    for (const d of domains) {
+    // domain → the URI of its node (for its QEMU log), from libvirt and from what was deployed
+    const domains = new Map<string, string>([...(seen?.vms.values() ?? [])].map((v) => [v.domain, v.conn.uri]));
+    for (const [vm, node] of this.tracked.get(jobId)?.vms ?? []) {
+      const d = domainName(this.site, jobId, vm);
+      if (!domains.has(d)) domains.set(d, this.nodeConn.get(node)?.uri ?? '');
+    }
+    for (const [d, uri] of domains) {
       await this.files.remove(this.consolePath(d)).catch(() => {});
       await this.files.remove(this.overlayPath(d)).catch(() => {});
+      await this.removeHypervisorLogs(uri, d).catch(() => {});
     }
     this.tracked.delete(jobId);
     this.deploySeq.delete(jobId);

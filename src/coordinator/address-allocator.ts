@@ -15,11 +15,11 @@ import {
   formatIp,
   formatMac,
   gatewayAddress,
+  macNumber,
   macRangeSize,
   overlaps,
   parseCidr,
   parseIp,
-  macNumber,
   parseMacRange,
   parseSubnetPool,
   subnetCapacity,
@@ -339,10 +339,6 @@ class IntervalSet {
     return this.freeCount;
   }
 
-  get runs(): number {
-    return this.starts.length;
-  }
-
   /** The `k` lowest free values, or undefined (and nothing taken) if fewer are free. */
   take(k: number): number[] | undefined {
     if (k > this.freeCount) return undefined;
@@ -365,7 +361,10 @@ class IntervalSet {
 
   /** Returns values (any order) to the set; a value already free is a bug, not a no-op. */
   put(values: readonly number[]): void {
-    const sorted = [...values].sort((x, y) => x - y);
+    // take() hands MACs out in ascending order, so a lease's list usually needs no sort.
+    let ascending = true;
+    for (let i = 1; i < values.length && ascending; i++) ascending = (values[i] as number) > (values[i - 1] as number);
+    const sorted = ascending ? values : [...values].sort((x, y) => x - y);
     let i = 0;
     while (i < sorted.length) {
       const a = sorted[i] as number;

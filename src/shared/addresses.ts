@@ -1,6 +1,7 @@
 // Address arithmetic shared by the coordinator (leases) and the agent (one libvirt network per
 // cluster). Every address is a bigint and carries its family, so nothing here is IPv4-only.
-// Parsing goes through the `ip-address` library; arithmetic is plain bigint.
+// Parsing goes through the `ip-address` library; arithmetic is plain bigint. IPv4 and MAC text
+// are formatted by hand, since that runs for every VM of every placement.
 import { Address4, Address6 } from 'ip-address';
 import { InvalidArgumentError } from './errors.js';
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { AddressAllocator, type ClusterLease, type ReserveResult } from '../../src/coordinator/address-allocator.js';
+import { AddressAllocator, type ClusterLease, type ReserveResult, type VmLease } from '../../src/coordinator/address-allocator.js';
 import { InvalidArgumentError, NotAllowedError, NotFoundError } from '../../src/shared/errors.js';
 
 const vms = (k: number, prefix = 'vm'): string[] => Array.from({ length: k }, (_, i) => `${prefix}${i}`);
@@ -183,6 +183,13 @@ describe('AddressAllocator: leases', () => {
     expect(active).to.deep.equal({ ...l, state: 'active' });
   });
 
+  it('refuses an IPv6 pool too large for the allocator, saying what fits', () => {
+    const err = thrown(() => new AddressAllocator().addSite('v6', 'fd00:b1::/64', '06:00:00:00:00:00/40'));
+    expect(err).to.be.instanceOf(InvalidArgumentError);
+    expect((err as InvalidArgumentError).field).to.equal('network.subnetPool');
+    expect(err.message).to.match(/too large.*\/76 or longer/);
+  });
+
   it('works on an IPv6 pool', () => {
     const a = new AddressAllocator();
     a.addSite('v6', 'fd00:b1::/120', '06:00:00:00:00:00/40');
@@ -339,5 +346,12 @@ describe('AddressAllocator: restore', () => {
     refusal([{ ...first, subnet: '10.9.0.0/29', gateway: '10.9.0.1' }], /outside the site's pool/);
     refusal([first, { ...second, vms: second.vms.map((v, i) => (i === 0 ? { ...v, mac: first.vms[0]?.mac ?? '' } : v)) }], /leased to both job/);
     refusal([{ ...first, vms: first.vms.map((v) => ({ ...v, ip: first.gateway })) }], /has address .*, but VM 1 of/);
+    // Another spelling of the right address is the same address.
+    const v6 = leases.find((l) => l.site === 'v6' && l.vms.length === 1) as ClusterLease;
+    const longForm = (v6.vms[0]?.ip ?? '').replace('fd00:b1::', 'fd00:00b1:0000:0000:0000:0000:0000:');
+    expect(longForm).to.match(/^fd00:00b1:0000:0000:0000:0000:0000:[0-9a-f]+$/);
+    const respelled = { ...v6, vms: [{ ...(v6.vms[0] as VmLease), ip: longForm }] };
+    const restored = AddressAllocator.restore(sites, leases.map((l) => (l === v6 ? respelled : l)));
+    expect(restored.usage('v6')).to.deep.equal(a.usage('v6'));
   });
 });

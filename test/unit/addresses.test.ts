@@ -3,6 +3,7 @@ import {
   formatIp,
   formatMac,
   gatewayAddress,
+  macNumber,
   overlaps,
   parseCidr,
   parseIp,
@@ -12,6 +13,7 @@ import {
   subnetCapacity,
   subnetSizeFor,
   vmAddress,
+  vmAddresses,
 } from '../../src/shared/addresses.js';
 import { InvalidArgumentError } from '../../src/shared/errors.js';
 
@@ -113,6 +115,11 @@ describe('addresses: subnet sizes', () => {
     expect(formatIp(gatewayAddress(net), 4)).to.equal('10.144.0.9');
     expect(formatIp(vmAddress(net, 0), 4)).to.equal('10.144.0.10');
     expect(formatIp(vmAddress(net, 4), 4)).to.equal('10.144.0.14');
+    expect(vmAddresses(net, 5, 4)).to.deep.equal(['10.144.0.10', '10.144.0.11', '10.144.0.12', '10.144.0.13', '10.144.0.14']);
+    const wide = parseCidr('10.255.255.0/24', 'f').network;
+    expect(vmAddresses(wide, 253, 4)[252]).to.equal('10.255.255.254');
+    const v6 = parseCidr('fd00:b1::ff00/120', 'f').network;
+    expect(vmAddresses(v6, 2, 6)).to.deep.equal(['fd00:b1::ff02', 'fd00:b1::ff03']);
   });
 });
 
@@ -121,6 +128,8 @@ describe('addresses: MACs', () => {
     expect(parseMac('02:B1:00:00:0A:ff', 'f')).to.equal(0x02b100000affn);
     expect(formatMac(0x02b100000affn)).to.equal('02:b1:00:00:0a:ff');
     expect(formatMac(1n)).to.equal('00:00:00:00:00:01');
+    expect(formatMac(0xfeffffffffffn)).to.equal('fe:ff:ff:ff:ff:ff');
+    expect(macNumber('fe:ff:ff:ff:ff:ff', 'f')).to.equal(0xfeffffffffff);
     refused(() => parseMac('02:b1:00:00:00', 'f'), 'f', /expected a MAC/);
     refused(() => parseMac('02-b1-00-00-00-00', 'f'), 'f', /expected a MAC/);
   });

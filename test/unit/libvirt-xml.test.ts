@@ -16,7 +16,7 @@ import {
   parseNetworkMetadata,
   type NetworkSpec,
 } from '../../site-agent/network-xml.js';
-import { validateClusterSpec, vmState } from '../../site-agent/clusters.js';
+import { hypervisorLogs, validateClusterSpec, vmState } from '../../site-agent/clusters.js';
 import { BrineError } from '../../src/shared/errors.js';
 import type { ClusterSpec } from '../../src/shared/proto.js';
 
@@ -80,7 +80,7 @@ describe('libvirt XML builders', () => {
       expect(xml).to.include('<name>brine-site-a-j-42-vm-1</name>');
       expect(xml).to.include(`<memory unit='MiB'>256</memory>`);
       expect(xml).to.include('<vcpu>2</vcpu>');
-      expect(xml).to.include(`<type arch='x86_64'>hvm</type>`);
+      expect(xml).to.include(`<type arch='x86_64' machine='pc'>hvm</type>`);
       expect(xml).to.include('<features><acpi/></features>');
       expect(xml).to.include('<kernel>/k/vmlinuz</kernel>');
       expect(xml).to.include('<initrd>/k/initrd.img</initrd>');
@@ -88,9 +88,20 @@ describe('libvirt XML builders', () => {
       expect(xml).to.match(
         /<interface type='network'>\s*<mac address='02:b1:0a:00:00:01'\/>\s*<source network='brine-site-a-j-42'\/>\s*<model type='virtio'\/>\s*<\/interface>/,
       );
-      expect(xml).to.match(/<serial type='file'>\s*<source path='\/data\/consoles\/brine-site-a-j-42-vm-1.log'\/>/);
-      expect(xml).to.match(/<console type='file'>/);
+      // append='on': QEMU would truncate the console when it reopens it (restore)
+      expect(xml).to.match(/<serial type='file'>\s*<source path='\/data\/consoles\/brine-site-a-j-42-vm-1.log' append='on'\/>/);
+      expect(xml).to.match(/<console type='file'>\s*<source path='\/data\/consoles\/brine-site-a-j-42-vm-1.log' append='on'\/>/);
       expect(xml).to.not.include('<disk');
+    });
+
+    it('runs QEMU guests on the pc machine, without the default USB controller', () => {
+      const xml = buildDomainXml(domainSpec());
+      expect(xml).to.include(`<type arch='x86_64' machine='pc'>hvm</type>`);
+      expect(xml).to.include(`<controller type='usb' model='none'/>`);
+      expect(buildDomainXml(domainSpec({ type: 'kvm' }))).to.include(`machine='pc'`);
+      // other architectures keep QEMU's default machine; the test driver has no machine types
+      expect(buildDomainXml(domainSpec({ arch: 'aarch64' }))).to.include(`<type arch='aarch64'>hvm</type>`);
+      expect(buildDomainXml(domainSpec({ type: 'test', arch: 'i686' }))).to.include(`<type arch='i686'>hvm</type>`);
     });
 
     it('boots a disk image from the VM’s own overlay', () => {
@@ -99,6 +110,17 @@ describe('libvirt XML builders', () => {
       expect(xml).to.include(`<boot dev='hd'/>`);
       expect(xml).to.match(/<disk type='file' device='disk'>\s*<driver name='qemu' type='qcow2'\/>\s*<source file='\/data\/disks\/d.qcow2'\/>/);
       expect(xml).to.not.include('<kernel>');
+    });
+
+    it('finds libvirt’s own QEMU log of a domain only for local QEMU URIs', () => {
+      const sys = hypervisorLogs('qemu:///system', 'brine-site-a-j1-vm-0');
+      expect(sys[0]).to.equal('/var/log/libvirt/qemu/brine-site-a-j1-vm-0.log');
+      expect(sys).to.include('/var/log/libvirt/qemu/brine-site-a-j1-vm-0.log.0');
+      expect(hypervisorLogs('qemu+unix:///system?socket=/run/x', 'd')[0]).to.equal('/var/log/libvirt/qemu/d.log');
+      expect(hypervisorLogs('qemu:///session', 'd', { XDG_CACHE_HOME: '/c' })[0]).to.equal('/c/libvirt/qemu/log/d.log');
+      expect(hypervisorLogs('qemu+ssh://root@node7/system', 'd')).to.deep.equal([]);
+      expect(hypervisorLogs('qemu+tcp://node7/system', 'd')).to.deep.equal([]);
+      expect(hypervisorLogs('test:///default', 'd')).to.deep.equal([]);
     });
 
     it('records site, job, VM and node in metadata that parses back', () => {
@@ -123,7 +145,7 @@ describe('libvirt XML builders', () => {
       );
       expect(xml).to.include('<kernel>/k/&lt;evil&gt;&amp;&apos;</kernel>');
       expect(xml).to.include('<cmdline>console=ttyS0 x=&quot;1&quot; &lt;/cmdline&gt;</cmdline>');
-      expect(xml).to.include(`<source path='/data/it&apos;s.log'/>`);
+      expect(xml).to.include(`<source path='/data/it&apos;s.log' append='on'/>`);
       expect(xml.match(/<\/cmdline>/g)).to.have.length(1);
       expect(parseVmMetadata(xml)?.image).to.equal(`a"b&c`);
     });
