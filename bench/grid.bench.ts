@@ -121,6 +121,7 @@ async function loadGenerator(grid: TestGrid, sites: number, nodes: number): Prom
       const status: ClusterStatus = {
         jobId: spec?.jobId ?? '',
         network: `net-${spec?.jobId}`,
+        networkXml: '',
         vms: (spec?.vms ?? []).map((v) => ({ name: v.name, node: v.node, domain: `d-${v.name}`, state: 'RUNNING', console: '' })),
       };
       // the coordinator only knows the site by the advertise address; find it by node name prefix
@@ -132,7 +133,7 @@ async function loadGenerator(grid: TestGrid, sites: number, nodes: number): Prom
     },
     DestroyCluster: (call, cb) => {
       for (const m of deployed.values()) m.delete(call.request.jobId);
-      cb(null, { jobId: call.request.jobId, network: '', vms: [] });
+      cb(null, { jobId: call.request.jobId, network: '', vms: [], networkXml: '' });
     },
     GetStatus: (_call, cb) => cb(null, { clusters: [] }),
   };

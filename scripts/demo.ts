@@ -7,7 +7,7 @@
 // guest took by DHCP, and its agents run with --cleanup: stopping the demo (Ctrl-C or --stop)
 // destroys the VMs and networks instead of leaving them running in libvirtd.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,17 +21,17 @@ const children: ChildProcess[] = [];
 
 function start(name: string, bin: string, config: string, extra: string[] = []): ChildProcess {
   mkdirSync(join(root, logDir), { recursive: true });
+  // Daemon logs go straight to .brine/<name>.log (no pipe through this process, so a daemon still
+  // finishes its shutdown when the demo is gone) and the terminal shows only the CLI's output.
+  const log = openSync(join(root, logDir, `${name}.log`), 'a');
   const child = spawn(process.execPath, [join(root, bin), '--config', join(root, configDir, config), ...extra], {
     cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', log, log],
     // Own process group: Ctrl-C in the terminal reaches only the demo, which then stops the daemons
     // with one SIGTERM each (a second signal would make an agent exit before its --cleanup is done).
     detached: true,
   });
-  // Daemon logs go to .brine/<name>.log so the terminal shows only the CLI's output.
-  const log = spawn('tee', ['-a', join(root, logDir, `${name}.log`)], { stdio: ['pipe', 'ignore', 'inherit'] });
-  child.stdout?.pipe(log.stdin);
-  child.stderr?.pipe(log.stdin);
+  closeSync(log);
   child.on('exit', (code, signal) => {
     if (!stopping) {
       console.error(`demo: ${name} exited (${signal ?? code}); see ${logDir}/${name}.log`);

@@ -474,6 +474,7 @@ export class ClusterManager {
       jobId,
       network: seen && seen.networks.length > 0 ? networkName(this.site, jobId) : '',
       vms: [...vms.values()].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true })),
+      networkXml: '',
     };
   }
 
@@ -485,6 +486,13 @@ export class ClusterManager {
   /** Every cluster of this site: what libvirt holds, plus VMs it lost (`MISSING`). */
   async status(): Promise<ClusterStatus[]> {
     return this.statuses(await this.scan());
+  }
+
+  /** libvirt's own XML of a cluster's network (virNetworkGetXMLDesc), for operators and tests; '' if none. */
+  async networkXml(jobId: string): Promise<string> {
+    const seen = (await this.scan()).get(jobId);
+    const conn = seen?.networks[0];
+    return conn ? conn.lv.networkXml(networkName(this.site, jobId)) : '';
   }
 
   /** One cluster's status; null if libvirt holds nothing of it and it is not tracked. */
@@ -692,7 +700,7 @@ export class ClusterManager {
       } finally {
         this.touch(jobId);
       }
-      return { jobId, network: '', vms: [] };
+      return { jobId, network: '', vms: [], networkXml: '' };
     });
   }
 

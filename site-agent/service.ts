@@ -14,6 +14,7 @@ export interface ClusterBackend {
   deploy(spec: ClusterSpec): Promise<ClusterStatus>;
   destroy(jobId: string, reason?: string): Promise<ClusterStatus>;
   status(): Promise<ClusterStatus[]>;
+  networkXml(jobId: string): Promise<string>;
 }
 
 export interface AgentServiceOptions {
@@ -58,6 +59,12 @@ export function createAgentHandlers(o: AgentServiceOptions): AgentServiceHandler
       log.child({ job: req.jobId }).info({ operationId: req.operationId }, 'destroy requested');
       return o.clusters.destroy(req.jobId, 'requested by the coordinator');
     }),
-    GetStatus: answer(log, 'GetStatus', async () => ({ clusters: await o.clusters.status() })),
+    GetStatus: answer(log, 'GetStatus', async (req) => {
+      const clusters = await o.clusters.status();
+      if (req.includeNetworkXml) {
+        for (const c of clusters) c.networkXml = c.network ? await o.clusters.networkXml(c.jobId) : '';
+      }
+      return { clusters };
+    }),
   };
 }

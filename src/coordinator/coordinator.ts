@@ -224,6 +224,7 @@ export class Coordinator {
       this.allocator.release(site, job.id);
       for (const vm of job.vms) vm.state = 'DESTROYED';
       await this.commit();
+      this.schedulePlacement(); // its subnet and MACs are free now
     } catch (err) {
       this.log.warn({ job: job.id, site, err: (err as Error).message }, 'destroy failed; leases stay releasing until the site confirms');
     }
@@ -561,7 +562,10 @@ export class Coordinator {
         }
       }
     }
-    if (changed) await this.commit();
+    if (changed) {
+      await this.commit();
+      this.schedulePlacement();
+    }
     for (const job of ending) await this.endJob(job, site);
   }
 

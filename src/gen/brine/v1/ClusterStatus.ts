@@ -6,10 +6,18 @@ export interface ClusterStatus {
   'jobId'?: (string);
   'network'?: (string);
   'vms'?: (_brine_v1_VmStatus)[];
+  /**
+   * only in GetStatus with includeNetworkXml
+   */
+  'networkXml'?: (string);
 }
 
 export interface ClusterStatus__Output {
   'jobId': (string);
   'network': (string);
   'vms': (_brine_v1_VmStatus__Output)[];
+  /**
+   * only in GetStatus with includeNetworkXml
+   */
+  'networkXml': (string);
 }
