@@ -5,18 +5,13 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { status as grpcStatus } from '@grpc/grpc-js';
 import { ClusterManager } from '../../site-agent/clusters.js';
-import { loadInstanceId, Registrar, type Registry } from '../../site-agent/registration.js';
-import type { RegisterRequest } from '../../src/gen/brine/v1/RegisterRequest.js';
-import type { HeartbeatRequest } from '../../src/gen/brine/v1/HeartbeatRequest.js';
-import type { ReportStatusRequest } from '../../src/gen/brine/v1/ReportStatusRequest.js';
+import { loadInstanceId } from '../../site-agent/registration.js';
 import { parseVmMetadata } from '../../site-agent/domain-xml.js';
 import { parseDhcpHosts } from '../../site-agent/network-xml.js';
 import { openLibvirt } from '../../site-agent/libvirt/connection.js';
 import type { LibvirtConnection } from '../../site-agent/libvirt/types.js';
 import { BrineError } from '../../src/shared/errors.js';
-import { silentLogger } from '../../src/shared/logger.js';
 import type { ClusterSpec, ClusterStatus } from '../../src/shared/proto.js';
 
 const URI = 'test:///default';
@@ -317,149 +312,15 @@ describe('cluster manager on test:///default', function () {
   });
 });
 
-/** The coordinator's registry, scripted. */
-class FakeRegistry implements Registry {
-  registers: RegisterRequest[] = [];
-  heartbeats: HeartbeatRequest[] = [];
-  reports: ReportStatusRequest[] = [];
-  /** gRPC codes the next register calls fail with */
-  registerFailures: number[] = [];
-  heartbeatFailures: number[] = [];
-  placed: string[] = [];
-  /** while set, heartbeats wait for it */
-  gate: Promise<void> | null = null;
-
-  async register(req: RegisterRequest) {
-    this.registers.push(req);
-    const code = this.registerFailures.shift();
-    if (code !== undefined) throw Object.assign(new Error(`code ${code}`), { code, details: `scripted failure ${code}` });
-    return { session: `s${this.registers.length}`, heartbeatIntervalMs: 100 };
-  }
-  async heartbeat(req: HeartbeatRequest) {
-    this.heartbeats.push(req);
-    const placed = [...this.placed];
-    await this.gate;
-    const code = this.heartbeatFailures.shift();
-    if (code !== undefined) throw Object.assign(new Error(`code ${code}`), { code, details: `scripted failure ${code}` });
-    return { placedJobs: placed };
-  }
-  async reportStatus(req: ReportStatusRequest) {
-    this.reports.push(req);
-  }
-  close() {}
-}
-
-describe('registrar with the cluster manager on test:///default', function () {
-  this.timeout(30_000);
-  let dataDir: string;
-  let site: string;
-  let manager: ClusterManager;
-  let registry: FakeRegistry;
-  let registrar: Registrar | null;
-  let fatal: { message: string; code: number } | null;
-
-  function start(): Registrar {
-    registrar = new Registrar({
-      describe: {
-        site,
-        advertise: '127.0.0.1:1',
-        nodes: NODES,
-        images: ['tiny'],
-        subnetPool: '10.199.0.0/16',
-        macRange: '02:b1:99:00:00:00/32',
-        defaultCheckpointEvery: '30m',
-      },
-      instance: 'instance-1',
-      clusters: manager,
-      registry,
-      coordinator: 'fake:0',
-      logger: silentLogger,
-      onFatal: (message, code) => (fatal = { message, code }),
-      backoff: { initialMs: 10, maxMs: 40 },
-    });
-    manager.onChange((s) => registrar?.report(s));
-    registrar.start();
-    return registrar;
-  }
-
-  beforeEach(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'brine-reg-'));
-    site = `r${Math.random().toString(36).slice(2, 8)}`;
-    manager = await ClusterManager.open({ site, dataDir, nodes: NODES, images: IMAGES, pollIntervalMs: 50 });
-    registry = new FakeRegistry();
-    registrar = null;
-    fatal = null;
-  });
-  afterEach(async () => {
-    await registrar?.stop();
-    await manager.destroyAll();
-    await manager.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
+describe('agent instance id', () => {
   it('keeps one instance id per data dir', async () => {
-    const id = await loadInstanceId(dataDir);
-    expect(id).to.match(/^[0-9a-f-]{36}$/);
-    expect(await loadInstanceId(dataDir)).to.equal(id);
-  });
-
-  it('retries until the coordinator answers, registers what runs, heartbeats, and re-registers when its session is unknown', async () => {
-    await manager.deploy(spec('j1'));
-    registry.registerFailures = [grpcStatus.UNAVAILABLE, grpcStatus.UNAVAILABLE];
-    registry.placed = ['j1'];
-    const r = start();
-    await r.registered();
-    expect(registry.registers).to.have.length(3);
-    const req = registry.registers[2] as RegisterRequest;
-    expect(req).to.deep.include({ site, instance: 'instance-1', subnetPool: '10.199.0.0/16', defaultCheckpointEvery: '30m' });
-    expect(req.clusters?.map((c) => c.jobId)).to.deep.equal(['j1']);
-    await until('two heartbeats', () => (registry.heartbeats.length >= 2 ? true : undefined));
-    expect(registry.heartbeats[0]).to.deep.include({ site, session: 's3' });
-    expect(registry.heartbeats[0]?.clusters?.[0]?.vms).to.have.length(3);
-
-    registry.heartbeatFailures = [grpcStatus.NOT_FOUND];
-    await until('a new registration', () => (registry.registers.length === 4 ? true : undefined));
-    await until('heartbeats with the new session', () => (registry.heartbeats.some((h) => h.session === 's4') ? true : undefined));
-    expect(fatal).to.equal(null);
-    expect((await manager.status()).map((c) => c.jobId)).to.deep.equal(['j1']); // placed: never fenced
-  });
-
-  it('gives up with exit code 1 when another live agent holds the site', async () => {
-    registry.registerFailures = [grpcStatus.ALREADY_EXISTS];
-    start();
-    await until('the fatal callback', () => fatal ?? undefined);
-    expect(fatal?.code).to.equal(1);
-    expect(fatal?.message).to.match(/refused site/);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(registry.registers).to.have.length(1);
-  });
-
-  it('fences what the coordinator no longer places, never a deploy racing with the heartbeat', async () => {
-    await manager.deploy(spec('j1'));
-    await manager.deploy(spec('j2', 2, 1));
-    registry.placed = ['j2'];
-    let open!: () => void;
-    registry.gate = new Promise((r) => (open = r));
-    start();
-    await until('a heartbeat in flight', () => (registry.heartbeats.length >= 1 ? true : undefined));
-    // j3 is placed (and deployed) after the coordinator computed this heartbeat's answer
-    await manager.deploy(spec('j3', 1, 2));
-    registry.placed = ['j2', 'j3'];
-    open();
-    registry.gate = null;
-    await until('j1 fenced', async () => ((await manager.status()).some((c) => c.jobId === 'j1') ? undefined : true));
-    expect((await manager.status()).map((c) => c.jobId)).to.deep.equal(['j2', 'j3']);
-  });
-
-  it('pushes a status change as soon as the poll loop sees it', async () => {
-    registry.placed = ['j1'];
-    await manager.deploy(spec('j1'));
-    await start().registered();
-    manager.startPolling();
-    await manager.connection('n1').destroyDomain(`brine-${site}-j1-vm-0`);
-    const report = await until('a ReportStatus', () => registry.reports.find((r) => r.cluster?.vms?.[0]?.state === 'SHUTOFF'));
-    expect(report).to.deep.include({ site, session: 's1' });
-    expect(report.cluster?.vms?.map((v) => v.state)).to.deep.equal(['SHUTOFF', 'RUNNING', 'RUNNING']);
-    await manager.stopPolling();
+    const dataDir = mkdtempSync(join(tmpdir(), 'brine-reg-'));
+    try {
+      const id = await loadInstanceId(dataDir);
+      expect(id).to.match(/^[0-9a-f-]{36}$/);
+      expect(await loadInstanceId(dataDir)).to.equal(id);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -155,6 +155,15 @@ describe('grid: coordinator + agents + CLI as real processes', function () {
     expect(bad.log).to.match(/nodez/);
   });
 
+  it('an agent started before its coordinator keeps retrying and registers once it is up', async () => {
+    await grid.kill('coordinator', 'SIGKILL');
+    await grid.startAgent({ name: 'site-d' }, { waitRegistered: false });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(grid.procs.get('site-d')?.child.exitCode).to.equal(null);
+    await grid.startCoordinator();
+    await waitFor('site-d UP', async () => (await cli('sites', '--json')).json<Site[]>().find((s) => s.name === 'site-d')?.state === 'UP');
+  });
+
   it('an agent restart keeps the job RUNNING with exactly its VMs, never duplicates', async () => {
     const sub = await cli('submit', '--name', 'keep', '--vms', '2', '--cpus', '1', '--memory', '128', '--image', 'tiny', '--site', 'site-a', '--wait', '--json');
     const job = sub.json<Job>();
