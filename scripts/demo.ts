@@ -56,6 +56,22 @@ function show(...cliArgs: string[]): void {
   if (r.status !== 0) throw new Error(`brine ${cliArgs.join(' ')} exited ${r.status}`);
 }
 
+/** the demo's job, once submitted */
+let demoJob: string | null = null;
+
+/**
+ * Ctrl-C. On real QEMU the demo's job is cancelled first: a coordinator restarted later would
+ * otherwise find it RUNNING with its VMs gone (the agents' --cleanup) and deploy it again.
+ */
+function onSignal(): void {
+  if (stopping) return;
+  if (qemu && demoJob) {
+    console.log(`\ndemo: cancelling ${demoJob}`);
+    brine('cancel', demoJob);
+  }
+  void shutdown(0);
+}
+
 let stopping = false;
 async function shutdown(code: number): Promise<never> {
   stopping = true;
@@ -102,8 +118,8 @@ async function showConsoles(jobId: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  process.on('SIGINT', () => void shutdown(0));
-  process.on('SIGTERM', () => void shutdown(0));
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   if (qemu) {
     console.log('demo: preparing this host for real VMs (scripts/setup-qemu.sh)');
     const setup = spawnSync('bash', [join(root, 'scripts/setup-qemu.sh')], { cwd: root, stdio: 'inherit' });
@@ -121,6 +137,7 @@ async function main(): Promise<void> {
   process.stderr.write(sub.stderr);
   if (sub.status !== 0) throw new Error(`submit exited ${sub.status}`);
   const job = JSON.parse(sub.stdout) as { id: string; state: string };
+  demoJob = job.id;
   console.log(`submitted ${job.id}: ${job.state}`);
   show('show', job.id);
   show('addresses');

@@ -52,6 +52,7 @@ export class Coordinator {
   private readonly clock: Clock;
   private readonly newJobId: () => string;
   private readonly inflight = new Set<string>();
+  private readonly unacked = new Set<string>();
   private placing = false;
   private placeAgain = false;
   private livenessTimer: NodeJS.Timeout | undefined;
@@ -180,7 +181,16 @@ export class Coordinator {
       deployAttempts: 0,
     };
     this.store.data.jobs[id] = job;
-    await this.commit();
+    // Not placed before its submission is durable and acknowledged (so PENDING is always first).
+    this.unacked.add(id);
+    try {
+      await this.commit();
+    } catch (err) {
+      delete this.store.data.jobs[id];
+      throw err;
+    } finally {
+      this.unacked.delete(id);
+    }
     this.log.info({ job: id, name: job.name, vms: job.vmCount }, 'job submitted');
     this.events.publish({ type: 'job.state', job: id, state: 'PENDING', reason: 'submitted' });
     this.schedulePlacement();
@@ -280,7 +290,7 @@ export class Coordinator {
 
   private async placePending(): Promise<void> {
     const pending = Object.values(this.store.data.jobs)
-      .filter((j) => j.state === 'PENDING')
+      .filter((j) => j.state === 'PENDING' && !this.unacked.has(j.id))
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     if (pending.length === 0) return;
     const caps = this.capacities();
@@ -363,7 +373,7 @@ export class Coordinator {
       }
       const failed = job.deployAttempts >= this.deps.config.jobs.maxDeployAttempts;
       if (failed) {
-        this.setState(job, 'FAILED', `deploy on ${origin} failed ${job.deployAttempts} times; last: ${message}`);
+        this.setState(job, 'FAILED', `deploy on ${origin} failed ${job.deployAttempts === 1 ? 'once' : `${job.deployAttempts} times`}; last: ${message}`);
       } else {
         job.site = '';
         job.subnet = '';

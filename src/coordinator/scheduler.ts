@@ -38,6 +38,8 @@ export function fitOnSite(site: SiteCapacity, req: PlacementRequest): SiteFit {
   const free = site.nodes
     .filter((n) => n.schedulable)
     .map((n) => ({ name: n.name, cpus: n.cpus - n.usedCpus, mem: n.memoryMiB - n.usedMemoryMiB }));
+  const freeCpus = free.reduce((sum, n) => sum + n.cpus, 0);
+  const freeMem = free.reduce((sum, n) => sum + n.mem, 0);
   const nodes: string[] = [];
   for (let i = 0; i < req.vms; i++) {
     let best: (typeof free)[number] | undefined;
@@ -48,12 +50,10 @@ export function fitOnSite(site: SiteCapacity, req: PlacementRequest): SiteFit {
       }
     }
     if (!best) {
-      const totalCpus = free.reduce((s, n) => s + n.cpus, 0);
-      const totalMem = free.reduce((s, n) => s + n.mem, 0);
       return {
         ok: false,
         site: site.name,
-        reason: `${site.name} has room for ${i} of ${req.vms} VMs of ${req.cpus} cpus/${req.memoryMiB} MiB (free: ${totalCpus} cpus, ${totalMem} MiB)`,
+        reason: `${site.name} has room for ${i} of ${req.vms} VMs of ${req.cpus} cpus/${req.memoryMiB} MiB (free: ${freeCpus} cpus, ${freeMem} MiB)`,
       };
     }
     best.cpus -= req.cpus;

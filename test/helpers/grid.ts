@@ -41,10 +41,14 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
 
 export interface SiteOptions {
   name: string;
+  /** `uri` defaults to test:///default */
   nodes?: Array<{ name: string; cpus: number; memoryMiB: number; uri?: string }>;
   subnetPool?: string;
   macRange?: string;
+  /** the site's image catalog (name → {kernel, initrd, cmdline} or {disk}); default: `tiny` with dummy paths */
   images?: Record<string, unknown>;
+  /** more top-level YAML for the site file (e.g. `pollInterval: 500ms`) */
+  extra?: string;
 }
 
 export interface ManagedProcess {
@@ -90,14 +94,23 @@ export class TestGrid {
       'nodes:',
       ...nodes.map((n) => `  - { name: ${n.name}, uri: "${n.uri ?? 'test:///default'}", cpus: ${n.cpus}, memoryMiB: ${n.memoryMiB} }`),
       'images:',
-      `  tiny: { kernel: /boot/none-vmlinuz, initrd: /boot/none-initrd, cmdline: console=ttyS0 }`,
+      ...(site.images
+        ? Object.entries(site.images).map(([name, image]) => `  ${name}: ${JSON.stringify(image)}`)
+        : [`  tiny: { kernel: /boot/none-vmlinuz, initrd: /boot/none-initrd, cmdline: console=ttyS0 }`]),
       'network:',
       `  subnetPool: ${site.subnetPool ?? `10.${150 + idx}.0.0/22`}`,
       `  macRange: "${site.macRange ?? `02:b1:${(0x10 + idx).toString(16)}:00:00:00/32`}"`,
+      ...(site.extra ? [site.extra] : []),
     ].join('\n') + '\n';
   }
 
-  async startAgent(site: SiteOptions, options: { waitRegistered?: boolean } = {}): Promise<void> {
+  /** The data dir `siteConfig` gives a site (its VM consoles are in `consoles/` under it). */
+  siteDataDir(site: string): string {
+    return join(this.dir, site);
+  }
+
+  /** `args`: more brine-agent flags, e.g. `['--cleanup']`. */
+  async startAgent(site: SiteOptions, options: { waitRegistered?: boolean; args?: string[] } = {}): Promise<void> {
     let port = this.sitePorts.get(site.name);
     if (!port) {
       port = await freePort();
@@ -105,7 +118,7 @@ export class TestGrid {
     }
     const file = join(this.dir, `${site.name}.yaml`);
     writeFileSync(file, this.siteConfig(site, port));
-    this.spawn(site.name, 'bin/brine-agent.js', ['--config', file]);
+    this.spawn(site.name, 'bin/brine-agent.js', ['--config', file, ...(options.args ?? [])]);
     if (options.waitRegistered !== false) {
       await waitFor(`${site.name} to register`, () => (this.procs.get(site.name)?.log ?? '').includes('registered'));
     }
