@@ -136,6 +136,10 @@ async function loadGenerator(grid: TestGrid, sites: number, nodes: number): Prom
       cb(null, { jobId: call.request.jobId, network: '', vms: [], networkXml: '' });
     },
     GetStatus: (_call, cb) => cb(null, { clusters: [] }),
+    // the load generator has no VMs to snapshot; the placement benchmark never asks
+    TakeSnapshot: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'load generator: no VMs' }),
+    RestoreCluster: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'load generator: no VMs' }),
+    PruneSnapshots: (_call, cb) => cb(null, { deleted: [] }),
   };
   server.addService(AgentService.service, handlers);
   const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));

@@ -339,6 +339,8 @@ export class ClusterManager {
   private readonly tracked = new Map<string, Tracked>();
   /** domain metadata never changes, so it is read once per domain (by connection and UUID) */
   private readonly metaCache = new Map<string, VmMetadata | null>();
+  /** Network metadata by uri+name+bridge: read once, not on every poll (one XML read per network adds up). */
+  private readonly netMetaCache = new Map<string, ReturnType<typeof parseNetworkMetadata>>();
   /** a counter ordering deploys and heartbeats (fencing) and mutations and polls */
   private seq = 0;
   private readonly deploySeq = new Map<string, number>();
@@ -444,18 +446,24 @@ export class ClusterManager {
       }
       for (const n of await conn.lv.listNetworks()) {
         if (!n.name.startsWith(prefix)) continue;
-        let meta;
-        try {
-          meta = parseNetworkMetadata(await conn.lv.networkXml(n.name));
-        } catch (err) {
-          if (!isNoNetwork(err)) throw err;
-          continue;
+        const key = `${conn.uri} net ${n.name} ${n.bridge}`;
+        liveKeys.add(key);
+        let meta = this.netMetaCache.get(key);
+        if (meta === undefined) {
+          try {
+            meta = parseNetworkMetadata(await conn.lv.networkXml(n.name));
+          } catch (err) {
+            if (!isNoNetwork(err)) throw err;
+            continue;
+          }
+          this.netMetaCache.set(key, meta);
         }
         if (!meta || meta.site !== this.site || n.name !== networkName(this.site, meta.job)) continue;
         cluster(meta.job).networks.push(conn);
       }
     }
     for (const key of this.metaCache.keys()) if (!liveKeys.has(key)) this.metaCache.delete(key);
+    for (const key of this.netMetaCache.keys()) if (!liveKeys.has(key)) this.netMetaCache.delete(key);
     return out;
   }
 
@@ -744,6 +752,53 @@ export class ClusterManager {
     }
     this.tracked.delete(jobId);
     this.deploySeq.delete(jobId);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Hooks for snapshots and restores (./snapshots.ts), which run under the job's lock too.
+
+  /**
+   * Runs `fn` under the job's lock, as deploy and destroy do: calls for one job never interleave,
+   * and the poll loop skips the job meanwhile, so VMs paused or stopped by a snapshot are never
+   * reported as having changed by themselves. `asDeploy`: the call (re)creates the cluster (a
+   * restore), so a heartbeat answer older than it must not fence it (see `fence`).
+   */
+  async withJobLock<T>(jobId: string, fn: () => Promise<T>, opts: { asDeploy?: boolean } = {}): Promise<T> {
+    if (!JOB_ID.test(jobId)) throw new InvalidArgumentError('jobId', `"${jobId}" is not a valid job id`);
+    if (opts.asDeploy) this.deploySeq.set(jobId, ++this.seq);
+    return this.locks.run(jobId, async () => {
+      this.touch(jobId);
+      try {
+        return await fn();
+      } finally {
+        this.touch(jobId);
+      }
+    });
+  }
+
+  /** `destroy` for a caller already holding the job's lock (`withJobLock`). */
+  async destroyHeld(jobId: string, reason: string): Promise<void> {
+    await this.destroyLocked(jobId, reason);
+  }
+
+  /**
+   * Tracks every VM libvirt holds of the job from now on (after a restore created them) and
+   * returns the cluster's status. The caller holds the job's lock.
+   */
+  async trackHeld(jobId: string): Promise<ClusterStatus> {
+    const seen = (await this.scan()).get(jobId);
+    const t = this.track(jobId);
+    for (const [name, vm] of seen?.vms ?? []) t.vms.set(name, vm.meta.node);
+    const status = this.toStatus(jobId, seen);
+    t.last = status;
+    return status;
+  }
+
+  /** The libvirt URI of a node. */
+  nodeUri(node: string): string {
+    const c = this.nodeConn.get(node);
+    if (!c) throw new InvalidArgumentError('node', `unknown node "${node}"`);
+    return c.uri;
   }
 
   /** Destroys every cluster of this site (`brine-agent --cleanup`). */

@@ -17,6 +17,8 @@ import { ClusterManager } from './clusters.js';
 import { loadSiteConfig, type SiteConfig } from './config.js';
 import { GrpcRegistry, loadInstanceId, Registrar } from './registration.js';
 import { createAgentHandlers } from './service.js';
+import { SnapshotStore, storeDir } from './snapshot-store/index.js';
+import { ClusterSnapshots } from './snapshots.js';
 
 const USAGE = 'usage: brine-agent --config FILE [--log-level debug|info|warn|error] [--cleanup]';
 
@@ -110,11 +112,26 @@ async function main(): Promise<void> {
     await rm(pidFile, { force: true });
     die((err as Error).message, 1);
   }
+  // Before adoption and registration: a snapshot an earlier agent left half done has its VMs
+  // running again (or its suspend finished) and its work files removed, so what is adopted and
+  // reported is a settled state.
+  let snapshots: ClusterSnapshots;
+  try {
+    const store = await SnapshotStore.open(storeDir(config.dataDir));
+    snapshots = new ClusterSnapshots({ clusters: manager, store, dataDir: config.dataDir, site: config, logger: root });
+    const recovered = await snapshots.recover();
+    if (recovered.length > 0) log.warn({ recovered }, 'recovered interrupted snapshots');
+  } catch (err) {
+    log.error({ err: (err as Error).message }, 'cannot open the snapshot store or recover interrupted snapshots');
+    await manager.close();
+    await rm(pidFile, { force: true });
+    die((err as Error).message, 1);
+  }
   const adopted = await manager.adopt();
   log.info({ clusters: adopted.map((c) => c.jobId) }, adopted.length > 0 ? 'adopted running clusters' : 'no cluster of this site in libvirt');
 
   const server = new grpc.Server();
-  server.addService(AgentService.service, createAgentHandlers({ clusters: manager, site: config, logger: log }));
+  server.addService(AgentService.service, createAgentHandlers({ clusters: manager, snapshots, site: config, logger: log }));
   const health = new HealthImplementation({ '': 'SERVING', 'brine.v1.AgentService': 'SERVING' });
   health.addToServer(server);
   try {
@@ -172,6 +189,7 @@ async function main(): Promise<void> {
       subnetPool: config.network.subnetPool,
       macRange: config.network.macRange,
       defaultCheckpointEvery: formatDuration(config.snapshots.every),
+      snapshotsKeep: config.snapshots.keep,
     },
     instance: await loadInstanceId(config.dataDir),
     clusters: manager,

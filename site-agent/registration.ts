@@ -105,6 +105,8 @@ export interface SiteDescription {
   macRange: string;
   /** e.g. "30m" */
   defaultCheckpointEvery: string;
+  /** snapshots kept per job (config snapshots.keep) */
+  snapshotsKeep: number;
 }
 
 export interface RegistrarOptions {
@@ -236,6 +238,7 @@ export class Registrar {
           instance: this.o.instance,
           clusters,
           defaultCheckpointEvery: d.defaultCheckpointEvery,
+          snapshotsKeep: d.snapshotsKeep,
         });
         this.session = res.session;
         this.heartbeatMs = Math.max(100, res.heartbeatIntervalMs || this.o.defaultHeartbeatMs || 2_000);

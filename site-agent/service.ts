@@ -4,7 +4,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { InvalidArgumentError, toGrpcError } from '../src/shared/errors.js';
 import type { Logger } from '../src/shared/logger.js';
-import type { ClusterSpec, ClusterStatus } from '../src/shared/proto.js';
+import type { ClusterSpec, ClusterStatus, Snapshot } from '../src/shared/proto.js';
 import type { AgentServiceHandlers } from '../src/gen/brine/v1/AgentService.js';
 import { validateClusterSpec, type NodeCapacity } from './clusters.js';
 import type { ImageConfig } from './config.js';
@@ -17,8 +17,16 @@ export interface ClusterBackend {
   networkXml(jobId: string): Promise<string>;
 }
 
+/** What the service needs for snapshots (./snapshots.ts, ClusterSnapshots). */
+export interface SnapshotBackend {
+  take(input: { jobId: string; snapshotId: string; kind: string; operationId?: string }): Promise<Snapshot>;
+  restore(spec: ClusterSpec, snapshotId: string): Promise<ClusterStatus>;
+  prune(jobId: string, keep: number): Promise<string[]>;
+}
+
 export interface AgentServiceOptions {
   clusters: ClusterBackend;
+  snapshots: SnapshotBackend;
   site: { nodes: readonly NodeCapacity[]; images: Readonly<Record<string, ImageConfig>> };
   logger: Logger;
 }
@@ -65,6 +73,30 @@ export function createAgentHandlers(o: AgentServiceOptions): AgentServiceHandler
         for (const c of clusters) c.networkXml = c.network ? await o.clusters.networkXml(c.jobId) : '';
       }
       return { clusters };
+    }),
+    TakeSnapshot: answer(log, 'TakeSnapshot', async (req) => {
+      if (!req.jobId) throw new InvalidArgumentError('jobId', 'required');
+      if (!req.snapshotId) throw new InvalidArgumentError('snapshotId', 'required');
+      const jlog = log.child({ job: req.jobId, snapshot: req.snapshotId });
+      jlog.info({ operationId: req.operationId, kind: req.kind }, 'snapshot requested');
+      const snap = await o.snapshots.take({ jobId: req.jobId, snapshotId: req.snapshotId, kind: req.kind, operationId: req.operationId });
+      jlog.info({ operationId: req.operationId, kind: snap.kind, totalBytes: snap.totalBytes, newBytes: snap.newBytes, downtimeMs: snap.downtimeMs }, 'snapshot taken');
+      return snap;
+    }),
+    RestoreCluster: answer(log, 'RestoreCluster', async (req) => {
+      const spec = req.cluster;
+      if (!spec) throw new InvalidArgumentError('cluster', 'required');
+      if (!req.snapshotId) throw new InvalidArgumentError('snapshotId', 'required');
+      validateClusterSpec(spec, o.site, 'cluster');
+      const jlog = log.child({ job: spec.jobId, snapshot: req.snapshotId });
+      jlog.info({ operationId: req.operationId, vms: spec.vms.length }, 'restore requested');
+      const status = await o.snapshots.restore(spec, req.snapshotId);
+      jlog.info({ operationId: req.operationId, vms: status.vms.map((v) => `${v.name}:${v.state}`) }, 'restored');
+      return status;
+    }),
+    PruneSnapshots: answer(log, 'PruneSnapshots', async (req) => {
+      if (!req.jobId) throw new InvalidArgumentError('jobId', 'required');
+      return { deleted: await o.snapshots.prune(req.jobId, req.keep) };
     }),
   };
 }

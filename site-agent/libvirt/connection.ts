@@ -130,6 +130,9 @@ class WorkerConnection implements LibvirtConnection {
   async detachDevice(domain: string, xml: string): Promise<void> {
     await this.#call('detachDevice', domain, xml);
   }
+  async createSnapshot(domain: string, xml: string, options?: { noMetadata?: boolean; live?: boolean }): Promise<void> {
+    await this.#call('createSnapshot', domain, xml, options);
+  }
   listNetworks(): Promise<NetworkInfo[]> {
     return this.#call('listNetworks');
   }

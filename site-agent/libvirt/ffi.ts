@@ -17,6 +17,7 @@ import koffi from 'koffi';
 export type ConnPtr = bigint & { readonly __brand: 'virConnect' };
 export type DomainPtr = bigint & { readonly __brand: 'virDomain' };
 export type NetworkPtr = bigint & { readonly __brand: 'virNetwork' };
+export type SnapshotPtr = bigint & { readonly __brand: 'virDomainSnapshot' };
 export type RawPtr = bigint & { readonly __brand: 'void' };
 
 /** The fields brine reads from libvirt's thread-local virError. */
@@ -59,6 +60,8 @@ export interface LibvirtFfi {
   virDomainSaveImageDefineXML(conn: ConnPtr, file: string, dxml: string, flags: number): number;
   virDomainAttachDeviceFlags(dom: DomainPtr, xml: string, flags: number): number;
   virDomainDetachDeviceFlags(dom: DomainPtr, xml: string, flags: number): number;
+  virDomainSnapshotCreateXML(dom: DomainPtr, xml: string, flags: number): SnapshotPtr | null;
+  virDomainSnapshotFree(snap: SnapshotPtr): number;
 
   virNetworkLookupByName(conn: ConnPtr, name: string): NetworkPtr | null;
   virNetworkDefineXML(conn: ConnPtr, xml: string): NetworkPtr | null;
@@ -94,6 +97,7 @@ export function loadLibvirt(): LibvirtFfi {
   koffi.opaque('virConnect');
   koffi.opaque('virDomain');
   koffi.opaque('virNetwork');
+  koffi.opaque('virDomainSnapshot');
   const virError = koffi.struct('virError', {
     code: 'int',
     domain: 'int',
@@ -148,6 +152,8 @@ export function loadLibvirt(): LibvirtFfi {
     virDomainSaveImageDefineXML: 'int virDomainSaveImageDefineXML(virConnect *conn, const char *file, const char *dxml, unsigned int flags)',
     virDomainAttachDeviceFlags: 'int virDomainAttachDeviceFlags(virDomain *domain, const char *xml, unsigned int flags)',
     virDomainDetachDeviceFlags: 'int virDomainDetachDeviceFlags(virDomain *domain, const char *xml, unsigned int flags)',
+    virDomainSnapshotCreateXML: 'virDomainSnapshot *virDomainSnapshotCreateXML(virDomain *domain, const char *xmlDesc, unsigned int flags)',
+    virDomainSnapshotFree: 'int virDomainSnapshotFree(virDomainSnapshot *snapshot)',
 
     virNetworkLookupByName: 'virNetwork *virNetworkLookupByName(virConnect *conn, const char *name)',
     virNetworkDefineXML: 'virNetwork *virNetworkDefineXML(virConnect *conn, const char *xml)',

@@ -48,7 +48,9 @@ export async function restoreWithNewNics(
     // MACs stay as saved (QEMU checks them); only the network sources move to the new networks.
     if (!restored) {
       const restoreXml = rewriteInterfaces(imageXml, changes, { macs: false, requireAll: true });
-      await conn.restoreDomain(savePath, restoreXml === imageXml ? {} : { xml: restoreXml });
+      // Running, whatever the image says: a snapshot's image is taken from a paused domain (so it
+      // would come back paused), and a paused guest never acknowledges the NIC unplug below.
+      await conn.restoreDomain(savePath, restoreXml === imageXml ? { paused: false } : { xml: restoreXml, paused: false });
     }
     for (const nic of changes) {
       if (nic.oldMac !== nic.newMac) await swapNic(conn, name, nic, options.detachTimeoutMs ?? 30_000);

@@ -46,6 +46,15 @@ export interface LibvirtConnection {
   saveImageDefineXml(path: string, xml: string): Promise<void>;
   attachDevice(domain: string, xml: string): Promise<void>;
   detachDevice(domain: string, xml: string): Promise<void>;
+  /**
+   * virDomainSnapshotCreateXML with a `<domainsnapshot>` XML. `noMetadata`: libvirt keeps no
+   * snapshot object (only the files the XML names are made); `live`: memory is dumped while the
+   * guest runs. An external memory snapshot (`<memory snapshot='external' file=…/>`) writes a file
+   * in virDomainSave's format (restorable with `restoreDomain`) without stopping the domain: a
+   * paused domain stays paused, a running one is paused for the dump and resumed. The test driver
+   * refuses both flags and external memory.
+   */
+  createSnapshot(domain: string, xml: string, options?: { noMetadata?: boolean; live?: boolean }): Promise<void>;
 
   listNetworks(): Promise<NetworkInfo[]>;
   lookupNetwork(name: string): Promise<NetworkInfo | null>;

@@ -33,6 +33,7 @@ export interface Ops {
   saveImageDefineXml(path: string, xml: string): void;
   attachDevice(domain: string, xml: string): void;
   detachDevice(domain: string, xml: string): void;
+  createSnapshot(domain: string, xml: string, options?: { noMetadata?: boolean; live?: boolean }): void;
   listNetworks(): NetworkInfo[];
   lookupNetwork(name: string): NetworkInfo | null;
   networkXml(name: string): string;
@@ -70,6 +71,8 @@ const VIR_DOMAIN_SAVE_RUNNING = 2;
 const VIR_DOMAIN_SAVE_PAUSED = 4;
 const VIR_DOMAIN_SAVE_IMAGE_XML_SECURE = 1;
 const VIR_DOMAIN_AFFECT_CURRENT = 0;
+const VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA = 4;
+const VIR_DOMAIN_SNAPSHOT_CREATE_LIVE = 256;
 const VIR_DOMAIN_UNDEFINE_MANAGED_SAVE = 1;
 const VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA = 2;
 const VIR_DOMAIN_UNDEFINE_KEEP_NVRAM = 8;
@@ -299,6 +302,16 @@ class Session {
       this.withDomain(domain, (d) =>
         this.check(this.ffi.virDomainDetachDeviceFlags(d, xml, VIR_DOMAIN_AFFECT_CURRENT), 'virDomainDetachDeviceFlags'),
       ),
+    createSnapshot: (domain, xml, options = {}) =>
+      this.withDomain(domain, (d) => {
+        const flags =
+          (options.noMetadata === true ? VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA : 0) |
+          (options.live === true ? VIR_DOMAIN_SNAPSHOT_CREATE_LIVE : 0);
+        const snap = this.ffi.virDomainSnapshotCreateXML(d, xml, flags);
+        if (snap === null) throw this.failure('virDomainSnapshotCreateXML');
+        // The handle is all libvirt returns; brine keeps no snapshot objects (NO_METADATA): free it.
+        this.ffi.virDomainSnapshotFree(snap);
+      }),
 
     listNetworks: () =>
       this.listAll<NetworkPtr, NetworkInfo>(

@@ -2,7 +2,8 @@
 // Every error leaves here as a typed BrineError naming the address it tried.
 import * as grpc from '@grpc/grpc-js';
 import { fromGrpcError, InternalError, UnavailableError, type BrineError } from '../shared/errors.js';
-import { CLIENT_OPTIONS, JobService, type BrineEvent, type Job, type Lease, type Site } from '../shared/proto.js';
+import { CLIENT_OPTIONS, JobService, type BrineEvent, type Job, type Lease, type Site, type Snapshot } from '../shared/proto.js';
+import type { ListSnapshotsResponse__Output } from '../gen/brine/v1/ListSnapshotsResponse.js';
 import type { JobServiceClient } from '../gen/brine/v1/JobService.js';
 import type { SubmitJobRequest } from '../gen/brine/v1/SubmitJobRequest.js';
 import type { ListSitesResponse__Output } from '../gen/brine/v1/ListSitesResponse.js';
@@ -13,6 +14,8 @@ import type { ListAddressesResponse__Output } from '../gen/brine/v1/ListAddresse
 export const READ_TIMEOUT_MS = 5_000;
 /** Changes may make the coordinator talk to agents before it answers. */
 export const WRITE_TIMEOUT_MS = 30_000;
+/** Snapshots, suspends and resumes move each VM's memory: minutes on big real VMs. */
+export const LONG_TIMEOUT_MS = 15 * 60_000;
 
 export interface WatchStream {
   /** Resolves once the coordinator has answered the subscription (headers or a first event). */
@@ -63,6 +66,23 @@ export class CoordinatorClient {
   async listAddresses(site = ''): Promise<Lease[]> {
     const res = await this.unary<ListAddressesResponse__Output>('ListAddresses', READ_TIMEOUT_MS, (md, o, cb) => this.raw.listAddresses({ site }, md, o, cb));
     return res.leases;
+  }
+
+  snapshotJob(id: string): Promise<Snapshot> {
+    return this.unary<Snapshot>('SnapshotJob', LONG_TIMEOUT_MS, (md, o, cb) => this.raw.snapshotJob({ id }, md, o, cb));
+  }
+
+  async listSnapshots(job: string): Promise<Snapshot[]> {
+    const res = await this.unary<ListSnapshotsResponse__Output>('ListSnapshots', READ_TIMEOUT_MS, (md, o, cb) => this.raw.listSnapshots({ job }, md, o, cb));
+    return res.snapshots;
+  }
+
+  suspendJob(id: string): Promise<Job> {
+    return this.unary<Job>('SuspendJob', LONG_TIMEOUT_MS, (md, o, cb) => this.raw.suspendJob({ id }, md, o, cb));
+  }
+
+  resumeJob(id: string, site = ''): Promise<Job> {
+    return this.unary<Job>('ResumeJob', LONG_TIMEOUT_MS, (md, o, cb) => this.raw.resumeJob({ id, site }, md, o, cb));
   }
 
   /** Live events (only `job`'s when given) delivered to `onEvent` until cancelled or broken. */
@@ -126,7 +146,7 @@ export class CoordinatorClient {
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       invoke(failFast(), { deadline: Date.now() + timeoutMs }, (err, res) => {
-        if (err) reject(this.convert(err, method, timeoutMs, timeoutMs === WRITE_TIMEOUT_MS));
+        if (err) reject(this.convert(err, method, timeoutMs, timeoutMs >= WRITE_TIMEOUT_MS));
         else if (res === undefined) reject(new InternalError(`the coordinator sent an empty answer to ${method}`));
         else resolve(res);
       });

@@ -1,19 +1,28 @@
 // The coordinator's side of the agent API (the network edge): one gRPC client per agent address.
 import * as grpc from '@grpc/grpc-js';
-import { AgentService, CLIENT_OPTIONS, type ClusterSpec, type ClusterStatus } from '../shared/proto.js';
+import { AgentService, CLIENT_OPTIONS, type ClusterSpec, type ClusterStatus, type Snapshot } from '../shared/proto.js';
 import { fromGrpcError } from '../shared/errors.js';
 import type { AgentServiceClient } from '../gen/brine/v1/AgentService.js';
+import type { PruneSnapshotsResponse__Output as PruneSnapshotsResponse } from '../gen/brine/v1/PruneSnapshotsResponse.js';
+
+export type SnapshotKind = 'checkpoint' | 'suspend';
 
 export interface AgentGateway {
   deploy(address: string, operationId: string, cluster: ClusterSpec): Promise<ClusterStatus>;
   destroy(address: string, operationId: string, jobId: string): Promise<ClusterStatus>;
+  takeSnapshot(address: string, operationId: string, jobId: string, snapshotId: string, kind: SnapshotKind): Promise<Snapshot>;
+  restore(address: string, operationId: string, cluster: ClusterSpec, snapshotId: string): Promise<ClusterStatus>;
+  pruneSnapshots(address: string, jobId: string, keep: number): Promise<string[]>;
   close(): void;
 }
 
+/** Deadlines: snapshots and restores of real VMs move hundreds of MiB per VM. */
+const TIMEOUT_MS = { deploy: 120_000, destroy: 60_000, snapshot: 600_000, restore: 600_000, prune: 60_000 };
+
+type Callback<T> = (err: grpc.ServiceError | null, res?: T) => void;
+
 export class GrpcAgentGateway implements AgentGateway {
   private readonly clients = new Map<string, AgentServiceClient>();
-
-  constructor(private readonly timeoutMs = { deploy: 120_000, destroy: 60_000 }) {}
 
   private client(address: string): AgentServiceClient {
     let client = this.clients.get(address);
@@ -24,24 +33,33 @@ export class GrpcAgentGateway implements AgentGateway {
     return client;
   }
 
-  deploy(address: string, operationId: string, cluster: ClusterSpec): Promise<ClusterStatus> {
+  private call<T>(address: string, timeoutMs: number, invoke: (c: AgentServiceClient, options: grpc.CallOptions, cb: Callback<T>) => void): Promise<T> {
     return new Promise((resolve, reject) => {
-      this.client(address).DeployCluster(
-        { operationId, cluster },
-        { deadline: Date.now() + this.timeoutMs.deploy },
-        (err, res) => (err || !res ? reject(fromGrpcError(err, address)) : resolve(res)),
+      invoke(this.client(address), { deadline: Date.now() + timeoutMs }, (err, res) =>
+        err || res === undefined ? reject(fromGrpcError(err, address)) : resolve(res),
       );
     });
   }
 
+  deploy(address: string, operationId: string, cluster: ClusterSpec): Promise<ClusterStatus> {
+    return this.call(address, TIMEOUT_MS.deploy, (c, o, cb) => c.DeployCluster({ operationId, cluster }, o, cb));
+  }
+
   destroy(address: string, operationId: string, jobId: string): Promise<ClusterStatus> {
-    return new Promise((resolve, reject) => {
-      this.client(address).DestroyCluster(
-        { operationId, jobId },
-        { deadline: Date.now() + this.timeoutMs.destroy },
-        (err, res) => (err || !res ? reject(fromGrpcError(err, address)) : resolve(res)),
-      );
-    });
+    return this.call(address, TIMEOUT_MS.destroy, (c, o, cb) => c.DestroyCluster({ operationId, jobId }, o, cb));
+  }
+
+  takeSnapshot(address: string, operationId: string, jobId: string, snapshotId: string, kind: SnapshotKind): Promise<Snapshot> {
+    return this.call(address, TIMEOUT_MS.snapshot, (c, o, cb) => c.TakeSnapshot({ operationId, jobId, snapshotId, kind }, o, cb));
+  }
+
+  restore(address: string, operationId: string, cluster: ClusterSpec, snapshotId: string): Promise<ClusterStatus> {
+    return this.call(address, TIMEOUT_MS.restore, (c, o, cb) => c.RestoreCluster({ operationId, cluster, snapshotId }, o, cb));
+  }
+
+  async pruneSnapshots(address: string, jobId: string, keep: number): Promise<string[]> {
+    const res = await this.call<PruneSnapshotsResponse>(address, TIMEOUT_MS.prune, (c, o, cb) => c.PruneSnapshots({ jobId, keep }, o, cb));
+    return res.deleted;
   }
 
   close(): void {

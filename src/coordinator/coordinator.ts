@@ -6,7 +6,7 @@ import type { Logger } from '../shared/logger.js';
 import { AlreadyExistsError, BrineError, InvalidArgumentError, NotAllowedError, NotFoundError } from '../shared/errors.js';
 import { checkName } from '../shared/names.js';
 import { formatDuration, parseDurationMs } from '../shared/units.js';
-import type { ClusterStatus, Job, Lease, Site } from '../shared/proto.js';
+import type { ClusterSpec, ClusterStatus, Job, Lease, Site, Snapshot } from '../shared/proto.js';
 import type { RegisterRequest__Output as RegisterRequest } from '../gen/brine/v1/RegisterRequest.js';
 import type { SubmitJobRequest__Output as SubmitJobRequest } from '../gen/brine/v1/SubmitJobRequest.js';
 import type { AgentGateway } from './agents.js';
@@ -14,14 +14,18 @@ import { AddressAllocator } from './address-allocator.js';
 import type { CoordinatorConfig } from './config.js';
 import { EventBus } from './events.js';
 import { HOLDING_STATES, isEnded, noteReason, transition, type JobStateName } from './job-state.js';
-import { consume, pendingReason, rankSites, type SiteCapacity } from './scheduler.js';
-import type { JobRecord, SiteRecord, Store } from './store.js';
+import { consume, fitOnSite, pendingReason, rankSites, type SiteCapacity } from './scheduler.js';
+import type { JobRecord, PendingOp, SiteRecord, Store } from './store.js';
 
 export interface Clock {
   now(): Date;
 }
 
 export const systemClock: Clock = { now: () => new Date() };
+
+export function randomSnapshotId(): string {
+  return 's' + BigInt('0x' + randomBytes(6).toString('hex')).toString(36).padStart(10, '0');
+}
 
 export function randomJobId(): string {
   // 40 random bits in base32-ish lowercase: short enough for domain names, never reused in practice.
@@ -53,6 +57,12 @@ export class Coordinator {
   private readonly newJobId: () => string;
   private readonly inflight = new Set<string>();
   private readonly unacked = new Set<string>();
+  /**
+   * Jobs whose cluster an operation just changed (checkpoint, suspend, resume, deploy), until when:
+   * a heartbeat built by the agent during the operation may arrive after it and show VMs paused,
+   * off or absent; such a stale view must not end or redeploy the job.
+   */
+  private readonly settling = new Map<string, number>();
   private placing = false;
   private placeAgain = false;
   private livenessTimer: NodeJS.Timeout | undefined;
@@ -78,7 +88,7 @@ export class Coordinator {
 
   start(): void {
     const every = Math.max(100, Math.min(1000, this.deps.config.heartbeatTimeout / 4));
-    this.livenessTimer = setInterval(() => this.checkLiveness(), every);
+    this.livenessTimer = setInterval(() => this.tick(), every);
     this.livenessTimer.unref();
     this.schedulePlacement();
   }
@@ -200,7 +210,8 @@ export class Coordinator {
   async cancel(id: string): Promise<JobRecord> {
     const job = this.job(id);
     if (isEnded(job.state)) throw new NotAllowedError(`job ${id} is already ${job.state}: nothing to cancel`);
-    const placedAt = job.site && HOLDING_STATES.has(job.state) ? job.site : '';
+    const placedAt = job.site && (HOLDING_STATES.has(job.state) || job.state === 'SUSPENDED') ? job.site : '';
+    job.pendingOp = undefined;
     this.setState(job, 'CANCELLED', 'cancelled by user');
     await this.endJob(job, placedAt);
     return job;
@@ -223,6 +234,7 @@ export class Coordinator {
     await this.commit();
     this.schedulePlacement();
     if (site) await this.destroyAt(job, site);
+    await this.dropSnapshots(job);
     if (!this.allocator.leases(site).some((l) => l.job === job.id)) await this.store.archiveJob(job.id);
   }
 
@@ -344,16 +356,7 @@ export class Coordinator {
     this.inflight.add(job.id);
     const attempt = job.deployAttempts;
     try {
-      const status = await this.deps.agents.deploy(site.advertise, `${job.id}/deploy/${attempt}`, {
-        jobId: job.id,
-        jobName: job.name,
-        image: job.image,
-        cpus: job.cpus,
-        memoryMiB: job.memoryMiB,
-        subnet: job.subnet,
-        gateway: job.gateway,
-        vms: job.vms.map((v) => ({ name: v.name, node: v.node, mac: v.mac, ip: v.ip })),
-      });
+      const status = await this.deps.agents.deploy(site.advertise, `${job.id}/deploy/${attempt}`, clusterSpec(job));
       if (job.state !== 'DEPLOYING') return; // cancelled meanwhile: the cancel destroys it
       this.applyStatus(job, status);
       this.allocator.activate(job.site, job.id);
@@ -386,6 +389,7 @@ export class Coordinator {
       this.schedulePlacement();
     } finally {
       this.inflight.delete(job.id);
+      this.settle(job.id);
     }
   }
 
@@ -407,6 +411,202 @@ export class Coordinator {
       }
     }
     return changed;
+  }
+
+  // ---------------------------------------------------------------- snapshots
+
+  /** The catalog's snapshots of a job, oldest first. */
+  snapshots(jobId: string): Snapshot[] {
+    this.job(jobId);
+    return Object.values(this.store.data.snapshots)
+      .filter((s) => s.job === jobId)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  }
+
+  private latestIntact(job: JobRecord, site: string): Snapshot | undefined {
+    return this.snapshots(job.id)
+      .filter((s) => !s.damaged && s.sites.includes(site))
+      .at(-1);
+  }
+
+  private busy(job: JobRecord): void {
+    if (this.inflight.has(job.id) || job.pendingOp) {
+      throw new NotAllowedError(`job ${job.id} is busy (${job.pendingOp?.kind ?? 'deploying'}); try again when it is done`);
+    }
+  }
+
+  /** A coordinated snapshot of a running job now (user request or periodic policy). */
+  async snapshot(id: string, reason = 'requested by user'): Promise<Snapshot> {
+    const job = this.job(id);
+    if (job.state !== 'RUNNING') throw new NotAllowedError(`job ${id} is ${job.state}: only a RUNNING job can be snapshotted`);
+    this.busy(job);
+    const op: PendingOp = { kind: 'checkpoint', snapshotId: randomSnapshotId(), reason };
+    job.pendingOp = op;
+    this.setState(job, 'CHECKPOINTING', `checkpoint ${op.snapshotId}: ${reason}`);
+    await this.commit();
+    await this.runOp(job);
+    const snap = this.store.data.snapshots[op.snapshotId];
+    if (!snap) throw new NotAllowedError(`job ${id} changed state during its checkpoint`);
+    return snap;
+  }
+
+  /** Final snapshot, then the VMs are stopped and the job's nodes freed; its leases are kept. */
+  async suspend(id: string): Promise<JobRecord> {
+    const job = this.job(id);
+    if (job.state !== 'RUNNING') throw new NotAllowedError(`job ${id} is ${job.state}: only a RUNNING job can be suspended`);
+    this.busy(job);
+    job.pendingOp = { kind: 'suspend', snapshotId: randomSnapshotId(), reason: 'requested by user' };
+    this.setState(job, 'SUSPENDING', `suspending: final snapshot ${job.pendingOp.snapshotId}`);
+    await this.commit();
+    await this.runOp(job);
+    return job;
+  }
+
+  /** Recreates a SUSPENDED job from its latest intact snapshot, on the nodes of its site that have room now. */
+  async resume(id: string, site?: string): Promise<JobRecord> {
+    const job = this.job(id);
+    if (job.state !== 'SUSPENDED') throw new NotAllowedError(`job ${id} is ${job.state}: only a SUSPENDED job can be resumed`);
+    this.busy(job);
+    if (site) checkName(site, 'site');
+    if (site && site !== job.site) {
+      throw new NotAllowedError(
+        `job ${id} is suspended on ${job.site} and its snapshots are there; moving it to ${site} is not supported by this coordinator yet`,
+      );
+    }
+    if (!this.isUp(job.site)) throw new NotAllowedError(`site ${job.site} is DOWN: job ${id} resumes once it is back`);
+    const snap = this.latestIntact(job, job.site);
+    if (!snap) throw new NotAllowedError(`job ${id} has no intact snapshot on ${job.site}`);
+    const cap = this.capacities().get(job.site) as SiteCapacity;
+    const fit = fitOnSite(cap, { vms: job.vmCount, cpus: job.cpus, memoryMiB: job.memoryMiB, image: job.image });
+    if (!fit.ok) throw new NotAllowedError(`no room to resume job ${id} now: ${fit.reason}`);
+    job.vms.forEach((vm, i) => (vm.node = fit.nodes[i] as string));
+    job.pendingOp = { kind: 'resume', snapshotId: snap.id, reason: 'requested by user' };
+    this.setState(job, 'RESUMING', `resuming on ${job.site} (nodes ${[...new Set(fit.nodes)].join(', ')}) from snapshot ${snap.id}`);
+    await this.commit();
+    await this.runOp(job);
+    return job;
+  }
+
+  /** Runs (or re-runs, after a coordinator restart) a job's pending operation; idempotent at the agent. */
+  private async runOp(job: JobRecord): Promise<void> {
+    const op = job.pendingOp;
+    const site = this.store.data.sites[job.site];
+    if (!op || !site || this.inflight.has(job.id)) return;
+    this.inflight.add(job.id);
+    try {
+      if (op.kind === 'resume') {
+        const status = await this.deps.agents.restore(site.advertise, `${job.id}/resume/${op.snapshotId}`, clusterSpec(job), op.snapshotId);
+        if (job.pendingOp !== op) return;
+        job.pendingOp = undefined;
+        this.applyStatus(job, status);
+        this.setState(job, 'RUNNING', `resumed on ${job.site} from snapshot ${op.snapshotId}`);
+      } else {
+        const snap = await this.deps.agents.takeSnapshot(site.advertise, `${job.id}/${op.kind}/${op.snapshotId}`, job.id, op.snapshotId, op.kind);
+        if (job.pendingOp !== op) return; // cancelled meanwhile
+        job.pendingOp = undefined;
+        const rec: Snapshot = { ...snap, id: op.snapshotId, job: job.id, sites: [job.site], kind: op.kind, damaged: false };
+        this.store.data.snapshots[rec.id] = rec;
+        job.lastSnapshot = rec.id;
+        this.events.publish({ type: 'snapshot.taken', job: job.id, site: job.site, state: job.state, reason: rec.id });
+        const what = `snapshot ${rec.id}: ${formatBytes(rec.totalBytes)} (${formatBytes(rec.newBytes)} new), downtime ${rec.downtimeMs} ms`;
+        if (op.kind === 'checkpoint') {
+          this.setState(job, 'RUNNING', `checkpoint done (${op.reason}); ${what}`);
+        } else {
+          for (const vm of job.vms) vm.state = 'SUSPENDED';
+          this.setState(job, 'SUSPENDED', `suspended on ${job.site}; ${what}; nodes freed, addresses kept`);
+          this.schedulePlacement();
+        }
+      }
+      await this.commit();
+      if (op.kind !== 'resume') void this.prune(job, site);
+    } catch (err) {
+      if (job.pendingOp !== op) return;
+      job.pendingOp = undefined;
+      const message = err instanceof Error ? err.message : String(err);
+      this.log.warn({ job: job.id, site: job.site, op: op.kind, err: message }, 'operation failed');
+      if (op.kind === 'resume') {
+        if (err instanceof BrineError && /corrupt|missing chunk|damaged/i.test(message)) {
+          const snap = this.store.data.snapshots[op.snapshotId];
+          if (snap) snap.damaged = true;
+        }
+        for (const vm of job.vms) vm.state = 'SUSPENDED';
+        this.setState(job, 'SUSPENDED', `resume from ${op.snapshotId} failed: ${message}`);
+      } else {
+        this.setState(job, 'RUNNING', `${op.kind} ${op.snapshotId} failed: ${message}`);
+      }
+      await this.commit();
+      throw err;
+    } finally {
+      this.inflight.delete(job.id);
+      this.settle(job.id);
+    }
+  }
+
+  private settle(jobId: string): void {
+    this.settling.set(jobId, this.clock.now().getTime() + 2 * this.heartbeatIntervalMs() + 500);
+  }
+
+  private heartbeatIntervalMs(): number {
+    return Math.max(100, Math.floor(this.deps.config.heartbeatTimeout / 5));
+  }
+
+  /** Applies the site's retention (`snapshots.keep`) and drops deleted snapshots from the catalog. */
+  private async prune(job: JobRecord, site: SiteRecord): Promise<void> {
+    try {
+      const deleted = await this.deps.agents.pruneSnapshots(site.advertise, job.id, site.snapshotsKeep || 3);
+      this.forgetCopies(site.name, deleted);
+      if (deleted.length) await this.commit();
+    } catch (err) {
+      this.log.warn({ job: job.id, site: site.name, err: (err as Error).message }, 'snapshot retention failed');
+    }
+  }
+
+  private forgetCopies(site: string, ids: readonly string[]): void {
+    for (const id of ids) {
+      const snap = this.store.data.snapshots[id];
+      if (!snap) continue;
+      snap.sites = snap.sites.filter((s) => s !== site);
+      if (snap.sites.length === 0) delete this.store.data.snapshots[id];
+    }
+  }
+
+  /** An ended job's snapshots are deleted from every store holding them. */
+  private async dropSnapshots(job: JobRecord): Promise<void> {
+    const snaps = this.snapshots(job.id);
+    for (const siteName of new Set(snaps.flatMap((s) => s.sites))) {
+      const site = this.store.data.sites[siteName];
+      if (!site) continue;
+      try {
+        this.forgetCopies(siteName, await this.deps.agents.pruneSnapshots(site.advertise, job.id, 0));
+      } catch (err) {
+        this.log.warn({ job: job.id, site: siteName, err: (err as Error).message }, 'could not delete the snapshots of an ended job');
+      }
+    }
+    if (snaps.length) await this.commit();
+  }
+
+  /** The periodic policy: a RUNNING job is checkpointed every `checkpointEvery`, one at a time per site. */
+  private periodicCheckpoints(): void {
+    const now = this.clock.now().getTime();
+    const busySites = new Set(Object.values(this.store.data.jobs).filter((j) => j.pendingOp).map((j) => j.site));
+    for (const job of Object.values(this.store.data.jobs)) {
+      if (job.state !== 'RUNNING' || this.inflight.has(job.id) || busySites.has(job.site) || !this.isUp(job.site)) continue;
+      let every: number;
+      try {
+        every = parseDurationMs(job.checkpointEvery, 'checkpointEvery');
+      } catch {
+        continue;
+      }
+      const since = Math.max(
+        Date.parse(this.store.data.snapshots[job.lastSnapshot]?.createdAt ?? '') || 0,
+        Date.parse(job.history.findLast((h) => h.state === 'RUNNING')?.at ?? '') || 0,
+      );
+      if (now - since < every) continue;
+      busySites.add(job.site);
+      this.snapshot(job.id, `periodic, every ${job.checkpointEvery}`).catch((err: unknown) =>
+        this.log.warn({ job: job.id, err: (err as Error).message }, 'periodic checkpoint failed'),
+      );
+    }
   }
 
   // ---------------------------------------------------------------- sites
@@ -490,6 +690,7 @@ export class Coordinator {
       instance: req.instance,
       defaultCheckpointEvery: req.defaultCheckpointEvery,
       reclaimedNodes: existing?.reclaimedNodes ?? [],
+      snapshotsKeep: req.snapshotsKeep > 0 ? req.snapshotsKeep : 3,
     };
     this.store.data.sites[req.site] = record;
     const session = randomBytes(12).toString('hex');
@@ -500,7 +701,7 @@ export class Coordinator {
     if (!wasUp) this.events.publish({ type: 'site.up', site: req.site, reason: `registered from ${req.advertise}` });
     await this.reconcile(req.site, req.clusters);
     this.schedulePlacement();
-    return { session, heartbeatIntervalMs: Math.max(100, Math.floor(this.deps.config.heartbeatTimeout / 5)) };
+    return { session, heartbeatIntervalMs: this.heartbeatIntervalMs() };
   }
 
   private checkSession(site: string, session: string): void {
@@ -544,15 +745,21 @@ export class Coordinator {
     for (const job of Object.values(this.store.data.jobs)) {
       if (job.site !== site) continue;
       const status = reported.get(job.id);
-      if (job.state === 'RUNNING' || job.state === 'CHECKPOINTING') {
-        if (status && status.vms.length > 0) {
+      if (job.pendingOp) {
+        // an operation a coordinator restart interrupted: re-issue it with the same ids
+        if (!options.partial && !this.inflight.has(job.id)) void this.runOp(job).catch(() => undefined);
+      } else if (job.state === 'RUNNING' && !this.inflight.has(job.id)) {
+        const settled = (this.settling.get(job.id) ?? 0) <= this.clock.now().getTime();
+        if (!settled) {
+          if (status) changed = this.applyStatus(job, status) || changed;
+        } else if (status && status.vms.length > 0) {
           changed = this.applyStatus(job, status) || changed;
           if (job.vms.every((v) => v.state === 'SHUTOFF')) {
             this.setState(job, 'COMPLETED', `all ${job.vms.length} VMs shut down by themselves`);
             ending.push(job);
             changed = true;
           }
-        } else if (!options.partial && !this.inflight.has(job.id)) {
+        } else if (!options.partial) {
           this.setState(job, 'DEPLOYING', `VMs missing on ${site} (agent restarted with a fresh hypervisor state); redeploying`);
           changed = true;
           void this.deploy(job);
@@ -579,6 +786,13 @@ export class Coordinator {
     for (const job of ending) await this.endJob(job, site);
   }
 
+  private tick(): void {
+    const now = this.clock.now().getTime();
+    for (const [job, until] of this.settling) if (until <= now) this.settling.delete(job);
+    this.checkLiveness();
+    this.periodicCheckpoints();
+  }
+
   private checkLiveness(): void {
     const now = this.clock.now().getTime();
     for (const [site, s] of this.sessions) {
@@ -593,6 +807,27 @@ export class Coordinator {
 
 /** The wire form of a job (bookkeeping fields dropped). */
 export function toJobMessage(job: JobRecord): Job {
-  const { deployAttempts: _ignored, ...wire } = job;
+  const { deployAttempts: _attempts, pendingOp: _op, ...wire } = job;
   return wire;
+}
+
+/** What the agent needs to run a job's cluster where it is placed now. */
+export function clusterSpec(job: JobRecord): ClusterSpec {
+  return {
+    jobId: job.id,
+    jobName: job.name,
+    image: job.image,
+    cpus: job.cpus,
+    memoryMiB: job.memoryMiB,
+    subnet: job.subnet,
+    gateway: job.gateway,
+    vms: job.vms.map((v) => ({ name: v.name, node: v.node, mac: v.mac, ip: v.ip })),
+  };
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(1)} GiB`;
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
+  if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(1)} KiB`;
+  return `${n} B`;
 }

@@ -33,6 +33,10 @@ export function jobServiceHandlers(c: Coordinator, log: Logger): JobServiceHandl
     ListJobs: unary(log, 'ListJobs', () => ({ jobs: c.jobs().map(toJobMessage) })),
     CancelJob: unary(log, 'CancelJob', async (req) => toJobMessage(await c.cancel(req.id))),
     ListAddresses: unary(log, 'ListAddresses', (req) => ({ leases: c.addresses(req.site) })),
+    SnapshotJob: unary(log, 'SnapshotJob', (req) => c.snapshot(req.id)),
+    ListSnapshots: unary(log, 'ListSnapshots', (req) => ({ snapshots: c.snapshots(req.job) })),
+    SuspendJob: unary(log, 'SuspendJob', async (req) => toJobMessage(await c.suspend(req.id))),
+    ResumeJob: unary(log, 'ResumeJob', async (req) => toJobMessage(await c.resume(req.id, req.site || undefined))),
     Watch: (call) => {
       const job = call.request.job;
       if (job) {

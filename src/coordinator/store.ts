@@ -8,16 +8,28 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
-import type { Job, NodeSpec } from '../shared/proto.js';
+import type { Job, NodeSpec, Snapshot } from '../shared/proto.js';
 import { InternalError } from '../shared/errors.js';
 import type { HistoryEntry, JobStateName } from './job-state.js';
 import type { ClusterLease } from './address-allocator.js';
+
+/**
+ * An operation on a job's cluster that was started and may not have finished (the coordinator may
+ * have crashed meanwhile): it is re-issued with the same ids, which the agent treats idempotently.
+ */
+export interface PendingOp {
+  kind: 'checkpoint' | 'suspend' | 'resume';
+  snapshotId: string;
+  /** why it was started (user, periodic policy…) */
+  reason: string;
+}
 
 /** A job as persisted: the wire `Job` plus bookkeeping the wire does not carry. */
 export interface JobRecord extends Omit<Job, 'state' | 'history'> {
   state: JobStateName;
   history: HistoryEntry[];
   deployAttempts: number;
+  pendingOp?: PendingOp | undefined;
 }
 
 /** What a site's agent registered; kept across coordinator restarts (the site is DOWN until it re-registers). */
@@ -32,6 +44,8 @@ export interface SiteRecord {
   defaultCheckpointEvery: string;
   /** nodes taken back by the site's batch scheduler */
   reclaimedNodes: string[];
+  /** snapshots kept per job at this site */
+  snapshotsKeep: number;
 }
 
 export interface HotData {
@@ -39,6 +53,8 @@ export interface HotData {
   jobs: Record<string, JobRecord>;
   sites: Record<string, SiteRecord>;
   leases: ClusterLease[];
+  /** the snapshot catalog: a snapshot is recorded only once it is complete in a site's store */
+  snapshots: Record<string, Snapshot>;
 }
 
 export interface ArchiveData {
@@ -149,10 +165,11 @@ export class Store {
 
   static async open(dataDir: string, options: { commitDelayMs?: number } = {}): Promise<Store> {
     await mkdir(dataDir, { recursive: true });
-    const hot = new Low<HotData>(new DurableJsonFile(join(dataDir, 'state.json')), { version: 1, jobs: {}, sites: {}, leases: [] });
+    const hot = new Low<HotData>(new DurableJsonFile(join(dataDir, 'state.json')), { version: 1, jobs: {}, sites: {}, leases: [], snapshots: {} });
     const archive = new Low<ArchiveData>(new DurableJsonFile(join(dataDir, 'archive.json')), { version: 1, jobs: {} });
     await hot.read();
     await archive.read();
+    hot.data.snapshots ??= {};
     // A crash between the archive write and the hot write of `archiveJob` leaves a job in both: the archived copy wins.
     for (const id of Object.keys(archive.data.jobs)) delete hot.data.jobs[id];
     return new Store(new GroupCommit(hot, options.commitDelayMs), new GroupCommit(archive, options.commitDelayMs));

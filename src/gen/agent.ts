@@ -11,9 +11,15 @@ import type { GetStatusResponse as _brine_v1_GetStatusResponse, GetStatusRespons
 import type { Job as _brine_v1_Job, Job__Output as _brine_v1_Job__Output } from './brine/v1/Job.js';
 import type { Lease as _brine_v1_Lease, Lease__Output as _brine_v1_Lease__Output } from './brine/v1/Lease.js';
 import type { NodeInfo as _brine_v1_NodeInfo, NodeInfo__Output as _brine_v1_NodeInfo__Output } from './brine/v1/NodeInfo.js';
+import type { PruneSnapshotsRequest as _brine_v1_PruneSnapshotsRequest, PruneSnapshotsRequest__Output as _brine_v1_PruneSnapshotsRequest__Output } from './brine/v1/PruneSnapshotsRequest.js';
+import type { PruneSnapshotsResponse as _brine_v1_PruneSnapshotsResponse, PruneSnapshotsResponse__Output as _brine_v1_PruneSnapshotsResponse__Output } from './brine/v1/PruneSnapshotsResponse.js';
+import type { RestoreClusterRequest as _brine_v1_RestoreClusterRequest, RestoreClusterRequest__Output as _brine_v1_RestoreClusterRequest__Output } from './brine/v1/RestoreClusterRequest.js';
 import type { Site as _brine_v1_Site, Site__Output as _brine_v1_Site__Output } from './brine/v1/Site.js';
+import type { Snapshot as _brine_v1_Snapshot, Snapshot__Output as _brine_v1_Snapshot__Output } from './brine/v1/Snapshot.js';
+import type { TakeSnapshotRequest as _brine_v1_TakeSnapshotRequest, TakeSnapshotRequest__Output as _brine_v1_TakeSnapshotRequest__Output } from './brine/v1/TakeSnapshotRequest.js';
 import type { Transition as _brine_v1_Transition, Transition__Output as _brine_v1_Transition__Output } from './brine/v1/Transition.js';
 import type { Vm as _brine_v1_Vm, Vm__Output as _brine_v1_Vm__Output } from './brine/v1/Vm.js';
+import type { VmSnapshotInfo as _brine_v1_VmSnapshotInfo, VmSnapshotInfo__Output as _brine_v1_VmSnapshotInfo__Output } from './brine/v1/VmSnapshotInfo.js';
 import type { VmSpec as _brine_v1_VmSpec, VmSpec__Output as _brine_v1_VmSpec__Output } from './brine/v1/VmSpec.js';
 import type { VmStatus as _brine_v1_VmStatus, VmStatus__Output as _brine_v1_VmStatus__Output } from './brine/v1/VmStatus.js';
 
@@ -35,9 +41,15 @@ export interface ProtoGrpcType {
       JobState: EnumTypeDefinition
       Lease: MessageTypeDefinition<_brine_v1_Lease, _brine_v1_Lease__Output>
       NodeInfo: MessageTypeDefinition<_brine_v1_NodeInfo, _brine_v1_NodeInfo__Output>
+      PruneSnapshotsRequest: MessageTypeDefinition<_brine_v1_PruneSnapshotsRequest, _brine_v1_PruneSnapshotsRequest__Output>
+      PruneSnapshotsResponse: MessageTypeDefinition<_brine_v1_PruneSnapshotsResponse, _brine_v1_PruneSnapshotsResponse__Output>
+      RestoreClusterRequest: MessageTypeDefinition<_brine_v1_RestoreClusterRequest, _brine_v1_RestoreClusterRequest__Output>
       Site: MessageTypeDefinition<_brine_v1_Site, _brine_v1_Site__Output>
+      Snapshot: MessageTypeDefinition<_brine_v1_Snapshot, _brine_v1_Snapshot__Output>
+      TakeSnapshotRequest: MessageTypeDefinition<_brine_v1_TakeSnapshotRequest, _brine_v1_TakeSnapshotRequest__Output>
       Transition: MessageTypeDefinition<_brine_v1_Transition, _brine_v1_Transition__Output>
       Vm: MessageTypeDefinition<_brine_v1_Vm, _brine_v1_Vm__Output>
+      VmSnapshotInfo: MessageTypeDefinition<_brine_v1_VmSnapshotInfo, _brine_v1_VmSnapshotInfo__Output>
       VmSpec: MessageTypeDefinition<_brine_v1_VmSpec, _brine_v1_VmSpec__Output>
       VmStatus: MessageTypeDefinition<_brine_v1_VmStatus, _brine_v1_VmStatus__Output>
     }

@@ -16,6 +16,8 @@ import type { ListJobsRequest as _brine_v1_ListJobsRequest, ListJobsRequest__Out
 import type { ListJobsResponse as _brine_v1_ListJobsResponse, ListJobsResponse__Output as _brine_v1_ListJobsResponse__Output } from './brine/v1/ListJobsResponse.js';
 import type { ListSitesRequest as _brine_v1_ListSitesRequest, ListSitesRequest__Output as _brine_v1_ListSitesRequest__Output } from './brine/v1/ListSitesRequest.js';
 import type { ListSitesResponse as _brine_v1_ListSitesResponse, ListSitesResponse__Output as _brine_v1_ListSitesResponse__Output } from './brine/v1/ListSitesResponse.js';
+import type { ListSnapshotsRequest as _brine_v1_ListSnapshotsRequest, ListSnapshotsRequest__Output as _brine_v1_ListSnapshotsRequest__Output } from './brine/v1/ListSnapshotsRequest.js';
+import type { ListSnapshotsResponse as _brine_v1_ListSnapshotsResponse, ListSnapshotsResponse__Output as _brine_v1_ListSnapshotsResponse__Output } from './brine/v1/ListSnapshotsResponse.js';
 import type { NodeInfo as _brine_v1_NodeInfo, NodeInfo__Output as _brine_v1_NodeInfo__Output } from './brine/v1/NodeInfo.js';
 import type { NodeSpec as _brine_v1_NodeSpec, NodeSpec__Output as _brine_v1_NodeSpec__Output } from './brine/v1/NodeSpec.js';
 import type { RegisterRequest as _brine_v1_RegisterRequest, RegisterRequest__Output as _brine_v1_RegisterRequest__Output } from './brine/v1/RegisterRequest.js';
@@ -23,10 +25,15 @@ import type { RegisterResponse as _brine_v1_RegisterResponse, RegisterResponse__
 import type { RegistryServiceClient as _brine_v1_RegistryServiceClient, RegistryServiceDefinition as _brine_v1_RegistryServiceDefinition } from './brine/v1/RegistryService.js';
 import type { ReportStatusRequest as _brine_v1_ReportStatusRequest, ReportStatusRequest__Output as _brine_v1_ReportStatusRequest__Output } from './brine/v1/ReportStatusRequest.js';
 import type { ReportStatusResponse as _brine_v1_ReportStatusResponse, ReportStatusResponse__Output as _brine_v1_ReportStatusResponse__Output } from './brine/v1/ReportStatusResponse.js';
+import type { ResumeJobRequest as _brine_v1_ResumeJobRequest, ResumeJobRequest__Output as _brine_v1_ResumeJobRequest__Output } from './brine/v1/ResumeJobRequest.js';
 import type { Site as _brine_v1_Site, Site__Output as _brine_v1_Site__Output } from './brine/v1/Site.js';
+import type { Snapshot as _brine_v1_Snapshot, Snapshot__Output as _brine_v1_Snapshot__Output } from './brine/v1/Snapshot.js';
+import type { SnapshotJobRequest as _brine_v1_SnapshotJobRequest, SnapshotJobRequest__Output as _brine_v1_SnapshotJobRequest__Output } from './brine/v1/SnapshotJobRequest.js';
 import type { SubmitJobRequest as _brine_v1_SubmitJobRequest, SubmitJobRequest__Output as _brine_v1_SubmitJobRequest__Output } from './brine/v1/SubmitJobRequest.js';
+import type { SuspendJobRequest as _brine_v1_SuspendJobRequest, SuspendJobRequest__Output as _brine_v1_SuspendJobRequest__Output } from './brine/v1/SuspendJobRequest.js';
 import type { Transition as _brine_v1_Transition, Transition__Output as _brine_v1_Transition__Output } from './brine/v1/Transition.js';
 import type { Vm as _brine_v1_Vm, Vm__Output as _brine_v1_Vm__Output } from './brine/v1/Vm.js';
+import type { VmSnapshotInfo as _brine_v1_VmSnapshotInfo, VmSnapshotInfo__Output as _brine_v1_VmSnapshotInfo__Output } from './brine/v1/VmSnapshotInfo.js';
 import type { VmStatus as _brine_v1_VmStatus, VmStatus__Output as _brine_v1_VmStatus__Output } from './brine/v1/VmStatus.js';
 import type { WatchRequest as _brine_v1_WatchRequest, WatchRequest__Output as _brine_v1_WatchRequest__Output } from './brine/v1/WatchRequest.js';
 
@@ -53,6 +60,8 @@ export interface ProtoGrpcType {
       ListJobsResponse: MessageTypeDefinition<_brine_v1_ListJobsResponse, _brine_v1_ListJobsResponse__Output>
       ListSitesRequest: MessageTypeDefinition<_brine_v1_ListSitesRequest, _brine_v1_ListSitesRequest__Output>
       ListSitesResponse: MessageTypeDefinition<_brine_v1_ListSitesResponse, _brine_v1_ListSitesResponse__Output>
+      ListSnapshotsRequest: MessageTypeDefinition<_brine_v1_ListSnapshotsRequest, _brine_v1_ListSnapshotsRequest__Output>
+      ListSnapshotsResponse: MessageTypeDefinition<_brine_v1_ListSnapshotsResponse, _brine_v1_ListSnapshotsResponse__Output>
       NodeInfo: MessageTypeDefinition<_brine_v1_NodeInfo, _brine_v1_NodeInfo__Output>
       NodeSpec: MessageTypeDefinition<_brine_v1_NodeSpec, _brine_v1_NodeSpec__Output>
       RegisterRequest: MessageTypeDefinition<_brine_v1_RegisterRequest, _brine_v1_RegisterRequest__Output>
@@ -60,10 +69,15 @@ export interface ProtoGrpcType {
       RegistryService: SubtypeConstructor<typeof grpc.Client, _brine_v1_RegistryServiceClient> & { service: _brine_v1_RegistryServiceDefinition }
       ReportStatusRequest: MessageTypeDefinition<_brine_v1_ReportStatusRequest, _brine_v1_ReportStatusRequest__Output>
       ReportStatusResponse: MessageTypeDefinition<_brine_v1_ReportStatusResponse, _brine_v1_ReportStatusResponse__Output>
+      ResumeJobRequest: MessageTypeDefinition<_brine_v1_ResumeJobRequest, _brine_v1_ResumeJobRequest__Output>
       Site: MessageTypeDefinition<_brine_v1_Site, _brine_v1_Site__Output>
+      Snapshot: MessageTypeDefinition<_brine_v1_Snapshot, _brine_v1_Snapshot__Output>
+      SnapshotJobRequest: MessageTypeDefinition<_brine_v1_SnapshotJobRequest, _brine_v1_SnapshotJobRequest__Output>
       SubmitJobRequest: MessageTypeDefinition<_brine_v1_SubmitJobRequest, _brine_v1_SubmitJobRequest__Output>
+      SuspendJobRequest: MessageTypeDefinition<_brine_v1_SuspendJobRequest, _brine_v1_SuspendJobRequest__Output>
       Transition: MessageTypeDefinition<_brine_v1_Transition, _brine_v1_Transition__Output>
       Vm: MessageTypeDefinition<_brine_v1_Vm, _brine_v1_Vm__Output>
+      VmSnapshotInfo: MessageTypeDefinition<_brine_v1_VmSnapshotInfo, _brine_v1_VmSnapshotInfo__Output>
       VmStatus: MessageTypeDefinition<_brine_v1_VmStatus, _brine_v1_VmStatus__Output>
       WatchRequest: MessageTypeDefinition<_brine_v1_WatchRequest, _brine_v1_WatchRequest__Output>
     }

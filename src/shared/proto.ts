@@ -10,7 +10,8 @@ export const PROTO_DIR = fileURLToPath(new URL('../../../proto', import.meta.url
 
 export const LOADER_OPTIONS: Options = {
   keepCase: true,
-  longs: String,
+  // int64 fields are byte counts and milliseconds: far below 2^53, so plain numbers in JSON.
+  longs: Number,
   enums: String,
   defaults: true,
   oneofs: true,
@@ -48,3 +49,4 @@ export type { ClusterStatus__Output as ClusterStatus } from '../gen/brine/v1/Clu
 export type { VmStatus__Output as VmStatus } from '../gen/brine/v1/VmStatus.js';
 export type { ClusterSpec__Output as ClusterSpec } from '../gen/brine/v1/ClusterSpec.js';
 export type { NodeSpec__Output as NodeSpec } from '../gen/brine/v1/NodeSpec.js';
+export type { Snapshot__Output as Snapshot } from '../gen/brine/v1/Snapshot.js';

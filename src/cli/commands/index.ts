@@ -7,10 +7,11 @@ import { register as show } from './show.js';
 import { register as cancel } from './cancel.js';
 import { register as watch } from './watch.js';
 import { register as addresses } from './addresses.js';
+import { register as snapshots } from './snapshots.js';
 
 export type Register = (program: Program, ctx: CliContext) => void;
 
-const COMMANDS: Register[] = [sites, submit, ls, show, cancel, watch, addresses];
+const COMMANDS: Register[] = [sites, submit, ls, show, cancel, watch, snapshots, addresses];
 
 export function registerCommands(program: Program, ctx: CliContext): void {
   for (const register of COMMANDS) register(program, ctx);

@@ -12,7 +12,13 @@ import type { ListJobsRequest as _brine_v1_ListJobsRequest, ListJobsRequest__Out
 import type { ListJobsResponse as _brine_v1_ListJobsResponse, ListJobsResponse__Output as _brine_v1_ListJobsResponse__Output } from '../../brine/v1/ListJobsResponse.js';
 import type { ListSitesRequest as _brine_v1_ListSitesRequest, ListSitesRequest__Output as _brine_v1_ListSitesRequest__Output } from '../../brine/v1/ListSitesRequest.js';
 import type { ListSitesResponse as _brine_v1_ListSitesResponse, ListSitesResponse__Output as _brine_v1_ListSitesResponse__Output } from '../../brine/v1/ListSitesResponse.js';
+import type { ListSnapshotsRequest as _brine_v1_ListSnapshotsRequest, ListSnapshotsRequest__Output as _brine_v1_ListSnapshotsRequest__Output } from '../../brine/v1/ListSnapshotsRequest.js';
+import type { ListSnapshotsResponse as _brine_v1_ListSnapshotsResponse, ListSnapshotsResponse__Output as _brine_v1_ListSnapshotsResponse__Output } from '../../brine/v1/ListSnapshotsResponse.js';
+import type { ResumeJobRequest as _brine_v1_ResumeJobRequest, ResumeJobRequest__Output as _brine_v1_ResumeJobRequest__Output } from '../../brine/v1/ResumeJobRequest.js';
+import type { Snapshot as _brine_v1_Snapshot, Snapshot__Output as _brine_v1_Snapshot__Output } from '../../brine/v1/Snapshot.js';
+import type { SnapshotJobRequest as _brine_v1_SnapshotJobRequest, SnapshotJobRequest__Output as _brine_v1_SnapshotJobRequest__Output } from '../../brine/v1/SnapshotJobRequest.js';
 import type { SubmitJobRequest as _brine_v1_SubmitJobRequest, SubmitJobRequest__Output as _brine_v1_SubmitJobRequest__Output } from '../../brine/v1/SubmitJobRequest.js';
+import type { SuspendJobRequest as _brine_v1_SuspendJobRequest, SuspendJobRequest__Output as _brine_v1_SuspendJobRequest__Output } from '../../brine/v1/SuspendJobRequest.js';
 import type { WatchRequest as _brine_v1_WatchRequest, WatchRequest__Output as _brine_v1_WatchRequest__Output } from '../../brine/v1/WatchRequest.js';
 
 export interface JobServiceClient extends grpc.Client {
@@ -61,6 +67,45 @@ export interface JobServiceClient extends grpc.Client {
   listSites(argument: _brine_v1_ListSitesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_ListSitesResponse__Output>): grpc.ClientUnaryCall;
   listSites(argument: _brine_v1_ListSitesRequest, callback: grpc.requestCallback<_brine_v1_ListSitesResponse__Output>): grpc.ClientUnaryCall;
   
+  ListSnapshots(argument: _brine_v1_ListSnapshotsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_ListSnapshotsResponse__Output>): grpc.ClientUnaryCall;
+  ListSnapshots(argument: _brine_v1_ListSnapshotsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_ListSnapshotsResponse__Output>): grpc.ClientUnaryCall;
+  ListSnapshots(argument: _brine_v1_ListSnapshotsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_ListSnapshotsResponse__Output>): grpc.ClientUnaryCall;
+  ListSnapshots(argument: _brine_v1_ListSnapshotsRequest, callback: grpc.requestCallback<_brine_v1_ListSnapshotsResponse__Output>): grpc.ClientUnaryCall;
+  listSnapshots(argument: _brine_v1_ListSnapshotsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_ListSnapshotsResponse__Output>): grpc.ClientUnaryCall;
+  listSnapshots(argument: _brine_v1_ListSnapshotsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_ListSnapshotsResponse__Output>): grpc.ClientUnaryCall;
+  listSnapshots(argument: _brine_v1_ListSnapshotsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_ListSnapshotsResponse__Output>): grpc.ClientUnaryCall;
+  listSnapshots(argument: _brine_v1_ListSnapshotsRequest, callback: grpc.requestCallback<_brine_v1_ListSnapshotsResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Recreates a SUSPENDED job from its latest snapshot.
+   */
+  ResumeJob(argument: _brine_v1_ResumeJobRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
+  ResumeJob(argument: _brine_v1_ResumeJobRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
+  ResumeJob(argument: _brine_v1_ResumeJobRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
+  ResumeJob(argument: _brine_v1_ResumeJobRequest, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
+  /**
+   * Recreates a SUSPENDED job from its latest snapshot.
+   */
+  resumeJob(argument: _brine_v1_ResumeJobRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
+  resumeJob(argument: _brine_v1_ResumeJobRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
+  resumeJob(argument: _brine_v1_ResumeJobRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
+  resumeJob(argument: _brine_v1_ResumeJobRequest, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * A coordinated snapshot of a running job now.
+   */
+  SnapshotJob(argument: _brine_v1_SnapshotJobRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Snapshot__Output>): grpc.ClientUnaryCall;
+  SnapshotJob(argument: _brine_v1_SnapshotJobRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_Snapshot__Output>): grpc.ClientUnaryCall;
+  SnapshotJob(argument: _brine_v1_SnapshotJobRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Snapshot__Output>): grpc.ClientUnaryCall;
+  SnapshotJob(argument: _brine_v1_SnapshotJobRequest, callback: grpc.requestCallback<_brine_v1_Snapshot__Output>): grpc.ClientUnaryCall;
+  /**
+   * A coordinated snapshot of a running job now.
+   */
+  snapshotJob(argument: _brine_v1_SnapshotJobRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Snapshot__Output>): grpc.ClientUnaryCall;
+  snapshotJob(argument: _brine_v1_SnapshotJobRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_Snapshot__Output>): grpc.ClientUnaryCall;
+  snapshotJob(argument: _brine_v1_SnapshotJobRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Snapshot__Output>): grpc.ClientUnaryCall;
+  snapshotJob(argument: _brine_v1_SnapshotJobRequest, callback: grpc.requestCallback<_brine_v1_Snapshot__Output>): grpc.ClientUnaryCall;
+  
   SubmitJob(argument: _brine_v1_SubmitJobRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
   SubmitJob(argument: _brine_v1_SubmitJobRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
   SubmitJob(argument: _brine_v1_SubmitJobRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
@@ -69,6 +114,21 @@ export interface JobServiceClient extends grpc.Client {
   submitJob(argument: _brine_v1_SubmitJobRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
   submitJob(argument: _brine_v1_SubmitJobRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
   submitJob(argument: _brine_v1_SubmitJobRequest, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Final snapshot, then the VMs are stopped and the job's nodes freed (SUSPENDED).
+   */
+  SuspendJob(argument: _brine_v1_SuspendJobRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
+  SuspendJob(argument: _brine_v1_SuspendJobRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
+  SuspendJob(argument: _brine_v1_SuspendJobRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
+  SuspendJob(argument: _brine_v1_SuspendJobRequest, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
+  /**
+   * Final snapshot, then the VMs are stopped and the job's nodes freed (SUSPENDED).
+   */
+  suspendJob(argument: _brine_v1_SuspendJobRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
+  suspendJob(argument: _brine_v1_SuspendJobRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
+  suspendJob(argument: _brine_v1_SuspendJobRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
+  suspendJob(argument: _brine_v1_SuspendJobRequest, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
   
   /**
    * Live events until the client goes away; with `job` set, only that job's.
@@ -94,7 +154,24 @@ export interface JobServiceHandlers extends grpc.UntypedServiceImplementation {
   
   ListSites: grpc.handleUnaryCall<_brine_v1_ListSitesRequest__Output, _brine_v1_ListSitesResponse>;
   
+  ListSnapshots: grpc.handleUnaryCall<_brine_v1_ListSnapshotsRequest__Output, _brine_v1_ListSnapshotsResponse>;
+  
+  /**
+   * Recreates a SUSPENDED job from its latest snapshot.
+   */
+  ResumeJob: grpc.handleUnaryCall<_brine_v1_ResumeJobRequest__Output, _brine_v1_Job>;
+  
+  /**
+   * A coordinated snapshot of a running job now.
+   */
+  SnapshotJob: grpc.handleUnaryCall<_brine_v1_SnapshotJobRequest__Output, _brine_v1_Snapshot>;
+  
   SubmitJob: grpc.handleUnaryCall<_brine_v1_SubmitJobRequest__Output, _brine_v1_Job>;
+  
+  /**
+   * Final snapshot, then the VMs are stopped and the job's nodes freed (SUSPENDED).
+   */
+  SuspendJob: grpc.handleUnaryCall<_brine_v1_SuspendJobRequest__Output, _brine_v1_Job>;
   
   /**
    * Live events until the client goes away; with `job` set, only that job's.
@@ -109,6 +186,10 @@ export interface JobServiceDefinition extends grpc.ServiceDefinition {
   ListAddresses: MethodDefinition<_brine_v1_ListAddressesRequest, _brine_v1_ListAddressesResponse, _brine_v1_ListAddressesRequest__Output, _brine_v1_ListAddressesResponse__Output>
   ListJobs: MethodDefinition<_brine_v1_ListJobsRequest, _brine_v1_ListJobsResponse, _brine_v1_ListJobsRequest__Output, _brine_v1_ListJobsResponse__Output>
   ListSites: MethodDefinition<_brine_v1_ListSitesRequest, _brine_v1_ListSitesResponse, _brine_v1_ListSitesRequest__Output, _brine_v1_ListSitesResponse__Output>
+  ListSnapshots: MethodDefinition<_brine_v1_ListSnapshotsRequest, _brine_v1_ListSnapshotsResponse, _brine_v1_ListSnapshotsRequest__Output, _brine_v1_ListSnapshotsResponse__Output>
+  ResumeJob: MethodDefinition<_brine_v1_ResumeJobRequest, _brine_v1_Job, _brine_v1_ResumeJobRequest__Output, _brine_v1_Job__Output>
+  SnapshotJob: MethodDefinition<_brine_v1_SnapshotJobRequest, _brine_v1_Snapshot, _brine_v1_SnapshotJobRequest__Output, _brine_v1_Snapshot__Output>
   SubmitJob: MethodDefinition<_brine_v1_SubmitJobRequest, _brine_v1_Job, _brine_v1_SubmitJobRequest__Output, _brine_v1_Job__Output>
+  SuspendJob: MethodDefinition<_brine_v1_SuspendJobRequest, _brine_v1_Job, _brine_v1_SuspendJobRequest__Output, _brine_v1_Job__Output>
   Watch: MethodDefinition<_brine_v1_WatchRequest, _brine_v1_Event, _brine_v1_WatchRequest__Output, _brine_v1_Event__Output>
 }

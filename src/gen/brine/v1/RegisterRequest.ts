@@ -22,6 +22,10 @@ export interface RegisterRequest {
    */
   'clusters'?: (_brine_v1_ClusterStatus)[];
   'defaultCheckpointEvery'?: (string);
+  /**
+   * snapshots kept per job at this site (config snapshots.keep)
+   */
+  'snapshotsKeep'?: (number);
 }
 
 export interface RegisterRequest__Output {
@@ -43,4 +47,8 @@ export interface RegisterRequest__Output {
    */
   'clusters': (_brine_v1_ClusterStatus__Output)[];
   'defaultCheckpointEvery': (string);
+  /**
+   * snapshots kept per job at this site (config snapshots.keep)
+   */
+  'snapshotsKeep': (number);
 }

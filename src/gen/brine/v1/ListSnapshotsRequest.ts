@@ -1,0 +1,10 @@
+// Original file: proto/brine/v1/coordinator.proto
+
+
+export interface ListSnapshotsRequest {
+  'job'?: (string);
+}
+
+export interface ListSnapshotsRequest__Output {
+  'job': (string);
+}

@@ -1,0 +1,118 @@
+// Issue 5 through the whole stack on the embedded default: coordinated snapshots, the catalog,
+// retention, suspend/resume and the periodic policy, with real processes and the real CLI.
+import { expect } from 'chai';
+import * as grpc from '@grpc/grpc-js';
+import { runCli } from '../helpers/cli.js';
+import { TestGrid, waitFor } from '../helpers/grid.js';
+import { AgentService, CLIENT_OPTIONS, type ClusterStatus, type Job, type Lease, type Site, type Snapshot } from '../../src/shared/proto.js';
+
+async function agentStatus(port: number): Promise<ClusterStatus[]> {
+  const client = new AgentService(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), CLIENT_OPTIONS);
+  try {
+    return await new Promise((resolve, reject) =>
+      client.GetStatus({}, { deadline: Date.now() + 5000 }, (err, res) => (err || !res ? reject(err) : resolve(res.clusters))),
+    );
+  } finally {
+    client.close();
+  }
+}
+
+describe('snapshots, suspend and resume through the coordinator (test driver)', function () {
+  this.timeout(120_000);
+  let grid: TestGrid;
+  const cli = (...args: string[]) => runCli(['--coordinator', grid.coordinator, ...args]);
+  const submit = async (name: string, ...extra: string[]): Promise<Job> => {
+    const r = await cli('submit', '--name', name, '--vms', '3', '--cpus', '2', '--memory', '128', '--image', 'tiny', '--site', 'site-a', '--wait', '--json', ...extra);
+    expect(r.code, r.stderr).to.equal(0);
+    return r.json<Job>();
+  };
+
+  beforeEach(async () => {
+    grid = new TestGrid();
+    await grid.startCoordinator();
+    await grid.startAgent({ name: 'site-a' });
+  });
+
+  afterEach(async function () {
+    await grid.close(this.currentTest?.state === 'failed');
+  });
+
+  it('takes coordinated snapshots of a running job, catalogs them, keeps the last 3, and drops them on cancel', async () => {
+    const job = await submit('snap');
+    const r = await cli('snapshot', job.id, '--json');
+    expect(r.code, r.stderr).to.equal(0);
+    const snap = r.json<Snapshot>();
+    expect(snap.job).to.equal(job.id);
+    expect(snap.sites).to.deep.equal(['site-a']);
+    expect(snap.vms.map((v) => v.name).sort()).to.deep.equal(['snap-0', 'snap-1', 'snap-2']);
+    expect(snap.totalBytes).to.be.greaterThan(0);
+    expect(snap.pauseSkewMs).to.be.at.least(0);
+    expect(snap.downtimeMs).to.be.at.least(0);
+    expect(snap.damaged).to.equal(false);
+
+    const after = (await cli('show', job.id, '--json')).json<Job>();
+    expect(after.state).to.equal('RUNNING');
+    expect(after.lastSnapshot).to.equal(snap.id);
+    expect(after.history.map((h) => h.state).slice(-2)).to.deep.equal(['CHECKPOINTING', 'RUNNING']);
+    expect((await agentStatus(grid.sitePorts.get('site-a') as number))[0]?.vms.every((v) => v.state === 'RUNNING')).to.equal(true);
+
+    for (let i = 0; i < 3; i++) expect((await cli('snapshot', job.id)).code).to.equal(0);
+    const listed = await waitFor('retention to keep 3', async () => {
+      const l = (await cli('snapshots', job.id, '--json')).json<Snapshot[]>();
+      return l.length === 3 && l;
+    });
+    expect(listed.map((s) => s.id)).to.not.include(snap.id);
+    const human = await cli('snapshots', job.id);
+    expect(human.stdout.split('\n')[0]).to.match(/^ID\s+CREATED\s+KIND\s+SITES\s+VMS\s+TOTAL\s+NEW\s+SKEW-MS\s+DOWNTIME-MS\s+DAMAGED$/);
+
+    expect((await cli('cancel', job.id)).code).to.equal(0);
+    await waitFor('snapshots dropped', async () => (await cli('snapshots', job.id, '--json')).json<Snapshot[]>().length === 0);
+  });
+
+  it('refuses a snapshot of a job that is not running (exit 4) or unknown (exit 3)', async () => {
+    const pending = await cli('submit', '--name', 'wait', '--vms', '3', '--cpus', '8', '--memory', '128', '--image', 'tiny', '--site', 'site-a', '--json');
+    const id = pending.json<Job>().id;
+    const r = await cli('snapshot', id);
+    expect(r.code).to.equal(4);
+    expect(r.stderr).to.match(/PENDING: only a RUNNING job can be snapshotted/);
+    expect((await cli('snapshot', 'jnope')).code).to.equal(3);
+    expect((await cli('suspend', id)).code).to.equal(4);
+    expect((await cli('resume', id)).code).to.equal(4);
+  });
+
+  it('suspend frees the nodes but keeps the addresses; resume brings the same cluster back', async () => {
+    const job = await submit('susp');
+    const port = grid.sitePorts.get('site-a') as number;
+    const s = await cli('suspend', job.id, '--json');
+    expect(s.code, s.stderr).to.equal(0);
+    const suspended = s.json<Job>();
+    expect(suspended.state).to.equal('SUSPENDED');
+    expect(suspended.lastSnapshot).to.not.equal('');
+    expect(await agentStatus(port)).to.deep.equal([]);
+    const site = (await cli('sites', '--json')).json<Site[]>()[0] as Site;
+    for (const n of site.nodes) expect(n.freeCpus).to.equal(n.cpus);
+    expect((await cli('addresses', '--json')).json<Lease[]>().map((l) => l.ip)).to.deep.equal(job.vms.map((v) => v.ip));
+    expect((await cli('snapshot', job.id)).code).to.equal(4);
+
+    const r = await cli('resume', job.id, '--json');
+    expect(r.code, r.stderr).to.equal(0);
+    const resumed = r.json<Job>();
+    expect(resumed.state).to.equal('RUNNING');
+    expect(resumed.vms.map((v) => [v.name, v.mac, v.ip])).to.deep.equal(job.vms.map((v) => [v.name, v.mac, v.ip]));
+    const status = (await agentStatus(port)).find((c) => c.jobId === job.id);
+    expect(status?.vms.map((v) => v.state)).to.deep.equal(['RUNNING', 'RUNNING', 'RUNNING']);
+    expect(resumed.history.map((h) => h.state).slice(-4)).to.deep.equal(['SUSPENDING', 'SUSPENDED', 'RESUMING', 'RUNNING']);
+    expect((await cli('resume', job.id)).code).to.equal(4);
+  });
+
+  it('checkpoints a job periodically as its --checkpoint-every says', async () => {
+    const job = await submit('tick', '--checkpoint-every', '2s');
+    const snaps = await waitFor('two periodic snapshots', async () => {
+      const l = (await cli('snapshots', job.id, '--json')).json<Snapshot[]>();
+      return l.length >= 2 && l;
+    }, 30_000, 500);
+    expect(snaps.every((s) => s.kind === 'checkpoint')).to.equal(true);
+    const shown = (await cli('show', job.id, '--json')).json<Job>();
+    expect(shown.history.some((h) => /periodic, every 2s/.test(h.reason))).to.equal(true);
+  });
+});
