@@ -140,6 +140,10 @@ async function loadGenerator(grid: TestGrid, sites: number, nodes: number): Prom
     TakeSnapshot: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'load generator: no VMs' }),
     RestoreCluster: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'load generator: no VMs' }),
     PruneSnapshots: (_call, cb) => cb(null, { deleted: [] }),
+    // nor snapshots to transfer (issue 6)
+    FetchSnapshot: (call) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'load generator: no snapshots' }),
+    GetManifest: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'load generator: no snapshots' }),
+    ReadChunks: (call) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'load generator: no snapshots' }),
   };
   server.addService(AgentService.service, handlers);
   const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
@@ -196,7 +200,8 @@ async function main(): Promise<void> {
   {
     const grid = new TestGrid();
     try {
-      await grid.startCoordinator();
+      // generous: agents deploying hundreds of clusters on 2 cores must not be declared DOWN mid-run
+      await grid.startCoordinator({ heartbeatTimeout: '30s' });
       const big = [1, 2].map((n) => ({ cpus: 4096, memoryMiB: 1 << 24, n }));
       await grid.startAgent({ name: 'site-a', nodes: big.map((b) => ({ name: `a${b.n}`, cpus: b.cpus, memoryMiB: b.memoryMiB })) });
       await grid.startAgent({ name: 'site-b', nodes: big.map((b) => ({ name: `b${b.n}`, cpus: b.cpus, memoryMiB: b.memoryMiB })) });

@@ -19,6 +19,7 @@ import { GrpcRegistry, loadInstanceId, Registrar } from './registration.js';
 import { createAgentHandlers } from './service.js';
 import { SnapshotStore, storeDir } from './snapshot-store/index.js';
 import { ClusterSnapshots } from './snapshots.js';
+import { createTransfers, TRANSFER_SERVER_OPTIONS, type Transfers } from './transfer/index.js';
 
 const USAGE = 'usage: brine-agent --config FILE [--log-level debug|info|warn|error] [--cleanup]';
 
@@ -116,11 +117,17 @@ async function main(): Promise<void> {
   // running again (or its suspend finished) and its work files removed, so what is adopted and
   // reported is a settled state.
   let snapshots: ClusterSnapshots;
+  let transfers: Transfers;
   try {
     const store = await SnapshotStore.open(storeDir(config.dataDir));
     snapshots = new ClusterSnapshots({ clusters: manager, store, dataDir: config.dataDir, site: config, logger: root });
     const recovered = await snapshots.recover();
     if (recovered.length > 0) log.warn({ recovered }, 'recovered interrupted snapshots');
+    // Imports an earlier agent left unfinished keep their chunks (the store protects them); the
+    // coordinator's next FetchSnapshot of each resumes it with only what is still missing.
+    const pending = await store.pendingImports();
+    if (pending.length > 0) log.info({ snapshots: pending }, 'unfinished snapshot transfers: they resume when fetched again');
+    transfers = createTransfers({ store, transfer: config.transfer, logger: log });
   } catch (err) {
     log.error({ err: (err as Error).message }, 'cannot open the snapshot store or recover interrupted snapshots');
     await manager.close();
@@ -130,8 +137,9 @@ async function main(): Promise<void> {
   const adopted = await manager.adopt();
   log.info({ clusters: adopted.map((c) => c.jobId) }, adopted.length > 0 ? 'adopted running clusters' : 'no cluster of this site in libvirt');
 
-  const server = new grpc.Server();
-  server.addService(AgentService.service, createAgentHandlers({ clusters: manager, snapshots, site: config, logger: log }));
+  // Server options sized for serving snapshot chunks to other agents (transfer/options.ts).
+  const server = new grpc.Server(TRANSFER_SERVER_OPTIONS);
+  server.addService(AgentService.service, createAgentHandlers({ clusters: manager, snapshots, site: config, logger: log, transfers: transfers.handlers }));
   const health = new HealthImplementation({ '': 'SERVING', 'brine.v1.AgentService': 'SERVING' });
   health.addToServer(server);
   try {
@@ -190,6 +198,7 @@ async function main(): Promise<void> {
       macRange: config.network.macRange,
       defaultCheckpointEvery: formatDuration(config.snapshots.every),
       snapshotsKeep: config.snapshots.keep,
+      snapshotsReplicas: config.snapshots.replicas,
     },
     instance: await loadInstanceId(config.dataDir),
     clusters: manager,

@@ -107,6 +107,8 @@ export interface SiteDescription {
   defaultCheckpointEvery: string;
   /** snapshots kept per job (config snapshots.keep) */
   snapshotsKeep: number;
+  /** other sites each checkpoint is copied to (config snapshots.replicas); absent: 0 */
+  snapshotsReplicas?: number;
 }
 
 export interface RegistrarOptions {
@@ -239,6 +241,7 @@ export class Registrar {
           clusters,
           defaultCheckpointEvery: d.defaultCheckpointEvery,
           snapshotsKeep: d.snapshotsKeep,
+          snapshotsReplicas: d.snapshotsReplicas ?? 0,
         });
         this.session = res.session;
         this.heartbeatMs = Math.max(100, res.heartbeatIntervalMs || this.o.defaultHeartbeatMs || 2_000);

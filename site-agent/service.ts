@@ -1,6 +1,7 @@
 // AgentService: the coordinator's calls into this site. Every call is idempotent (DESIGN.md), and
 // calls for one job never interleave: the cluster manager runs them under a per-job lock, so a
 // retried deploy and a destroy (or a fencing destroy) of the same job run one after the other.
+import { status as grpcStatus } from '@grpc/grpc-js';
 import type * as grpc from '@grpc/grpc-js';
 import { InvalidArgumentError, toGrpcError } from '../src/shared/errors.js';
 import type { Logger } from '../src/shared/logger.js';
@@ -8,6 +9,7 @@ import type { ClusterSpec, ClusterStatus, Snapshot } from '../src/shared/proto.j
 import type { AgentServiceHandlers } from '../src/gen/brine/v1/AgentService.js';
 import { validateClusterSpec, type NodeCapacity } from './clusters.js';
 import type { ImageConfig } from './config.js';
+import type { TransferHandlers } from './transfer/index.js';
 
 /** What the service needs from the cluster manager. */
 export interface ClusterBackend {
@@ -29,7 +31,13 @@ export interface AgentServiceOptions {
   snapshots: SnapshotBackend;
   site: { nodes: readonly NodeCapacity[]; images: Readonly<Record<string, ImageConfig>> };
   logger: Logger;
+  /** snapshot transfers between agents (./transfer/); without it those calls answer UNIMPLEMENTED */
+  transfers?: TransferHandlers;
 }
+
+const unimplemented = (method: string) => (call: { emit(e: string, err: unknown): unknown }): void => {
+  call.emit('error', { code: grpcStatus.UNIMPLEMENTED, details: `${method}: snapshot transfers are not enabled on this agent` });
+};
 
 /** Runs `fn` and answers the call: a typed error becomes its gRPC status (INVALID_ARGUMENT names the field). */
 function answer<Req, Res>(
@@ -98,5 +106,11 @@ export function createAgentHandlers(o: AgentServiceOptions): AgentServiceHandler
       if (!req.jobId) throw new InvalidArgumentError('jobId', 'required');
       return { deleted: await o.snapshots.prune(req.jobId, req.keep) };
     }),
+    // Agent to agent (issue 6): the destination pulls, the source serves; see ./transfer/.
+    FetchSnapshot: o.transfers?.FetchSnapshot ?? unimplemented('FetchSnapshot'),
+    GetManifest:
+      o.transfers?.GetManifest ??
+      ((_call, callback) => callback({ code: grpcStatus.UNIMPLEMENTED, details: 'GetManifest: snapshot transfers are not enabled on this agent' })),
+    ReadChunks: o.transfers?.ReadChunks ?? unimplemented('ReadChunks'),
   };
 }

@@ -210,7 +210,17 @@ class Session {
     if (array === null) return [];
     const ptrs = this.ffi.readPointers(array, n) as unknown as P[];
     try {
-      return ptrs.map(map);
+      const out: T[] = [];
+      for (const p of ptrs) {
+        try {
+          out.push(map(p));
+        } catch (err) {
+          // Undefined by someone else between the listing and this read: it is simply not there.
+          if (err instanceof CallFailed && (err.info.code === VIR_ERR_NO_DOMAIN || err.info.code === VIR_ERR_NO_NETWORK)) continue;
+          throw err;
+        }
+      }
+      return out;
     } finally {
       for (const p of ptrs) release(p);
       this.ffi.free(array);

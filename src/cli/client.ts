@@ -85,6 +85,18 @@ export class CoordinatorClient {
     return this.unary<Job>('ResumeJob', LONG_TIMEOUT_MS, (md, o, cb) => this.raw.resumeJob({ id, site }, md, o, cb));
   }
 
+  migrateJob(id: string, to: string): Promise<Job> {
+    return this.unary<Job>('MigrateJob', LONG_TIMEOUT_MS, (md, o, cb) => this.raw.migrateJob({ id, to }, md, o, cb));
+  }
+
+  reclaimNodes(site: string, nodes: string[], grace = ''): Promise<Site> {
+    return this.unary<Site>('ReclaimNodes', LONG_TIMEOUT_MS, (md, o, cb) => this.raw.reclaimNodes({ site, nodes, grace }, md, o, cb));
+  }
+
+  releaseNodes(site: string, nodes: string[]): Promise<Site> {
+    return this.unary<Site>('ReleaseNodes', WRITE_TIMEOUT_MS, (md, o, cb) => this.raw.releaseNodes({ site, nodes }, md, o, cb));
+  }
+
   /** Live events (only `job`'s when given) delivered to `onEvent` until cancelled or broken. */
   watch(job: string, onEvent: (event: BrineEvent) => void): WatchStream {
     // no deadline: a watch lasts as long as the user wants it

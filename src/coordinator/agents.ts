@@ -1,9 +1,21 @@
 // The coordinator's side of the agent API (the network edge): one gRPC client per agent address.
 import * as grpc from '@grpc/grpc-js';
 import { AgentService, CLIENT_OPTIONS, type ClusterSpec, type ClusterStatus, type Snapshot } from '../shared/proto.js';
-import { fromGrpcError } from '../shared/errors.js';
+import { fromGrpcError, UnavailableError } from '../shared/errors.js';
 import type { AgentServiceClient } from '../gen/brine/v1/AgentService.js';
 import type { PruneSnapshotsResponse__Output as PruneSnapshotsResponse } from '../gen/brine/v1/PruneSnapshotsResponse.js';
+import type { TransferProgress__Output as TransferProgress } from '../gen/brine/v1/TransferProgress.js';
+
+export type { TransferProgress };
+
+export interface FetchRequest {
+  operationId: string;
+  snapshotId: string;
+  jobId: string;
+  /** host:port of the agent that holds the snapshot */
+  source: string;
+  urgent: boolean;
+}
 
 export type SnapshotKind = 'checkpoint' | 'suspend';
 
@@ -13,11 +25,16 @@ export interface AgentGateway {
   takeSnapshot(address: string, operationId: string, jobId: string, snapshotId: string, kind: SnapshotKind): Promise<Snapshot>;
   restore(address: string, operationId: string, cluster: ClusterSpec, snapshotId: string): Promise<ClusterStatus>;
   pruneSnapshots(address: string, jobId: string, keep: number): Promise<string[]>;
+  /**
+   * Asks the agent at `address` (the destination) to pull a snapshot from `req.source`; resolves
+   * with the last progress once the snapshot is complete in the destination's store.
+   */
+  fetchSnapshot(address: string, req: FetchRequest, onProgress?: (p: TransferProgress) => void): Promise<TransferProgress>;
   close(): void;
 }
 
 /** Deadlines: snapshots and restores of real VMs move hundreds of MiB per VM. */
-const TIMEOUT_MS = { deploy: 120_000, destroy: 60_000, snapshot: 600_000, restore: 600_000, prune: 60_000 };
+const TIMEOUT_MS = { deploy: 120_000, destroy: 60_000, snapshot: 600_000, restore: 600_000, prune: 60_000, fetch: 3_600_000 };
 
 type Callback<T> = (err: grpc.ServiceError | null, res?: T) => void;
 
@@ -60,6 +77,24 @@ export class GrpcAgentGateway implements AgentGateway {
   async pruneSnapshots(address: string, jobId: string, keep: number): Promise<string[]> {
     const res = await this.call<PruneSnapshotsResponse>(address, TIMEOUT_MS.prune, (c, o, cb) => c.PruneSnapshots({ jobId, keep }, o, cb));
     return res.deleted;
+  }
+
+  fetchSnapshot(address: string, req: FetchRequest, onProgress?: (p: TransferProgress) => void): Promise<TransferProgress> {
+    return new Promise((resolve, reject) => {
+      // a long deadline: a background replica waits behind urgent moves and may take a while
+      const call = this.client(address).FetchSnapshot(req, { deadline: Date.now() + TIMEOUT_MS.fetch });
+      let last: TransferProgress | undefined;
+      call.on('data', (p: TransferProgress) => {
+        last = p;
+        onProgress?.(p);
+      });
+      call.on('error', (err: grpc.ServiceError) => reject(fromGrpcError(err, address)));
+      call.on('end', () => {
+        // a stream that ends without `done` was cut short: the snapshot is not complete there
+        if (last?.done) resolve(last);
+        else reject(new UnavailableError(`transfer of ${req.snapshotId} to ${address} ended before it was complete`));
+      });
+    });
   }
 
   close(): void {

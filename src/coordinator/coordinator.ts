@@ -3,19 +3,20 @@
 // and are group-committed to the store before they are acknowledged.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../shared/logger.js';
-import { AlreadyExistsError, BrineError, InvalidArgumentError, NotAllowedError, NotFoundError } from '../shared/errors.js';
+import { AlreadyExistsError, BrineError, InvalidArgumentError, NotAllowedError, NotFoundError, UnavailableError } from '../shared/errors.js';
 import { checkName } from '../shared/names.js';
 import { formatDuration, parseDurationMs } from '../shared/units.js';
 import type { ClusterSpec, ClusterStatus, Job, Lease, Site, Snapshot } from '../shared/proto.js';
 import type { RegisterRequest__Output as RegisterRequest } from '../gen/brine/v1/RegisterRequest.js';
 import type { SubmitJobRequest__Output as SubmitJobRequest } from '../gen/brine/v1/SubmitJobRequest.js';
-import type { AgentGateway } from './agents.js';
+import type { AgentGateway, SnapshotKind } from './agents.js';
 import { AddressAllocator } from './address-allocator.js';
 import type { CoordinatorConfig } from './config.js';
 import { EventBus } from './events.js';
 import { HOLDING_STATES, isEnded, noteReason, transition, type JobStateName } from './job-state.js';
 import { consume, fitOnSite, pendingReason, rankSites, type SiteCapacity } from './scheduler.js';
-import type { JobRecord, PendingOp, SiteRecord, Store } from './store.js';
+import type { JobRecord, MoveState, PendingOp, Placement, SiteRecord, Store } from './store.js';
+import type { PreemptedJob__Output as PreemptedJob } from '../gen/brine/v1/PreemptedJob.js';
 
 export interface Clock {
   now(): Date;
@@ -48,6 +49,19 @@ export interface CoordinatorDeps {
 }
 
 const MAX_VMS = 1000;
+
+/** How long a reclaim waits for the final snapshots when the caller gives no `--grace`. */
+const DEFAULT_GRACE_MS = 120_000;
+
+type MoveOp = PendingOp & { kind: 'move'; move: MoveState };
+
+function isMove(op: PendingOp | undefined): op is MoveOp {
+  return op?.kind === 'move' && op.move !== undefined;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
 
 export class Coordinator {
   readonly events = new EventBus();
@@ -211,8 +225,16 @@ export class Coordinator {
     const job = this.job(id);
     if (isEnded(job.state)) throw new NotAllowedError(`job ${id} is already ${job.state}: nothing to cancel`);
     const placedAt = job.site && (HOLDING_STATES.has(job.state) || job.state === 'SUSPENDED') ? job.site : '';
+    const move = isMove(job.pendingOp) ? job.pendingOp.move : undefined;
     job.pendingOp = undefined;
+    job.autoResume = undefined;
     this.setState(job, 'CANCELLED', 'cancelled by user');
+    // a job cancelled mid-move holds leases (and maybe VMs) at both ends
+    const other = move ? [move.from.site, move.to.site].find((s) => s !== placedAt) : undefined;
+    if (other && this.allocator.lease(other, job.id)) {
+      this.allocator.markReleasing(other, job.id);
+      void this.releaseAt(job.id, other, `${job.id}/destroy/cancel`);
+    }
     await this.endJob(job, placedAt);
     return job;
   }
@@ -293,6 +315,18 @@ export class Coordinator {
       });
     }
     for (const job of Object.values(this.store.data.jobs)) {
+      if (isMove(job.pendingOp)) {
+        // a move holds the destination's nodes from the start, and the origin's only until its
+        // final snapshot stopped the VMs there
+        const m = job.pendingOp.move;
+        const holds: Placement[] = m.phase === 'rollback' ? [] : [m.to];
+        if (m.phase === 'snapshot' && m.wasRunning) holds.push(m.from);
+        for (const p of holds) {
+          const cap = caps.get(p.site);
+          if (cap) consume(cap, p.vms.map((v) => v.node), job);
+        }
+        continue;
+      }
       if (!HOLDING_STATES.has(job.state) || !job.site) continue;
       const cap = caps.get(job.site);
       if (cap) consume(cap, job.vms.map((v) => v.node), job);
@@ -304,8 +338,11 @@ export class Coordinator {
     const pending = Object.values(this.store.data.jobs)
       .filter((j) => j.state === 'PENDING' && !this.unacked.has(j.id))
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-    if (pending.length === 0) return;
+    const waiting = Object.values(this.store.data.jobs).filter((j) => j.state === 'SUSPENDED' && j.autoResume && !j.pendingOp && !this.inflight.has(j.id));
+    if (pending.length === 0 && waiting.length === 0) return;
     const caps = this.capacities();
+    // preempted jobs first: they ran already, and a resume costs less than a first deploy waits
+    if (await this.placeSuspended(waiting, caps)) await this.commit();
     const toDeploy: JobRecord[] = [];
     let changed = false;
     for (const job of pending) {
@@ -455,11 +492,15 @@ export class Coordinator {
     const job = this.job(id);
     if (job.state !== 'RUNNING') throw new NotAllowedError(`job ${id} is ${job.state}: only a RUNNING job can be suspended`);
     this.busy(job);
-    job.pendingOp = { kind: 'suspend', snapshotId: randomSnapshotId(), reason: 'requested by user' };
-    this.setState(job, 'SUSPENDING', `suspending: final snapshot ${job.pendingOp.snapshotId}`);
+    await this.startSuspend(job, 'requested by user');
+    return job;
+  }
+
+  private async startSuspend(job: JobRecord, reason: string): Promise<void> {
+    job.pendingOp = { kind: 'suspend', snapshotId: randomSnapshotId(), reason };
+    this.setState(job, 'SUSPENDING', `suspending (${reason}): final snapshot ${job.pendingOp.snapshotId}`);
     await this.commit();
     await this.runOp(job);
-    return job;
   }
 
   /** Recreates a SUSPENDED job from its latest intact snapshot, on the nodes of its site that have room now. */
@@ -468,11 +509,7 @@ export class Coordinator {
     if (job.state !== 'SUSPENDED') throw new NotAllowedError(`job ${id} is ${job.state}: only a SUSPENDED job can be resumed`);
     this.busy(job);
     if (site) checkName(site, 'site');
-    if (site && site !== job.site) {
-      throw new NotAllowedError(
-        `job ${id} is suspended on ${job.site} and its snapshots are there; moving it to ${site} is not supported by this coordinator yet`,
-      );
-    }
+    if (site && site !== job.site) return this.migrate(id, site, `resume requested on ${site}`);
     if (!this.isUp(job.site)) throw new NotAllowedError(`site ${job.site} is DOWN: job ${id} resumes once it is back`);
     const snap = this.latestIntact(job, job.site);
     if (!snap) throw new NotAllowedError(`job ${id} has no intact snapshot on ${job.site}`);
@@ -490,6 +527,7 @@ export class Coordinator {
   /** Runs (or re-runs, after a coordinator restart) a job's pending operation; idempotent at the agent. */
   private async runOp(job: JobRecord): Promise<void> {
     const op = job.pendingOp;
+    if (isMove(op)) return this.runMove(job, op);
     const site = this.store.data.sites[job.site];
     if (!op || !site || this.inflight.has(job.id)) return;
     this.inflight.add(job.id);
@@ -498,10 +536,12 @@ export class Coordinator {
         const status = await this.deps.agents.restore(site.advertise, `${job.id}/resume/${op.snapshotId}`, clusterSpec(job), op.snapshotId);
         if (job.pendingOp !== op) return;
         job.pendingOp = undefined;
+        job.autoResume = undefined;
         this.applyStatus(job, status);
         this.setState(job, 'RUNNING', `resumed on ${job.site} from snapshot ${op.snapshotId}`);
       } else {
-        const snap = await this.deps.agents.takeSnapshot(site.advertise, `${job.id}/${op.kind}/${op.snapshotId}`, job.id, op.snapshotId, op.kind);
+        const kind = op.kind as SnapshotKind; // moves never get here (runMove)
+        const snap = await this.deps.agents.takeSnapshot(site.advertise, `${job.id}/${kind}/${op.snapshotId}`, job.id, op.snapshotId, kind);
         if (job.pendingOp !== op) return; // cancelled meanwhile
         job.pendingOp = undefined;
         const rec: Snapshot = { ...snap, id: op.snapshotId, job: job.id, sites: [job.site], kind: op.kind, damaged: false };
@@ -511,6 +551,7 @@ export class Coordinator {
         const what = `snapshot ${rec.id}: ${formatBytes(rec.totalBytes)} (${formatBytes(rec.newBytes)} new), downtime ${rec.downtimeMs} ms`;
         if (op.kind === 'checkpoint') {
           this.setState(job, 'RUNNING', `checkpoint done (${op.reason}); ${what}`);
+          void this.replicate(job.id, rec.id);
         } else {
           for (const vm of job.vms) vm.state = 'SUSPENDED';
           this.setState(job, 'SUSPENDED', `suspended on ${job.site}; ${what}; nodes freed, addresses kept`);
@@ -609,6 +650,412 @@ export class Coordinator {
     }
   }
 
+  // ---------------------------------------------------------------- moves between sites
+
+  /**
+   * Moves a RUNNING or SUSPENDED job to site `to`: fresh leases there (the origin's stay held),
+   * final snapshot at the origin if it runs, transfer agent to agent, restore at `to` with the new
+   * addresses, then the origin's leases are released. Any failure at `to` rolls back to the origin.
+   */
+  async migrate(id: string, to: string, reason = 'requested by user'): Promise<JobRecord> {
+    const job = this.job(id);
+    if (job.state !== 'RUNNING' && job.state !== 'SUSPENDED') {
+      throw new NotAllowedError(`job ${id} is ${job.state}: only a RUNNING or SUSPENDED job can be moved`);
+    }
+    this.busy(job);
+    checkName(to, 'to');
+    const dest = this.store.data.sites[to];
+    if (!dest) throw new NotFoundError('site', to);
+    if (to === job.site) throw new InvalidArgumentError('to', `job ${id} is already on ${to}`);
+    const { snapshotId, nodes } = this.checkMove(job, dest);
+    this.startMove(job, to, nodes, snapshotId, reason);
+    await this.commit();
+    await this.runOp(job);
+    return job;
+  }
+
+  /** Why `job` cannot go to `dest` now (throws, saying why), else the nodes there and the snapshot to send. */
+  private checkMove(job: JobRecord, dest: SiteRecord): { snapshotId: string; nodes: string[] } {
+    const id = job.id;
+    if (!this.isUp(dest.name)) throw new NotAllowedError(`site ${dest.name} is DOWN: cannot move job ${id} there`);
+    if (!dest.images.includes(job.image)) {
+      throw new NotAllowedError(`site ${dest.name} does not offer image ${job.image} (it has: ${dest.images.join(', ') || 'none'})`);
+    }
+    // CPU compatibility: sites register no CPU model yet (see docs/design-notes.md, "Moves").
+    const fit = fitOnSite(this.capacities().get(dest.name) as SiteCapacity, { vms: job.vmCount, cpus: job.cpus, memoryMiB: job.memoryMiB, image: job.image });
+    if (!fit.ok) throw new NotAllowedError(`no room for job ${id} on ${dest.name}: ${fit.reason}`);
+    if (job.state === 'RUNNING') {
+      if (!this.isUp(job.site)) throw new NotAllowedError(`site ${job.site} is DOWN: job ${id} cannot take its final snapshot there`);
+      return { snapshotId: randomSnapshotId(), nodes: fit.nodes };
+    }
+    const snap = this.snapshots(id)
+      .filter((s) => !s.damaged)
+      .at(-1);
+    if (!snap) throw new NotAllowedError(`job ${id} has no intact snapshot to move`);
+    if (!snap.sites.includes(dest.name) && !snap.sites.some((s) => this.isUp(s))) {
+      throw new NotAllowedError(`job ${id}'s latest snapshot ${snap.id} is only on ${snap.sites.join(', ')}, which is DOWN`);
+    }
+    return { snapshotId: snap.id, nodes: fit.nodes };
+  }
+
+  /** Reserves the destination's leases and records the move (the caller commits). */
+  private startMove(job: JobRecord, to: string, nodes: string[], snapshotId: string, reason: string): void {
+    const lease = this.allocator.reserve(to, job.id, job.vms.map((v) => v.name));
+    if (!lease.ok) throw new NotAllowedError(`no addresses for job ${job.id} on ${to}: ${lease.reason}`);
+    const wasRunning = job.state === 'RUNNING';
+    const move: MoveState = {
+      from: { site: job.site, subnet: job.subnet, gateway: job.gateway, vms: structuredClone(job.vms) },
+      to: {
+        site: to,
+        subnet: lease.lease.subnet,
+        gateway: lease.lease.gateway,
+        vms: lease.lease.vms.map((v, i) => ({ name: v.vm, node: nodes[i] as string, mac: v.mac, ip: v.ip, state: 'PENDING', domain: '', console: '' })),
+      },
+      wasRunning,
+      phase: wasRunning ? 'snapshot' : 'transfer',
+    };
+    job.pendingOp = { kind: 'move', snapshotId, reason, move };
+    const first = wasRunning ? `final snapshot ${snapshotId} on ${job.site}` : `sending snapshot ${snapshotId}`;
+    this.setState(job, 'RELOCATING', `moving from ${job.site} to ${to} (${reason}): ${first}; new subnet ${move.to.subnet} reserved`);
+  }
+
+  /** Runs a move from the phase it reached; every step is idempotent at the agents (same operation ids). */
+  private async runMove(job: JobRecord, op: MoveOp): Promise<void> {
+    if (this.inflight.has(job.id)) return;
+    this.inflight.add(job.id);
+    const m = op.move;
+    const from = m.from.site;
+    const to = m.to.site;
+    try {
+      if (m.phase === 'snapshot') {
+        const origin = this.store.data.sites[from];
+        let snap: Snapshot;
+        try {
+          if (!origin) throw new NotFoundError('site', from);
+          snap = await this.deps.agents.takeSnapshot(origin.advertise, `${job.id}/move/${op.snapshotId}`, job.id, op.snapshotId, 'suspend');
+        } catch (err) {
+          if (job.pendingOp !== op) return;
+          // a failed suspend resumes the VMs it paused: the job still runs at the origin, untouched
+          job.pendingOp = undefined;
+          this.allocator.release(to, job.id); // only reserved, never given to a VM
+          this.setState(job, 'RUNNING', `move to ${to} abandoned: final snapshot on ${from} failed: ${errorMessage(err)}`);
+          await this.commit();
+          this.schedulePlacement();
+          throw err;
+        }
+        if (job.pendingOp !== op) return;
+        const rec: Snapshot = { ...snap, id: op.snapshotId, job: job.id, sites: [from], kind: 'suspend', damaged: false };
+        this.store.data.snapshots[rec.id] = rec;
+        job.lastSnapshot = rec.id;
+        for (const vm of job.vms) vm.state = 'SUSPENDED';
+        this.events.publish({ type: 'snapshot.taken', job: job.id, site: from, state: job.state, reason: rec.id });
+        m.phase = 'transfer';
+        noteReason(job, `final snapshot ${rec.id} on ${from}: ${formatBytes(rec.totalBytes)}, downtime ${rec.downtimeMs} ms; sending it to ${to}`, this.clock.now());
+        await this.commit();
+        this.schedulePlacement(); // the origin's nodes are free now
+      }
+      if (m.phase === 'transfer') {
+        try {
+          await this.transfer(job.id, op.snapshotId, to, true);
+          if (job.pendingOp !== op) return;
+          job.site = to;
+          job.subnet = m.to.subnet;
+          job.gateway = m.to.gateway;
+          job.vms = structuredClone(m.to.vms);
+          m.phase = 'restore';
+          m.restoreTried = true;
+          this.setState(job, 'RESUMING', `restoring on ${to} (nodes ${[...new Set(job.vms.map((v) => v.node))].join(', ')}) from snapshot ${op.snapshotId}, subnet ${job.subnet}`);
+        } catch (err) {
+          if (job.pendingOp !== op) return;
+          m.phase = 'rollback';
+          m.failure = `transfer to ${to} failed: ${errorMessage(err)}`;
+        }
+        await this.commit();
+      }
+      if (m.phase === 'restore') {
+        const dest = this.store.data.sites[to];
+        try {
+          if (!dest) throw new NotFoundError('site', to);
+          const status = await this.deps.agents.restore(dest.advertise, `${job.id}/move/${op.snapshotId}/restore`, clusterSpec(job), op.snapshotId);
+          if (job.pendingOp !== op) return;
+          this.applyStatus(job, status);
+          this.allocator.activate(to, job.id);
+          // the cluster runs at the destination: only now may the origin's addresses go
+          if (this.allocator.lease(from, job.id)) this.allocator.markReleasing(from, job.id);
+          job.pendingOp = undefined;
+          job.autoResume = undefined;
+          const addrs = job.vms.map((v) => `${v.name} ${v.ip}`).join(', ');
+          this.setState(job, 'RUNNING', `moved from ${from} to ${to} (${op.reason}): subnet ${job.subnet}, ${addrs}`);
+          await this.commit();
+          this.schedulePlacement();
+          void this.releaseAt(job.id, from, `${job.id}/move/${op.snapshotId}/release`);
+          if (dest) void this.prune(job, dest);
+          return;
+        } catch (err) {
+          if (job.pendingOp !== op) return;
+          m.phase = 'rollback';
+          m.failure = `restore on ${to} failed: ${errorMessage(err)}`;
+          await this.commit();
+        }
+      }
+      if (m.phase === 'rollback') await this.rollbackMove(job, op);
+    } finally {
+      this.inflight.delete(job.id);
+      this.settle(job.id);
+    }
+    // a rolled-back move of a running job: it resumes at the origin (or wherever there is room)
+    if (job.state === 'SUSPENDED' && job.autoResume) this.schedulePlacement();
+  }
+
+  /**
+   * Undoes a move that failed at the destination: what the restore may have created there is
+   * destroyed and its leases freed (or left `releasing` until the site confirms), the job is
+   * placed back at the origin with its old addresses, SUSPENDED with its snapshot intact; a job
+   * that was running resumes at once (the placement pass prefers the site holding its snapshot).
+   */
+  private async rollbackMove(job: JobRecord, op: MoveOp): Promise<void> {
+    const m = op.move;
+    const to = m.to.site;
+    this.log.warn({ job: job.id, from: m.from.site, to, err: m.failure }, 'move failed; rolling back');
+    if (this.allocator.lease(to, job.id)) {
+      if (m.restoreTried) {
+        // a restore may have started VMs on these addresses: they are free only once gone
+        this.allocator.markReleasing(to, job.id);
+        await this.releaseAt(job.id, to, `${job.id}/move/${op.snapshotId}/undo`);
+      } else {
+        this.allocator.release(to, job.id); // reserved only, never given to a VM
+      }
+    }
+    job.site = m.from.site;
+    job.subnet = m.from.subnet;
+    job.gateway = m.from.gateway;
+    job.vms = structuredClone(m.from.vms).map((v) => ({ ...v, state: 'SUSPENDED' }));
+    job.pendingOp = undefined;
+    if (m.wasRunning) job.autoResume ??= `its move to ${to} failed`;
+    this.setState(
+      job,
+      'SUSPENDED',
+      `move to ${to} failed (${m.failure ?? 'unknown'}); back on ${m.from.site} with its old addresses, snapshot ${op.snapshotId} intact` +
+        (m.wasRunning ? '; resuming it' : ''),
+    );
+    await this.commit();
+  }
+
+  /** Destroys a job's cluster at `site` (idempotent) and frees its leases there; on failure they stay `releasing`. */
+  private async releaseAt(jobId: string, site: string, operationId: string): Promise<void> {
+    const record = this.store.data.sites[site];
+    if (!record) return;
+    try {
+      await this.deps.agents.destroy(record.advertise, operationId, jobId);
+      this.allocator.release(site, jobId);
+      await this.commit();
+      this.schedulePlacement();
+    } catch (err) {
+      this.log.warn({ job: jobId, site, err: errorMessage(err) }, 'destroy failed; leases stay releasing until the site confirms');
+    }
+  }
+
+  /**
+   * Makes sure site `to` holds snapshot `snapshotId` complete, pulling it agent to agent from a
+   * site that has it (the job's own site first); progress goes out as `transfer.progress` events.
+   */
+  private async transfer(jobId: string, snapshotId: string, to: string, urgent: boolean): Promise<void> {
+    const snap = this.store.data.snapshots[snapshotId];
+    if (!snap) throw new NotFoundError('snapshot', snapshotId);
+    if (snap.sites.includes(to)) return;
+    const dest = this.store.data.sites[to];
+    if (!dest) throw new NotFoundError('site', to);
+    const home = this.store.data.jobs[jobId]?.site;
+    const sourceName = [...snap.sites].sort((a, b) => Number(b === home) - Number(a === home)).find((s) => this.isUp(s));
+    const source = sourceName ? this.store.data.sites[sourceName] : undefined;
+    if (!source || !sourceName) throw new UnavailableError(`no site holding snapshot ${snapshotId} (${snap.sites.join(', ')}) is UP`);
+    let lastEvent = 0;
+    const done = await this.deps.agents.fetchSnapshot(
+      dest.advertise,
+      { operationId: `${jobId}/fetch/${snapshotId}/${to}`, snapshotId, jobId, source: source.advertise, urgent },
+      (p) => {
+        // at most ~5 events a second per transfer: watchers want a bar, not a flood
+        const now = Date.now();
+        if (!p.done && now - lastEvent < 200) return;
+        lastEvent = now;
+        this.events.publish({
+          type: 'transfer.progress',
+          job: jobId,
+          site: to,
+          snapshot: snapshotId,
+          bytesDone: p.bytesDone,
+          bytesTotal: p.bytesTotal,
+          rateBps: p.rateBps,
+          reason: `${urgent ? 'move' : 'replica'} ${snapshotId} ${sourceName}→${to}: ${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)} (${p.phase || 'transferring'})`,
+        });
+      },
+    );
+    const current = this.store.data.snapshots[snapshotId];
+    if (current && !current.sites.includes(to)) current.sites.push(to);
+    this.log.info({ job: jobId, snapshot: snapshotId, from: sourceName, to, bytes: done.bytesTotal, urgent }, 'snapshot transferred');
+    await this.commit();
+  }
+
+  /**
+   * After a checkpoint: copies it in the background to `snapshots.replicas` other UP sites that
+   * offer the job's image (sites already holding earlier snapshots of the job first: most chunks
+   * are there already), then applies each replica site's retention.
+   */
+  private async replicate(jobId: string, snapshotId: string): Promise<void> {
+    const job = this.store.data.jobs[jobId];
+    const snap = this.store.data.snapshots[snapshotId];
+    const home = job ? this.store.data.sites[job.site] : undefined;
+    if (!job || !snap || !home) return;
+    const want = (home.snapshotsReplicas ?? 0) - (snap.sites.length - 1);
+    if (want <= 0) return;
+    const holders = new Set(this.snapshots(jobId).flatMap((s) => s.sites));
+    const targets = Object.values(this.store.data.sites)
+      .filter((s) => s.name !== home.name && !snap.sites.includes(s.name) && this.isUp(s.name) && s.images.includes(job.image))
+      .sort((a, b) => Number(holders.has(b.name)) - Number(holders.has(a.name)) || a.name.localeCompare(b.name))
+      .slice(0, want);
+    await Promise.all(
+      targets.map(async (target) => {
+        try {
+          await this.transfer(jobId, snapshotId, target.name, false);
+          this.events.publish({ type: 'snapshot.replicated', job: jobId, site: target.name, snapshot: snapshotId, reason: `${snapshotId} copied to ${target.name}` });
+          const live = this.store.data.jobs[jobId];
+          if (live && !isEnded(live.state)) await this.prune(live, target);
+          else await this.deps.agents.pruneSnapshots(target.advertise, jobId, 0); // the job ended meanwhile
+        } catch (err) {
+          this.log.warn({ job: jobId, snapshot: snapshotId, site: target.name, err: errorMessage(err) }, 'replication failed');
+        }
+      }),
+    );
+  }
+
+  /**
+   * Placement of SUSPENDED jobs waiting to resume (preempted, or a move rolled back): a site that
+   * holds the latest snapshot first (no transfer: the job's own site, then replicas), else any
+   * site with room, through a move. Returns whether anything changed (the caller commits).
+   */
+  private async placeSuspended(jobs: JobRecord[], caps: Map<string, SiteCapacity>): Promise<boolean> {
+    let changed = false;
+    for (const job of jobs.sort((a, b) => a.createdAt.localeCompare(b.createdAt))) {
+      const req = { vms: job.vmCount, cpus: job.cpus, memoryMiB: job.memoryMiB, image: job.image };
+      const snap = this.snapshots(job.id)
+        .filter((s) => !s.damaged)
+        .at(-1);
+      if (!snap) {
+        changed = noteReason(job, `cannot resume by itself: no intact snapshot (${job.autoResume})`, this.clock.now()) || changed;
+        continue;
+      }
+      const { fits, misses } = rankSites(caps.values(), req);
+      const order = (site: string): number => (site === job.site ? 0 : snap.sites.includes(site) ? 1 : 2);
+      const reachable = snap.sites.some((s) => this.isUp(s));
+      const fit = fits.filter((f) => order(f.site) < 2 || reachable).sort((a, b) => order(a.site) - order(b.site))[0];
+      if (!fit) {
+        const why = `waiting for room to resume (${job.autoResume}): ${pendingReason(req, misses)}`;
+        if (noteReason(job, why, this.clock.now())) {
+          changed = true;
+          this.events.publish({ type: 'job.pending', job: job.id, state: 'SUSPENDED', reason: why });
+        }
+        continue;
+      }
+      try {
+        if (fit.site === job.site) {
+          job.vms.forEach((vm, i) => (vm.node = fit.nodes[i] as string));
+          job.pendingOp = { kind: 'resume', snapshotId: snap.id, reason: job.autoResume ?? 'automatic' };
+          this.setState(job, 'RESUMING', `resuming on ${job.site} (nodes ${[...new Set(fit.nodes)].join(', ')}) from snapshot ${snap.id}: ${job.autoResume}`);
+        } else {
+          this.startMove(job, fit.site, fit.nodes, snap.id, job.autoResume ?? 'automatic');
+        }
+      } catch (err) {
+        this.log.warn({ job: job.id, site: fit.site, err: errorMessage(err) }, 'cannot resume a waiting job there');
+        continue;
+      }
+      consume(caps.get(fit.site) as SiteCapacity, fit.nodes, job);
+      changed = true;
+      // after the commit that records it (the caller's): the pass must not await the whole move
+      setImmediate(() => {
+        this.commit()
+          .then(() => this.runOp(job))
+          .catch((err: unknown) => this.log.warn({ job: job.id, err: errorMessage(err) }, 'automatic resume failed'));
+      });
+    }
+    return changed;
+  }
+
+  // ---------------------------------------------------------------- preemption
+
+  /**
+   * The site's batch scheduler takes `nodes` back: no new VM goes there, and each job with VMs
+   * on them is suspended (final snapshot, durable at the site) within `grace`; the answer says,
+   * per job, whether that happened. Each one then resumes by itself wherever there is room.
+   */
+  async reclaim(siteName: string, nodes: readonly string[], grace: string): Promise<Site> {
+    const site = this.siteForNodes(siteName, nodes);
+    const graceMs = grace ? parseDurationMs(grace, 'grace') : DEFAULT_GRACE_MS;
+    const reason = `nodes ${[...nodes].sort().join(', ')} of ${siteName} reclaimed by its batch scheduler`;
+    site.reclaimedNodes = [...new Set([...site.reclaimedNodes, ...nodes])].sort();
+    const hit = Object.values(this.store.data.jobs).filter(
+      (j) => j.site === siteName && (HOLDING_STATES.has(j.state) || isMove(j.pendingOp)) && j.vms.some((v) => nodes.includes(v.node)),
+    );
+    for (const job of hit) job.autoResume = reason;
+    await this.commit();
+    this.log.info({ site: siteName, nodes, jobs: hit.map((j) => j.id), graceMs }, 'nodes reclaimed');
+    this.events.publish({ type: 'site.reclaim', site: siteName, reason: `${reason}; preempting ${hit.map((j) => j.id).join(', ') || 'no job'}` });
+    const deadline = this.clock.now().getTime() + graceMs;
+    const preempted = await Promise.all(hit.map((job) => this.preempt(job, siteName, nodes, deadline, reason)));
+    const unsaved = preempted.filter((p) => !p.saved);
+    if (unsaved.length) this.log.warn({ site: siteName, jobs: unsaved.map((p) => p.job) }, 'reclaimed nodes: some jobs were not saved within the grace period');
+    this.schedulePlacement();
+    const view = this.sites().find((s) => s.name === siteName) as Site;
+    return { ...view, preempted };
+  }
+
+  /** Suspends one job hit by a reclaim, waiting out whatever it is doing first, until `deadline`. */
+  private async preempt(job: JobRecord, site: string, nodes: readonly string[], deadline: number, reason: string): Promise<PreemptedJob> {
+    let lastError = '';
+    for (;;) {
+      const onNodes = job.site === site && job.vms.some((v) => nodes.includes(v.node));
+      if (isEnded(job.state)) return { job: job.id, snapshot: '', saved: true, reason: `job ${job.state}` };
+      if (job.state === 'SUSPENDED' || (!onNodes && !isMove(job.pendingOp))) {
+        // suspended (by this reclaim or a racing one), or already moved off these nodes
+        return { job: job.id, snapshot: job.lastSnapshot, saved: true, reason: job.state === 'SUSPENDED' ? `suspended; snapshot ${job.lastSnapshot} complete on disk` : `now ${job.state} on ${job.site}` };
+      }
+      const left = deadline - this.clock.now().getTime();
+      if (left <= 0) {
+        return { job: job.id, snapshot: '', saved: false, reason: `not saved within the grace period: still ${job.state}${lastError ? ` (${lastError})` : ''}` };
+      }
+      if (job.state === 'RUNNING' && !job.pendingOp && !this.inflight.has(job.id)) {
+        const suspending = this.startSuspend(job, `preempted: ${reason}`).catch((err: unknown) => {
+          lastError = errorMessage(err);
+        });
+        await Promise.race([suspending, sleep(left)]);
+      } else {
+        // checkpointing, deploying, moving…: let it finish (a racing reclaim's suspend included)
+        await sleep(Math.min(200, left));
+      }
+    }
+  }
+
+  /** Reclaimed nodes are free for best-effort work again. */
+  async releaseNodes(siteName: string, nodes: readonly string[]): Promise<Site> {
+    const site = this.siteForNodes(siteName, nodes);
+    site.reclaimedNodes = site.reclaimedNodes.filter((n) => !nodes.includes(n));
+    await this.commit();
+    this.log.info({ site: siteName, nodes }, 'nodes released');
+    this.events.publish({ type: 'site.release', site: siteName, reason: `nodes ${[...nodes].sort().join(', ')} of ${siteName} free for best-effort work again` });
+    this.schedulePlacement();
+    return this.sites().find((s) => s.name === siteName) as Site;
+  }
+
+  private siteForNodes(siteName: string, nodes: readonly string[]): SiteRecord {
+    checkName(siteName, 'site');
+    const site = this.store.data.sites[siteName];
+    if (!site) throw new NotFoundError('site', siteName);
+    if (nodes.length === 0) throw new InvalidArgumentError('nodes', 'give at least one node');
+    const known = site.nodes.map((n) => n.name);
+    const unknown = nodes.filter((n) => !known.includes(n));
+    if (unknown.length) throw new InvalidArgumentError('nodes', `unknown node${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} at ${siteName} (known: ${known.join(', ')})`);
+    return site;
+  }
+
   // ---------------------------------------------------------------- sites
 
   isUp(site: string): boolean {
@@ -643,6 +1090,7 @@ export class Coordinator {
           advertise: s.advertise,
           images: s.images,
           lastHeartbeat: session ? new Date(session.lastHeartbeat).toISOString() : '',
+          preempted: [],
         };
       });
   }
@@ -691,6 +1139,7 @@ export class Coordinator {
       defaultCheckpointEvery: req.defaultCheckpointEvery,
       reclaimedNodes: existing?.reclaimedNodes ?? [],
       snapshotsKeep: req.snapshotsKeep > 0 ? req.snapshotsKeep : 3,
+      snapshotsReplicas: Math.max(0, req.snapshotsReplicas),
     };
     this.store.data.sites[req.site] = record;
     const session = randomBytes(12).toString('hex');
@@ -807,7 +1256,7 @@ export class Coordinator {
 
 /** The wire form of a job (bookkeeping fields dropped). */
 export function toJobMessage(job: JobRecord): Job {
-  const { deployAttempts: _attempts, pendingOp: _op, ...wire } = job;
+  const { deployAttempts: _attempts, pendingOp: _op, autoResume: _auto, ...wire } = job;
   return wire;
 }
 
@@ -823,6 +1272,10 @@ export function clusterSpec(job: JobRecord): ClusterSpec {
     gateway: job.gateway,
     vms: job.vms.map((v) => ({ name: v.name, node: v.node, mac: v.mac, ip: v.ip })),
   };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export function formatBytes(n: number): string {

@@ -22,6 +22,10 @@ export class EventBus {
       reason: event.reason ?? '',
       vm: event.vm ?? '',
       vmState: event.vmState ?? '',
+      snapshot: event.snapshot ?? '',
+      bytesDone: event.bytesDone ?? 0,
+      bytesTotal: event.bytesTotal ?? 0,
+      rateBps: event.rateBps ?? 0,
     };
     for (const listener of this.listeners) listener(full);
   }

@@ -18,10 +18,43 @@ import type { ClusterLease } from './address-allocator.js';
  * have crashed meanwhile): it is re-issued with the same ids, which the agent treats idempotently.
  */
 export interface PendingOp {
-  kind: 'checkpoint' | 'suspend' | 'resume';
+  kind: 'checkpoint' | 'suspend' | 'resume' | 'move';
   snapshotId: string;
   /** why it was started (user, periodic policy…) */
   reason: string;
+  /** for kind `move`: where it goes and how far it got */
+  move?: MoveState | undefined;
+}
+
+/** Where a job's cluster was placed: a site's subnet, gateway and one node/MAC/IP per VM. */
+export interface Placement {
+  site: string;
+  subnet: string;
+  gateway: string;
+  vms: JobRecord['vms'];
+}
+
+/**
+ * A move between sites, persisted at every step so that a coordinator restarted mid-move finishes
+ * it (each step is idempotent at the agents, with the same operation ids) or rolls it back.
+ * The job holds leases at both sites until the move ends: the destination's (reserved at the
+ * start) and the origin's (released only once the cluster runs at the destination).
+ */
+export interface MoveState {
+  from: Placement;
+  to: Placement;
+  /** the job ran at the start (so the move begins with a final snapshot at the origin) */
+  wasRunning: boolean;
+  /**
+   * snapshot: final snapshot at the origin · transfer: snapshot travelling to the destination ·
+   * restore: cluster being restored at the destination (the job is placed there now) ·
+   * rollback: something failed at the destination; undoing it and going back to the origin
+   */
+  phase: 'snapshot' | 'transfer' | 'restore' | 'rollback';
+  /** a restore was asked of the destination (so something may exist there to destroy) */
+  restoreTried?: boolean | undefined;
+  /** why the rollback (phase `rollback`) */
+  failure?: string | undefined;
 }
 
 /** A job as persisted: the wire `Job` plus bookkeeping the wire does not carry. */
@@ -30,6 +63,11 @@ export interface JobRecord extends Omit<Job, 'state' | 'history'> {
   history: HistoryEntry[];
   deployAttempts: number;
   pendingOp?: PendingOp | undefined;
+  /**
+   * Set on a job preempted by a reclaim (or whose move failed after one): while SUSPENDED, each
+   * placement pass resumes it wherever there is room (the same site or another). Holds why.
+   */
+  autoResume?: string | undefined;
 }
 
 /** What a site's agent registered; kept across coordinator restarts (the site is DOWN until it re-registers). */
@@ -46,6 +84,8 @@ export interface SiteRecord {
   reclaimedNodes: string[];
   /** snapshots kept per job at this site */
   snapshotsKeep: number;
+  /** other sites each checkpoint taken here is copied to */
+  snapshotsReplicas?: number | undefined;
 }
 
 export interface HotData {

@@ -18,11 +18,15 @@ import type { ListSitesRequest as _brine_v1_ListSitesRequest, ListSitesRequest__
 import type { ListSitesResponse as _brine_v1_ListSitesResponse, ListSitesResponse__Output as _brine_v1_ListSitesResponse__Output } from './brine/v1/ListSitesResponse.js';
 import type { ListSnapshotsRequest as _brine_v1_ListSnapshotsRequest, ListSnapshotsRequest__Output as _brine_v1_ListSnapshotsRequest__Output } from './brine/v1/ListSnapshotsRequest.js';
 import type { ListSnapshotsResponse as _brine_v1_ListSnapshotsResponse, ListSnapshotsResponse__Output as _brine_v1_ListSnapshotsResponse__Output } from './brine/v1/ListSnapshotsResponse.js';
+import type { MigrateJobRequest as _brine_v1_MigrateJobRequest, MigrateJobRequest__Output as _brine_v1_MigrateJobRequest__Output } from './brine/v1/MigrateJobRequest.js';
 import type { NodeInfo as _brine_v1_NodeInfo, NodeInfo__Output as _brine_v1_NodeInfo__Output } from './brine/v1/NodeInfo.js';
 import type { NodeSpec as _brine_v1_NodeSpec, NodeSpec__Output as _brine_v1_NodeSpec__Output } from './brine/v1/NodeSpec.js';
+import type { PreemptedJob as _brine_v1_PreemptedJob, PreemptedJob__Output as _brine_v1_PreemptedJob__Output } from './brine/v1/PreemptedJob.js';
+import type { ReclaimNodesRequest as _brine_v1_ReclaimNodesRequest, ReclaimNodesRequest__Output as _brine_v1_ReclaimNodesRequest__Output } from './brine/v1/ReclaimNodesRequest.js';
 import type { RegisterRequest as _brine_v1_RegisterRequest, RegisterRequest__Output as _brine_v1_RegisterRequest__Output } from './brine/v1/RegisterRequest.js';
 import type { RegisterResponse as _brine_v1_RegisterResponse, RegisterResponse__Output as _brine_v1_RegisterResponse__Output } from './brine/v1/RegisterResponse.js';
 import type { RegistryServiceClient as _brine_v1_RegistryServiceClient, RegistryServiceDefinition as _brine_v1_RegistryServiceDefinition } from './brine/v1/RegistryService.js';
+import type { ReleaseNodesRequest as _brine_v1_ReleaseNodesRequest, ReleaseNodesRequest__Output as _brine_v1_ReleaseNodesRequest__Output } from './brine/v1/ReleaseNodesRequest.js';
 import type { ReportStatusRequest as _brine_v1_ReportStatusRequest, ReportStatusRequest__Output as _brine_v1_ReportStatusRequest__Output } from './brine/v1/ReportStatusRequest.js';
 import type { ReportStatusResponse as _brine_v1_ReportStatusResponse, ReportStatusResponse__Output as _brine_v1_ReportStatusResponse__Output } from './brine/v1/ReportStatusResponse.js';
 import type { ResumeJobRequest as _brine_v1_ResumeJobRequest, ResumeJobRequest__Output as _brine_v1_ResumeJobRequest__Output } from './brine/v1/ResumeJobRequest.js';
@@ -62,11 +66,15 @@ export interface ProtoGrpcType {
       ListSitesResponse: MessageTypeDefinition<_brine_v1_ListSitesResponse, _brine_v1_ListSitesResponse__Output>
       ListSnapshotsRequest: MessageTypeDefinition<_brine_v1_ListSnapshotsRequest, _brine_v1_ListSnapshotsRequest__Output>
       ListSnapshotsResponse: MessageTypeDefinition<_brine_v1_ListSnapshotsResponse, _brine_v1_ListSnapshotsResponse__Output>
+      MigrateJobRequest: MessageTypeDefinition<_brine_v1_MigrateJobRequest, _brine_v1_MigrateJobRequest__Output>
       NodeInfo: MessageTypeDefinition<_brine_v1_NodeInfo, _brine_v1_NodeInfo__Output>
       NodeSpec: MessageTypeDefinition<_brine_v1_NodeSpec, _brine_v1_NodeSpec__Output>
+      PreemptedJob: MessageTypeDefinition<_brine_v1_PreemptedJob, _brine_v1_PreemptedJob__Output>
+      ReclaimNodesRequest: MessageTypeDefinition<_brine_v1_ReclaimNodesRequest, _brine_v1_ReclaimNodesRequest__Output>
       RegisterRequest: MessageTypeDefinition<_brine_v1_RegisterRequest, _brine_v1_RegisterRequest__Output>
       RegisterResponse: MessageTypeDefinition<_brine_v1_RegisterResponse, _brine_v1_RegisterResponse__Output>
       RegistryService: SubtypeConstructor<typeof grpc.Client, _brine_v1_RegistryServiceClient> & { service: _brine_v1_RegistryServiceDefinition }
+      ReleaseNodesRequest: MessageTypeDefinition<_brine_v1_ReleaseNodesRequest, _brine_v1_ReleaseNodesRequest__Output>
       ReportStatusRequest: MessageTypeDefinition<_brine_v1_ReportStatusRequest, _brine_v1_ReportStatusRequest__Output>
       ReportStatusResponse: MessageTypeDefinition<_brine_v1_ReportStatusResponse, _brine_v1_ReportStatusResponse__Output>
       ResumeJobRequest: MessageTypeDefinition<_brine_v1_ResumeJobRequest, _brine_v1_ResumeJobRequest__Output>

@@ -8,10 +8,12 @@ import { register as cancel } from './cancel.js';
 import { register as watch } from './watch.js';
 import { register as addresses } from './addresses.js';
 import { register as snapshots } from './snapshots.js';
+import { register as migrate } from './migrate.js';
+import { register as site } from './site.js';
 
 export type Register = (program: Program, ctx: CliContext) => void;
 
-const COMMANDS: Register[] = [sites, submit, ls, show, cancel, watch, snapshots, addresses];
+const COMMANDS: Register[] = [sites, submit, ls, show, cancel, watch, snapshots, migrate, addresses, site];
 
 export function registerCommands(program: Program, ctx: CliContext): void {
   for (const register of COMMANDS) register(program, ctx);

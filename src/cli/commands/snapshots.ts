@@ -1,8 +1,9 @@
 // `brine snapshot JOB`, `brine snapshots JOB`, `brine suspend JOB`, `brine resume JOB [--site S]`:
 // coordinated snapshots of a whole cluster, and suspending/resuming it from them.
 import { checkName } from '../../shared/names.js';
-import type { Snapshot } from '../../shared/proto.js';
-import type { CliContext, Program } from '../context.js';
+import type { Job, Snapshot } from '../../shared/proto.js';
+import { withTransferProgress } from '../transfer-progress.js';
+import { CommandFailed, type CliContext, type Program } from '../context.js';
 import { note, printJson, printTable, say, timeAndAge, type CellValue } from '../output.js';
 
 export const SNAPSHOTS_HEAD = ['ID', 'CREATED', 'KIND', 'SITES', 'VMS', 'TOTAL', 'NEW', 'SKEW-MS', 'DOWNTIME-MS', 'DAMAGED'];
@@ -59,8 +60,15 @@ export function register(program: Program, ctx: CliContext): void {
     .option('--site <site>', 'the site to resume on (default: where it was suspended)')
     .action(async (id, opts) => {
       const site = opts.site === undefined ? '' : checkName(opts.site, '--site');
-      if (!ctx.json) note(`resuming job ${id}…`);
-      const job = await (await ctx.client()).resumeJob(id, site);
+      if (!ctx.json) note(`resuming job ${id}${site ? ` on ${site}` : ''}…`);
+      const client = await ctx.client();
+      const resume = (): Promise<Job> => client.resumeJob(id, site);
+      // another site: its snapshot travels there first, with a progress bar on a TTY
+      const job = site ? await withTransferProgress(client, id, site, ctx.json, resume) : await resume();
+      if (site && job.site !== site) {
+        const why = job.history.findLast((h) => /^move to .* failed/.test(h.reason))?.reason ?? job.history.at(-1)?.reason ?? '';
+        throw new CommandFailed('MOVE_FAILED', `job ${job.id} was not resumed on ${site} and is ${job.state} on ${job.site}: ${why}`, { job });
+      }
       if (ctx.json) return printJson(job);
       say(`job ${job.id} is ${job.state} on ${job.site}`);
     });

@@ -2,16 +2,22 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { ChunkData as _brine_v1_ChunkData, ChunkData__Output as _brine_v1_ChunkData__Output } from '../../brine/v1/ChunkData.js';
 import type { ClusterStatus as _brine_v1_ClusterStatus, ClusterStatus__Output as _brine_v1_ClusterStatus__Output } from '../../brine/v1/ClusterStatus.js';
 import type { DeployClusterRequest as _brine_v1_DeployClusterRequest, DeployClusterRequest__Output as _brine_v1_DeployClusterRequest__Output } from '../../brine/v1/DeployClusterRequest.js';
 import type { DestroyClusterRequest as _brine_v1_DestroyClusterRequest, DestroyClusterRequest__Output as _brine_v1_DestroyClusterRequest__Output } from '../../brine/v1/DestroyClusterRequest.js';
+import type { FetchSnapshotRequest as _brine_v1_FetchSnapshotRequest, FetchSnapshotRequest__Output as _brine_v1_FetchSnapshotRequest__Output } from '../../brine/v1/FetchSnapshotRequest.js';
+import type { GetManifestRequest as _brine_v1_GetManifestRequest, GetManifestRequest__Output as _brine_v1_GetManifestRequest__Output } from '../../brine/v1/GetManifestRequest.js';
+import type { GetManifestResponse as _brine_v1_GetManifestResponse, GetManifestResponse__Output as _brine_v1_GetManifestResponse__Output } from '../../brine/v1/GetManifestResponse.js';
 import type { GetStatusRequest as _brine_v1_GetStatusRequest, GetStatusRequest__Output as _brine_v1_GetStatusRequest__Output } from '../../brine/v1/GetStatusRequest.js';
 import type { GetStatusResponse as _brine_v1_GetStatusResponse, GetStatusResponse__Output as _brine_v1_GetStatusResponse__Output } from '../../brine/v1/GetStatusResponse.js';
 import type { PruneSnapshotsRequest as _brine_v1_PruneSnapshotsRequest, PruneSnapshotsRequest__Output as _brine_v1_PruneSnapshotsRequest__Output } from '../../brine/v1/PruneSnapshotsRequest.js';
 import type { PruneSnapshotsResponse as _brine_v1_PruneSnapshotsResponse, PruneSnapshotsResponse__Output as _brine_v1_PruneSnapshotsResponse__Output } from '../../brine/v1/PruneSnapshotsResponse.js';
+import type { ReadChunksRequest as _brine_v1_ReadChunksRequest, ReadChunksRequest__Output as _brine_v1_ReadChunksRequest__Output } from '../../brine/v1/ReadChunksRequest.js';
 import type { RestoreClusterRequest as _brine_v1_RestoreClusterRequest, RestoreClusterRequest__Output as _brine_v1_RestoreClusterRequest__Output } from '../../brine/v1/RestoreClusterRequest.js';
 import type { Snapshot as _brine_v1_Snapshot, Snapshot__Output as _brine_v1_Snapshot__Output } from '../../brine/v1/Snapshot.js';
 import type { TakeSnapshotRequest as _brine_v1_TakeSnapshotRequest, TakeSnapshotRequest__Output as _brine_v1_TakeSnapshotRequest__Output } from '../../brine/v1/TakeSnapshotRequest.js';
+import type { TransferProgress as _brine_v1_TransferProgress, TransferProgress__Output as _brine_v1_TransferProgress__Output } from '../../brine/v1/TransferProgress.js';
 
 export interface AgentServiceClient extends grpc.Client {
   DeployCluster(argument: _brine_v1_DeployClusterRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_ClusterStatus__Output>): grpc.ClientUnaryCall;
@@ -31,6 +37,36 @@ export interface AgentServiceClient extends grpc.Client {
   destroyCluster(argument: _brine_v1_DestroyClusterRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_ClusterStatus__Output>): grpc.ClientUnaryCall;
   destroyCluster(argument: _brine_v1_DestroyClusterRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_ClusterStatus__Output>): grpc.ClientUnaryCall;
   destroyCluster(argument: _brine_v1_DestroyClusterRequest, callback: grpc.requestCallback<_brine_v1_ClusterStatus__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * --- agent to agent: snapshot transfers (bytes never pass through the coordinator)
+   * Called on the destination by the coordinator: fetch a snapshot from the agent at `source`,
+   * only the chunks this site lacks, verified, resumable; streams progress until it is complete.
+   */
+  FetchSnapshot(argument: _brine_v1_FetchSnapshotRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_TransferProgress__Output>;
+  FetchSnapshot(argument: _brine_v1_FetchSnapshotRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_TransferProgress__Output>;
+  /**
+   * --- agent to agent: snapshot transfers (bytes never pass through the coordinator)
+   * Called on the destination by the coordinator: fetch a snapshot from the agent at `source`,
+   * only the chunks this site lacks, verified, resumable; streams progress until it is complete.
+   */
+  fetchSnapshot(argument: _brine_v1_FetchSnapshotRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_TransferProgress__Output>;
+  fetchSnapshot(argument: _brine_v1_FetchSnapshotRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_TransferProgress__Output>;
+  
+  /**
+   * Served by the source: a snapshot's manifest (JSON, as the store writes it).
+   */
+  GetManifest(argument: _brine_v1_GetManifestRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_GetManifestResponse__Output>): grpc.ClientUnaryCall;
+  GetManifest(argument: _brine_v1_GetManifestRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_GetManifestResponse__Output>): grpc.ClientUnaryCall;
+  GetManifest(argument: _brine_v1_GetManifestRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_GetManifestResponse__Output>): grpc.ClientUnaryCall;
+  GetManifest(argument: _brine_v1_GetManifestRequest, callback: grpc.requestCallback<_brine_v1_GetManifestResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Served by the source: a snapshot's manifest (JSON, as the store writes it).
+   */
+  getManifest(argument: _brine_v1_GetManifestRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_GetManifestResponse__Output>): grpc.ClientUnaryCall;
+  getManifest(argument: _brine_v1_GetManifestRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_GetManifestResponse__Output>): grpc.ClientUnaryCall;
+  getManifest(argument: _brine_v1_GetManifestRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_GetManifestResponse__Output>): grpc.ClientUnaryCall;
+  getManifest(argument: _brine_v1_GetManifestRequest, callback: grpc.requestCallback<_brine_v1_GetManifestResponse__Output>): grpc.ClientUnaryCall;
   
   GetStatus(argument: _brine_v1_GetStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_GetStatusResponse__Output>): grpc.ClientUnaryCall;
   GetStatus(argument: _brine_v1_GetStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_GetStatusResponse__Output>): grpc.ClientUnaryCall;
@@ -55,6 +91,17 @@ export interface AgentServiceClient extends grpc.Client {
   pruneSnapshots(argument: _brine_v1_PruneSnapshotsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_PruneSnapshotsResponse__Output>): grpc.ClientUnaryCall;
   pruneSnapshots(argument: _brine_v1_PruneSnapshotsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_PruneSnapshotsResponse__Output>): grpc.ClientUnaryCall;
   pruneSnapshots(argument: _brine_v1_PruneSnapshotsRequest, callback: grpc.requestCallback<_brine_v1_PruneSnapshotsResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Served by the source: the asked chunks, compressed as stored, in order.
+   */
+  ReadChunks(argument: _brine_v1_ReadChunksRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_ChunkData__Output>;
+  ReadChunks(argument: _brine_v1_ReadChunksRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_ChunkData__Output>;
+  /**
+   * Served by the source: the asked chunks, compressed as stored, in order.
+   */
+  readChunks(argument: _brine_v1_ReadChunksRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_ChunkData__Output>;
+  readChunks(argument: _brine_v1_ReadChunksRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_ChunkData__Output>;
   
   /**
    * Recreates a cluster from a snapshot in this site's store; the guests continue where they were.
@@ -97,12 +144,29 @@ export interface AgentServiceHandlers extends grpc.UntypedServiceImplementation 
   
   DestroyCluster: grpc.handleUnaryCall<_brine_v1_DestroyClusterRequest__Output, _brine_v1_ClusterStatus>;
   
+  /**
+   * --- agent to agent: snapshot transfers (bytes never pass through the coordinator)
+   * Called on the destination by the coordinator: fetch a snapshot from the agent at `source`,
+   * only the chunks this site lacks, verified, resumable; streams progress until it is complete.
+   */
+  FetchSnapshot: grpc.handleServerStreamingCall<_brine_v1_FetchSnapshotRequest__Output, _brine_v1_TransferProgress>;
+  
+  /**
+   * Served by the source: a snapshot's manifest (JSON, as the store writes it).
+   */
+  GetManifest: grpc.handleUnaryCall<_brine_v1_GetManifestRequest__Output, _brine_v1_GetManifestResponse>;
+  
   GetStatus: grpc.handleUnaryCall<_brine_v1_GetStatusRequest__Output, _brine_v1_GetStatusResponse>;
   
   /**
    * Removes snapshots of a job from the store beyond the last `keep` (and collects unused chunks).
    */
   PruneSnapshots: grpc.handleUnaryCall<_brine_v1_PruneSnapshotsRequest__Output, _brine_v1_PruneSnapshotsResponse>;
+  
+  /**
+   * Served by the source: the asked chunks, compressed as stored, in order.
+   */
+  ReadChunks: grpc.handleServerStreamingCall<_brine_v1_ReadChunksRequest__Output, _brine_v1_ChunkData>;
   
   /**
    * Recreates a cluster from a snapshot in this site's store; the guests continue where they were.
@@ -121,8 +185,11 @@ export interface AgentServiceHandlers extends grpc.UntypedServiceImplementation 
 export interface AgentServiceDefinition extends grpc.ServiceDefinition {
   DeployCluster: MethodDefinition<_brine_v1_DeployClusterRequest, _brine_v1_ClusterStatus, _brine_v1_DeployClusterRequest__Output, _brine_v1_ClusterStatus__Output>
   DestroyCluster: MethodDefinition<_brine_v1_DestroyClusterRequest, _brine_v1_ClusterStatus, _brine_v1_DestroyClusterRequest__Output, _brine_v1_ClusterStatus__Output>
+  FetchSnapshot: MethodDefinition<_brine_v1_FetchSnapshotRequest, _brine_v1_TransferProgress, _brine_v1_FetchSnapshotRequest__Output, _brine_v1_TransferProgress__Output>
+  GetManifest: MethodDefinition<_brine_v1_GetManifestRequest, _brine_v1_GetManifestResponse, _brine_v1_GetManifestRequest__Output, _brine_v1_GetManifestResponse__Output>
   GetStatus: MethodDefinition<_brine_v1_GetStatusRequest, _brine_v1_GetStatusResponse, _brine_v1_GetStatusRequest__Output, _brine_v1_GetStatusResponse__Output>
   PruneSnapshots: MethodDefinition<_brine_v1_PruneSnapshotsRequest, _brine_v1_PruneSnapshotsResponse, _brine_v1_PruneSnapshotsRequest__Output, _brine_v1_PruneSnapshotsResponse__Output>
+  ReadChunks: MethodDefinition<_brine_v1_ReadChunksRequest, _brine_v1_ChunkData, _brine_v1_ReadChunksRequest__Output, _brine_v1_ChunkData__Output>
   RestoreCluster: MethodDefinition<_brine_v1_RestoreClusterRequest, _brine_v1_ClusterStatus, _brine_v1_RestoreClusterRequest__Output, _brine_v1_ClusterStatus__Output>
   TakeSnapshot: MethodDefinition<_brine_v1_TakeSnapshotRequest, _brine_v1_Snapshot, _brine_v1_TakeSnapshotRequest__Output, _brine_v1_Snapshot__Output>
 }

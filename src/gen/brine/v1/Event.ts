@@ -1,6 +1,7 @@
 // Original file: proto/brine/v1/coordinator.proto
 
 import type { JobState as _brine_v1_JobState, JobState__Output as _brine_v1_JobState__Output } from '../../brine/v1/JobState.js';
+import type { Long } from '@grpc/proto-loader';
 
 export interface Event {
   'at'?: (string);
@@ -17,6 +18,13 @@ export interface Event {
    * for "vm.state": the VM's own state (RUNNING, SHUTOFF, CRASHED, MISSING…)
    */
   'vmState'?: (string);
+  /**
+   * for "transfer.progress": a snapshot travelling to `site`
+   */
+  'snapshot'?: (string);
+  'bytesDone'?: (number | string | Long);
+  'bytesTotal'?: (number | string | Long);
+  'rateBps'?: (number | string | Long);
 }
 
 export interface Event__Output {
@@ -34,4 +42,11 @@ export interface Event__Output {
    * for "vm.state": the VM's own state (RUNNING, SHUTOFF, CRASHED, MISSING…)
    */
   'vmState': (string);
+  /**
+   * for "transfer.progress": a snapshot travelling to `site`
+   */
+  'snapshot': (string);
+  'bytesDone': (number);
+  'bytesTotal': (number);
+  'rateBps': (number);
 }

@@ -14,7 +14,11 @@ import type { ListSitesRequest as _brine_v1_ListSitesRequest, ListSitesRequest__
 import type { ListSitesResponse as _brine_v1_ListSitesResponse, ListSitesResponse__Output as _brine_v1_ListSitesResponse__Output } from '../../brine/v1/ListSitesResponse.js';
 import type { ListSnapshotsRequest as _brine_v1_ListSnapshotsRequest, ListSnapshotsRequest__Output as _brine_v1_ListSnapshotsRequest__Output } from '../../brine/v1/ListSnapshotsRequest.js';
 import type { ListSnapshotsResponse as _brine_v1_ListSnapshotsResponse, ListSnapshotsResponse__Output as _brine_v1_ListSnapshotsResponse__Output } from '../../brine/v1/ListSnapshotsResponse.js';
+import type { MigrateJobRequest as _brine_v1_MigrateJobRequest, MigrateJobRequest__Output as _brine_v1_MigrateJobRequest__Output } from '../../brine/v1/MigrateJobRequest.js';
+import type { ReclaimNodesRequest as _brine_v1_ReclaimNodesRequest, ReclaimNodesRequest__Output as _brine_v1_ReclaimNodesRequest__Output } from '../../brine/v1/ReclaimNodesRequest.js';
+import type { ReleaseNodesRequest as _brine_v1_ReleaseNodesRequest, ReleaseNodesRequest__Output as _brine_v1_ReleaseNodesRequest__Output } from '../../brine/v1/ReleaseNodesRequest.js';
 import type { ResumeJobRequest as _brine_v1_ResumeJobRequest, ResumeJobRequest__Output as _brine_v1_ResumeJobRequest__Output } from '../../brine/v1/ResumeJobRequest.js';
+import type { Site as _brine_v1_Site, Site__Output as _brine_v1_Site__Output } from '../../brine/v1/Site.js';
 import type { Snapshot as _brine_v1_Snapshot, Snapshot__Output as _brine_v1_Snapshot__Output } from '../../brine/v1/Snapshot.js';
 import type { SnapshotJobRequest as _brine_v1_SnapshotJobRequest, SnapshotJobRequest__Output as _brine_v1_SnapshotJobRequest__Output } from '../../brine/v1/SnapshotJobRequest.js';
 import type { SubmitJobRequest as _brine_v1_SubmitJobRequest, SubmitJobRequest__Output as _brine_v1_SubmitJobRequest__Output } from '../../brine/v1/SubmitJobRequest.js';
@@ -75,6 +79,51 @@ export interface JobServiceClient extends grpc.Client {
   listSnapshots(argument: _brine_v1_ListSnapshotsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_ListSnapshotsResponse__Output>): grpc.ClientUnaryCall;
   listSnapshots(argument: _brine_v1_ListSnapshotsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_ListSnapshotsResponse__Output>): grpc.ClientUnaryCall;
   listSnapshots(argument: _brine_v1_ListSnapshotsRequest, callback: grpc.requestCallback<_brine_v1_ListSnapshotsResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Moves a running or suspended job to another site (snapshot, transfer, fresh leases, restore).
+   */
+  MigrateJob(argument: _brine_v1_MigrateJobRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
+  MigrateJob(argument: _brine_v1_MigrateJobRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
+  MigrateJob(argument: _brine_v1_MigrateJobRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
+  MigrateJob(argument: _brine_v1_MigrateJobRequest, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
+  /**
+   * Moves a running or suspended job to another site (snapshot, transfer, fresh leases, restore).
+   */
+  migrateJob(argument: _brine_v1_MigrateJobRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
+  migrateJob(argument: _brine_v1_MigrateJobRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
+  migrateJob(argument: _brine_v1_MigrateJobRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
+  migrateJob(argument: _brine_v1_MigrateJobRequest, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * The site's batch scheduler takes nodes back: their clusters are checkpointed and moved.
+   */
+  ReclaimNodes(argument: _brine_v1_ReclaimNodesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Site__Output>): grpc.ClientUnaryCall;
+  ReclaimNodes(argument: _brine_v1_ReclaimNodesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_Site__Output>): grpc.ClientUnaryCall;
+  ReclaimNodes(argument: _brine_v1_ReclaimNodesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Site__Output>): grpc.ClientUnaryCall;
+  ReclaimNodes(argument: _brine_v1_ReclaimNodesRequest, callback: grpc.requestCallback<_brine_v1_Site__Output>): grpc.ClientUnaryCall;
+  /**
+   * The site's batch scheduler takes nodes back: their clusters are checkpointed and moved.
+   */
+  reclaimNodes(argument: _brine_v1_ReclaimNodesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Site__Output>): grpc.ClientUnaryCall;
+  reclaimNodes(argument: _brine_v1_ReclaimNodesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_Site__Output>): grpc.ClientUnaryCall;
+  reclaimNodes(argument: _brine_v1_ReclaimNodesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Site__Output>): grpc.ClientUnaryCall;
+  reclaimNodes(argument: _brine_v1_ReclaimNodesRequest, callback: grpc.requestCallback<_brine_v1_Site__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * The nodes are free for best-effort work again.
+   */
+  ReleaseNodes(argument: _brine_v1_ReleaseNodesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Site__Output>): grpc.ClientUnaryCall;
+  ReleaseNodes(argument: _brine_v1_ReleaseNodesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_Site__Output>): grpc.ClientUnaryCall;
+  ReleaseNodes(argument: _brine_v1_ReleaseNodesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Site__Output>): grpc.ClientUnaryCall;
+  ReleaseNodes(argument: _brine_v1_ReleaseNodesRequest, callback: grpc.requestCallback<_brine_v1_Site__Output>): grpc.ClientUnaryCall;
+  /**
+   * The nodes are free for best-effort work again.
+   */
+  releaseNodes(argument: _brine_v1_ReleaseNodesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Site__Output>): grpc.ClientUnaryCall;
+  releaseNodes(argument: _brine_v1_ReleaseNodesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_Site__Output>): grpc.ClientUnaryCall;
+  releaseNodes(argument: _brine_v1_ReleaseNodesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Site__Output>): grpc.ClientUnaryCall;
+  releaseNodes(argument: _brine_v1_ReleaseNodesRequest, callback: grpc.requestCallback<_brine_v1_Site__Output>): grpc.ClientUnaryCall;
   
   /**
    * Recreates a SUSPENDED job from its latest snapshot.
@@ -157,6 +206,21 @@ export interface JobServiceHandlers extends grpc.UntypedServiceImplementation {
   ListSnapshots: grpc.handleUnaryCall<_brine_v1_ListSnapshotsRequest__Output, _brine_v1_ListSnapshotsResponse>;
   
   /**
+   * Moves a running or suspended job to another site (snapshot, transfer, fresh leases, restore).
+   */
+  MigrateJob: grpc.handleUnaryCall<_brine_v1_MigrateJobRequest__Output, _brine_v1_Job>;
+  
+  /**
+   * The site's batch scheduler takes nodes back: their clusters are checkpointed and moved.
+   */
+  ReclaimNodes: grpc.handleUnaryCall<_brine_v1_ReclaimNodesRequest__Output, _brine_v1_Site>;
+  
+  /**
+   * The nodes are free for best-effort work again.
+   */
+  ReleaseNodes: grpc.handleUnaryCall<_brine_v1_ReleaseNodesRequest__Output, _brine_v1_Site>;
+  
+  /**
    * Recreates a SUSPENDED job from its latest snapshot.
    */
   ResumeJob: grpc.handleUnaryCall<_brine_v1_ResumeJobRequest__Output, _brine_v1_Job>;
@@ -187,6 +251,9 @@ export interface JobServiceDefinition extends grpc.ServiceDefinition {
   ListJobs: MethodDefinition<_brine_v1_ListJobsRequest, _brine_v1_ListJobsResponse, _brine_v1_ListJobsRequest__Output, _brine_v1_ListJobsResponse__Output>
   ListSites: MethodDefinition<_brine_v1_ListSitesRequest, _brine_v1_ListSitesResponse, _brine_v1_ListSitesRequest__Output, _brine_v1_ListSitesResponse__Output>
   ListSnapshots: MethodDefinition<_brine_v1_ListSnapshotsRequest, _brine_v1_ListSnapshotsResponse, _brine_v1_ListSnapshotsRequest__Output, _brine_v1_ListSnapshotsResponse__Output>
+  MigrateJob: MethodDefinition<_brine_v1_MigrateJobRequest, _brine_v1_Job, _brine_v1_MigrateJobRequest__Output, _brine_v1_Job__Output>
+  ReclaimNodes: MethodDefinition<_brine_v1_ReclaimNodesRequest, _brine_v1_Site, _brine_v1_ReclaimNodesRequest__Output, _brine_v1_Site__Output>
+  ReleaseNodes: MethodDefinition<_brine_v1_ReleaseNodesRequest, _brine_v1_Site, _brine_v1_ReleaseNodesRequest__Output, _brine_v1_Site__Output>
   ResumeJob: MethodDefinition<_brine_v1_ResumeJobRequest, _brine_v1_Job, _brine_v1_ResumeJobRequest__Output, _brine_v1_Job__Output>
   SnapshotJob: MethodDefinition<_brine_v1_SnapshotJobRequest, _brine_v1_Snapshot, _brine_v1_SnapshotJobRequest__Output, _brine_v1_Snapshot__Output>
   SubmitJob: MethodDefinition<_brine_v1_SubmitJobRequest, _brine_v1_Job, _brine_v1_SubmitJobRequest__Output, _brine_v1_Job__Output>

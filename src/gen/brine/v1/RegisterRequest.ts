@@ -26,6 +26,10 @@ export interface RegisterRequest {
    * snapshots kept per job at this site (config snapshots.keep)
    */
   'snapshotsKeep'?: (number);
+  /**
+   * other sites each checkpoint of this site is copied to (config snapshots.replicas; 0: none)
+   */
+  'snapshotsReplicas'?: (number);
 }
 
 export interface RegisterRequest__Output {
@@ -51,4 +55,8 @@ export interface RegisterRequest__Output {
    * snapshots kept per job at this site (config snapshots.keep)
    */
   'snapshotsKeep': (number);
+  /**
+   * other sites each checkpoint of this site is copied to (config snapshots.replicas; 0: none)
+   */
+  'snapshotsReplicas': (number);
 }

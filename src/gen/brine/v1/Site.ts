@@ -1,6 +1,7 @@
 // Original file: proto/brine/v1/types.proto
 
 import type { NodeInfo as _brine_v1_NodeInfo, NodeInfo__Output as _brine_v1_NodeInfo__Output } from '../../brine/v1/NodeInfo.js';
+import type { PreemptedJob as _brine_v1_PreemptedJob, PreemptedJob__Output as _brine_v1_PreemptedJob__Output } from '../../brine/v1/PreemptedJob.js';
 
 export interface Site {
   'name'?: (string);
@@ -14,6 +15,10 @@ export interface Site {
   'advertise'?: (string);
   'images'?: (string)[];
   'lastHeartbeat'?: (string);
+  /**
+   * only in the answer to ReclaimNodes: each job that had VMs on the reclaimed nodes
+   */
+  'preempted'?: (_brine_v1_PreemptedJob)[];
 }
 
 export interface Site__Output {
@@ -28,4 +33,8 @@ export interface Site__Output {
   'advertise': (string);
   'images': (string)[];
   'lastHeartbeat': (string);
+  /**
+   * only in the answer to ReclaimNodes: each job that had VMs on the reclaimed nodes
+   */
+  'preempted': (_brine_v1_PreemptedJob__Output)[];
 }

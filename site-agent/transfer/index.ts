@@ -1,0 +1,52 @@
+// Agent-to-agent snapshot transfers (issue 6): the destination pulls (fetch.ts), the source serves
+// (source.ts), both under the site's limits (scheduler.ts). Bytes never pass through the coordinator.
+import type { Logger } from '../../src/shared/logger.js';
+import type { AgentServiceHandlers } from '../../src/gen/brine/v1/AgentService.js';
+import type { SnapshotStore } from '../snapshot-store/index.js';
+import { fetchSnapshotHandler, SnapshotFetcher } from './fetch.js';
+import { ChunkSource } from './source.js';
+import type { Clock } from './scheduler.js';
+
+export { SnapshotFetcher, fetchSnapshotHandler, type FetchInput, type FetchResult, type Progress, type TransferPhase } from './fetch.js';
+export { ChunkSource } from './source.js';
+export { TransferDataError, transferGrpcError } from './errors.js';
+export { TransferScheduler, TokenBucket, RateMeter, AbortedError, realClock, type Clock, type Priority, type Slot } from './scheduler.js';
+export { TRANSFER_CLIENT_OPTIONS, TRANSFER_SERVER_OPTIONS, BATCH_CHUNKS, PRIORITY_METADATA } from './options.js';
+
+export type TransferHandlers = Pick<AgentServiceHandlers, 'FetchSnapshot' | 'GetManifest' | 'ReadChunks'>;
+
+export interface Transfers {
+  fetcher: SnapshotFetcher;
+  source: ChunkSource;
+  handlers: TransferHandlers;
+}
+
+export interface TransfersOptions {
+  store: SnapshotStore;
+  /** the site's `transfer` config */
+  transfer: { maxConcurrent: number; bandwidthMiBps: number };
+  logger: Logger;
+  clock?: Clock;
+}
+
+/** The site's transfer machinery: one fetcher (destination) and one chunk source, sharing the config. */
+export function createTransfers(o: TransfersOptions): Transfers {
+  const log = o.logger.child({ component: 'transfer' });
+  const fetcher = new SnapshotFetcher({
+    store: o.store,
+    maxConcurrent: o.transfer.maxConcurrent,
+    bandwidthMiBps: o.transfer.bandwidthMiBps,
+    logger: log,
+    ...(o.clock ? { clock: o.clock } : {}),
+  });
+  const source = new ChunkSource({ store: o.store, maxConcurrent: o.transfer.maxConcurrent, logger: log });
+  return {
+    fetcher,
+    source,
+    handlers: {
+      FetchSnapshot: fetchSnapshotHandler(fetcher, log),
+      GetManifest: source.getManifest,
+      ReadChunks: source.readChunks,
+    },
+  };
+}

@@ -1,0 +1,55 @@
+// gRPC settings of the agent-to-agent transfer path, chosen deliberately (see bench/transfer.bench.ts
+// and docs/design-notes.md "Transfers"):
+// - one stored chunk per `ChunkData` message (FastCDC 64 KiB average, ~30–64 KiB compressed, at most
+//   256 KiB + 1): the proto has one chunk per message, and with a large HTTP/2 window the per-message
+//   cost is small next to the copy; batching is done by asking for many hashes per `ReadChunks`;
+// - the receiver's HTTP/2 window (`grpc-node.flow_control_window`, stream and connection) is 16 MiB:
+//   HTTP/2's default 64 KiB lets only one chunk be in flight, which caps throughput as soon as there
+//   is any latency; 16 MiB covers ~1.3 Gbit/s × 100 ms and bounds what can be buffered per stream;
+// - message limits are set to what the protocol needs, not left to defaults by accident.
+import type { ChannelOptions } from '@grpc/grpc-js';
+import { CLIENT_OPTIONS } from '../../src/shared/proto.js';
+
+export const MiB = 1024 * 1024;
+
+/** hashes asked per `ReadChunks` call: ~16–32 MiB of compressed chunks, a 70 KB request */
+export const BATCH_CHUNKS = 512;
+/** chunks being verified and written at once on the destination: overlaps the store's per-chunk fsyncs; bounds memory at 32 × 256 KiB (8 vs 32: within the noise on a loaded 2-core VM) */
+export const WRITE_CONCURRENCY = 32;
+/** chunks read ahead from disk on the source per stream */
+export const READ_AHEAD = 8;
+/** at most this often a `TransferProgress` is sent (plus the first and the last) */
+export const PROGRESS_INTERVAL_MS = 250;
+/** a chunk message is at most the chunker's max size (256 KiB) + the codec byte + framing */
+const MAX_CHUNK_MESSAGE = 1 * MiB;
+/** a `ReadChunksRequest` of BATCH_CHUNKS hashes is ~35 KB; a manifest of a 64 GiB snapshot ~100 MB */
+const MAX_MANIFEST_MESSAGE = 256 * MiB;
+
+/** Channel options of the destination's client to a source agent. */
+export const TRANSFER_CLIENT_OPTIONS: ChannelOptions = {
+  ...CLIENT_OPTIONS,
+  'grpc-node.flow_control_window': 16 * MiB,
+  'grpc.max_receive_message_length': MAX_MANIFEST_MESSAGE,
+  'grpc.max_send_message_length': 4 * MiB,
+  // a source that dies mid-stream is noticed in ~15 s even if no RST ever comes
+  'grpc.keepalive_time_ms': 10_000,
+  'grpc.keepalive_timeout_ms': 5_000,
+  'grpc.keepalive_permit_without_calls': 0,
+  // one channel per transfer: never share a connection (and its window) with another transfer
+  'grpc.use_local_subchannel_pool': 1,
+};
+
+/** Options of the agent's gRPC server (it serves the source side). */
+export const TRANSFER_SERVER_OPTIONS: ChannelOptions = {
+  // requests are small (the largest is a ReadChunks batch, ~35 KB); refuse anything absurd
+  'grpc.max_receive_message_length': 4 * MiB,
+  // the largest reply is a manifest (GetManifest); chunks are ≤ MAX_CHUNK_MESSAGE
+  'grpc.max_send_message_length': Math.max(MAX_MANIFEST_MESSAGE, MAX_CHUNK_MESSAGE),
+  // HTTP/2 session memory (bytes queued for sending across streams): the default 10 MB would make
+  // Node refuse new streams (ENHANCE_YOUR_CALM) when several destinations each have a 16 MiB
+  // window open; the source's own backpressure (write() → 'drain') keeps the real use bounded.
+  'grpc-node.max_session_memory': 256 * MiB,
+  'grpc.keepalive_permit_without_calls': 1,
+};
+
+export const PRIORITY_METADATA = 'brine-priority';

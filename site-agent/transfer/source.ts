@@ -1,0 +1,118 @@
+// The source side of a transfer: `GetManifest` and `ReadChunks`, served to destination agents.
+// Chunks are sent as stored (codec byte + payload); the destination verifies each one. At most
+// `transfer.maxConcurrent` ReadChunks streams are served at once (scheduler.ts: the n-to-1 limit);
+// the others wait in the queue, urgent callers (metadata `brine-priority: urgent`) first.
+import type * as grpc from '@grpc/grpc-js';
+import { InvalidArgumentError } from '../../src/shared/errors.js';
+import type { Logger } from '../../src/shared/logger.js';
+import type { ChunkData } from '../../src/gen/brine/v1/ChunkData.js';
+import type { GetManifestRequest__Output } from '../../src/gen/brine/v1/GetManifestRequest.js';
+import type { GetManifestResponse } from '../../src/gen/brine/v1/GetManifestResponse.js';
+import type { ReadChunksRequest__Output } from '../../src/gen/brine/v1/ReadChunksRequest.js';
+import { manifestHashes, MissingChunkError, type SnapshotStore } from '../snapshot-store/index.js';
+import { transferGrpcError } from './errors.js';
+import { PRIORITY_METADATA, READ_AHEAD } from './options.js';
+import { AbortedError, TransferScheduler, type Priority } from './scheduler.js';
+
+export interface ChunkSourceOptions {
+  store: SnapshotStore;
+  /** how many ReadChunks streams are served at once (config transfer.maxConcurrent) */
+  maxConcurrent: number;
+  logger: Logger;
+}
+
+export class ChunkSource {
+  readonly scheduler: TransferScheduler;
+  private readonly store: SnapshotStore;
+  private readonly log: Logger;
+  /** bytes sent since start (for logs and tests) */
+  bytesSent = 0;
+
+  constructor(o: ChunkSourceOptions) {
+    this.store = o.store;
+    this.scheduler = new TransferScheduler(o.maxConcurrent);
+    this.log = o.logger;
+  }
+
+  getManifest: grpc.handleUnaryCall<GetManifestRequest__Output, GetManifestResponse> = (call, callback) => {
+    (async () => {
+      if (!call.request.snapshotId) throw new InvalidArgumentError('snapshotId', 'required');
+      const m = await this.store.manifest(call.request.snapshotId); // NotFoundError → NOT_FOUND
+      return { manifestJson: JSON.stringify(m) };
+    })().then(
+      (res) => callback(null, res),
+      (err: unknown) => {
+        const e = transferGrpcError(err);
+        this.log.warn({ method: 'GetManifest', snapshot: call.request.snapshotId, code: e.code, err: e.details }, 'call failed');
+        callback(e);
+      },
+    );
+  };
+
+  readChunks: grpc.handleServerStreamingCall<ReadChunksRequest__Output, ChunkData> = (call) => {
+    const ac = new AbortController();
+    call.on('cancelled', () => ac.abort());
+    this.serve(call, ac.signal).then(
+      () => {
+        if (!ac.signal.aborted) call.end();
+      },
+      (err: unknown) => {
+        if (ac.signal.aborted || err instanceof AbortedError) return; // the destination went away or yielded
+        const e = transferGrpcError(err);
+        this.log.warn({ method: 'ReadChunks', snapshot: call.request.snapshotId, code: e.code, err: e.details }, 'call failed');
+        call.emit('error', e); // grpc-js: sets the status and ends the call
+      },
+    );
+  };
+
+  private async serve(call: grpc.ServerWritableStream<ReadChunksRequest__Output, ChunkData>, signal: AbortSignal): Promise<void> {
+    const { snapshotId, hashes } = call.request;
+    if (!snapshotId) throw new InvalidArgumentError('snapshotId', 'required');
+    // Only chunks of that snapshot: a caller cannot read arbitrary content by guessing hashes.
+    const known = new Set(manifestHashes(await this.store.manifest(snapshotId)));
+    const bad = hashes.find((h) => !known.has(h));
+    if (bad !== undefined) throw new InvalidArgumentError('hashes', `chunk ${bad} is not part of snapshot ${snapshotId}`);
+    const priority: Priority = call.metadata.get(PRIORITY_METADATA)[0]?.toString() === 'urgent' ? 'urgent' : 'background';
+    const slot = await this.scheduler.acquire(priority, `${snapshotId}@${call.getPeer()}`, signal);
+    // Pinned while sent: a collection here must not remove what a destination is reading.
+    const release = this.store.hold(hashes);
+    try {
+      // Read ahead a few chunks (disk latency overlaps the network), send in order, and stop reading
+      // when grpc's buffer is full (write() false → 'drain'): memory stays at READ_AHEAD chunks.
+      const reads: Array<Promise<Buffer>> = [];
+      let next = 0;
+      const fill = (): void => {
+        while (reads.length < READ_AHEAD && next < hashes.length) {
+          const h = hashes[next++] as string;
+          const p = this.store.readChunkCompressed(h);
+          p.catch(() => undefined); // observed below, in order
+          reads.push(p);
+        }
+      };
+      for (let i = 0; i < hashes.length; i++) {
+        fill();
+        const data = await (reads.shift() as Promise<Buffer>).catch((err: unknown) => {
+          if (err instanceof MissingChunkError) this.log.error({ snapshot: snapshotId, chunk: hashes[i] }, 'chunk of a snapshot missing from the store');
+          throw err;
+        });
+        if (signal.aborted) return;
+        this.bytesSent += data.length;
+        if (!call.write({ hash: hashes[i] as string, data })) {
+          await new Promise<void>((resolve) => {
+            const done = (): void => {
+              call.off('drain', done);
+              signal.removeEventListener('abort', done);
+              resolve();
+            };
+            call.on('drain', done);
+            signal.addEventListener('abort', done, { once: true });
+          });
+          if (signal.aborted) return;
+        }
+      }
+    } finally {
+      release();
+      slot.release();
+    }
+  }
+}

@@ -1,0 +1,31 @@
+// A progress bar for the snapshot transfer of a move (`migrate`, `resume --site`), fed by the
+// job's `transfer.progress` events: only on a TTY and without --json (createProgress decides).
+import type { BrineEvent } from '../shared/proto.js';
+import type { CoordinatorClient } from './client.js';
+import { createProgress, type Progress } from './output.js';
+
+const MiB = 1 << 20;
+
+/** Runs `fn` while showing the transfer progress of `job`'s snapshot to `to` (if any happens). */
+export async function withTransferProgress<T>(client: CoordinatorClient, job: string, to: string, json: boolean, fn: () => Promise<T>): Promise<T> {
+  if (json || !process.stderr.isTTY) return fn();
+  let bar: Promise<Progress> | undefined;
+  const onEvent = (e: BrineEvent): void => {
+    if (e.type !== 'transfer.progress' || (to && e.site !== to)) return;
+    // the bar counts MiB: cli-progress prints value/total as they are
+    const done = Math.round(e.bytesDone / MiB);
+    const total = Math.max(1, Math.round(e.bytesTotal / MiB));
+    bar ??= createProgress(`sending ${e.snapshot} to ${e.site} (MiB)`, total, { json });
+    void bar.then((b) => b.update(done, total));
+  };
+  const stream = client.watch(job, onEvent);
+  // a broken watch only costs the bar, never the move
+  stream.done.catch(() => undefined);
+  try {
+    await stream.subscribed;
+    return await fn();
+  } finally {
+    stream.cancel();
+    if (bar) (await bar).stop();
+  }
+}

@@ -1,0 +1,10 @@
+// Original file: proto/brine/v1/agent.proto
+
+
+export interface GetManifestResponse {
+  'manifestJson'?: (string);
+}
+
+export interface GetManifestResponse__Output {
+  'manifestJson': (string);
+}
