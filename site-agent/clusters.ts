@@ -20,6 +20,7 @@ import {
   networkName,
   parseVmMetadata,
   pickGuest,
+  BRINE_PREFIX,
   sitePrefix,
   type BootSpec,
   type GuestChoice,
@@ -337,7 +338,7 @@ export class ClusterManager {
   private readonly nodeConn: Map<string, Conn>;
   private readonly locks = new KeyedLock();
   private readonly tracked = new Map<string, Tracked>();
-  /** domain metadata never changes, so it is read once per domain (by connection and UUID) */
+  /** domain metadata is read once per domain (by connection and UUID), again after a destroy or restore of its job (`forgetJobMetadata`) */
   private readonly metaCache = new Map<string, VmMetadata | null>();
   /** Network metadata by uri+name+bridge: read once, not on every poll (one XML read per network adds up). */
   private readonly netMetaCache = new Map<string, ReturnType<typeof parseNetworkMetadata>>();
@@ -412,7 +413,9 @@ export class ClusterManager {
 
   /** Everything of this site that libvirt holds, grouped by job. */
   private async scan(): Promise<Map<string, SeenCluster>> {
-    const prefix = sitePrefix(this.site);
+    // Domain names carry no site (a VM keeps its name across sites): every brine domain is looked
+    // at and its metadata (read once per domain, cached) says whose it is. Networks keep the site.
+    const netPrefix = sitePrefix(this.site);
     const out = new Map<string, SeenCluster>();
     const cluster = (job: string): SeenCluster => {
       let c = out.get(job);
@@ -422,7 +425,7 @@ export class ClusterManager {
     const liveKeys = new Set<string>();
     for (const conn of this.conns) {
       for (const d of await conn.lv.listDomains()) {
-        if (!d.name.startsWith(prefix)) continue;
+        if (!d.name.startsWith(BRINE_PREFIX)) continue;
         const key = `${conn.uri} ${d.uuid}`;
         liveKeys.add(key);
         let meta = this.metaCache.get(key);
@@ -445,7 +448,7 @@ export class ClusterManager {
         c.vms.set(meta.vm, { meta, domain: d.name, state: vmState(d.state), conn });
       }
       for (const n of await conn.lv.listNetworks()) {
-        if (!n.name.startsWith(prefix)) continue;
+        if (!n.name.startsWith(netPrefix)) continue;
         const key = `${conn.uri} net ${n.name} ${n.bridge}`;
         liveKeys.add(key);
         let meta = this.netMetaCache.get(key);
@@ -475,7 +478,7 @@ export class ClusterManager {
     // VMs this agent deployed or saw before and libvirt no longer has.
     for (const [name, node] of this.tracked.get(jobId)?.vms ?? []) {
       if (vms.has(name)) continue;
-      const domain = domainName(this.site, jobId, name);
+      const domain = domainName(jobId, name);
       vms.set(name, { name, node, domain, state: 'MISSING', console: this.consolePath(domain) });
     }
     return {
@@ -597,7 +600,7 @@ export class ClusterManager {
       const t = this.track(spec.jobId);
       for (const vm of spec.vms) {
         const vlog = log.child({ vm: vm.name });
-        const name = domainName(this.site, spec.jobId, vm.name);
+        const name = domainName(spec.jobId, vm.name);
         if (seen?.vms.has(vm.name)) {
           t.vms.set(vm.name, (seen.vms.get(vm.name) as SeenVm).meta.node);
           continue;
@@ -653,10 +656,19 @@ export class ClusterManager {
     return status;
   }
 
+  /**
+   * Drops cached domain metadata of the job (any site's) and of domains that had none. A restored
+   * VM keeps the name and UUID it was saved with, so a UUID seen before (the job's VM when it ran
+   * here, or at another site sharing this libvirtd) can come back with other metadata.
+   */
+  private forgetJobMetadata(jobId: string): void {
+    for (const [key, meta] of this.metaCache) if (!meta || meta.job === jobId) this.metaCache.delete(key);
+  }
+
   private forgetVm(jobId: string, domain: string): void {
     const t = this.tracked.get(jobId);
     if (!t) return;
-    for (const vm of t.vms.keys()) if (domainName(this.site, jobId, vm) === domain) t.vms.delete(vm);
+    for (const vm of t.vms.keys()) if (domainName(jobId, vm) === domain) t.vms.delete(vm);
   }
 
   private async rollback(
@@ -715,6 +727,9 @@ export class ClusterManager {
   private async destroyLocked(jobId: string, reason: string): Promise<void> {
     const log = this.log.child({ job: jobId });
     const seen = (await this.scan()).get(jobId);
+    // Its domains' metadata is read again next time: a VM keeps its name and UUID when its job
+    // moves, so the same UUID may come back as another site's (sharing this libvirtd) or as a restore here.
+    this.forgetJobMetadata(jobId);
     const failures: string[] = [];
     for (const vm of seen?.vms.values() ?? []) {
       try {
@@ -741,14 +756,20 @@ export class ClusterManager {
     }
     // domain → the URI of its node (for its QEMU log), from libvirt and from what was deployed
     const domains = new Map<string, string>([...(seen?.vms.values() ?? [])].map((v) => [v.domain, v.conn.uri]));
+    const elsewhere = new Set<string>();
     for (const [vm, node] of this.tracked.get(jobId)?.vms ?? []) {
-      const d = domainName(this.site, jobId, vm);
-      if (!domains.has(d)) domains.set(d, this.nodeConn.get(node)?.uri ?? '');
+      const d = domainName(jobId, vm);
+      if (domains.has(d)) continue;
+      const conn = this.nodeConn.get(node);
+      domains.set(d, conn?.uri ?? '');
+      // Names carry no site: a domain of that name on the node now is the VM at another site
+      // sharing this libvirtd (the job moved), and libvirt's log is that one's.
+      if (conn && (await conn.lv.lookupDomain(d).catch(() => null))) elsewhere.add(d);
     }
     for (const [d, uri] of domains) {
       await this.files.remove(this.consolePath(d)).catch(() => {});
       await this.files.remove(this.overlayPath(d)).catch(() => {});
-      await this.removeHypervisorLogs(uri, d).catch(() => {});
+      if (!elsewhere.has(d)) await this.removeHypervisorLogs(uri, d).catch(() => {});
     }
     this.tracked.delete(jobId);
     this.deploySeq.delete(jobId);
@@ -786,6 +807,7 @@ export class ClusterManager {
    * returns the cluster's status. The caller holds the job's lock.
    */
   async trackHeld(jobId: string): Promise<ClusterStatus> {
+    this.forgetJobMetadata(jobId);
     const seen = (await this.scan()).get(jobId);
     const t = this.track(jobId);
     for (const [name, vm] of seen?.vms ?? []) t.vms.set(name, vm.meta.node);

@@ -29,15 +29,25 @@ export function xmlUnescape(value: string): string {
     .replace(/&amp;/g, '&');
 }
 
-export function domainName(site: string, jobId: string, vm: string): string {
-  return `brine-${site}-${jobId}-${vm}`;
+/**
+ * A domain's name: `brine-<job>-<vm>`, without the site. QEMU keeps the name inside a saved memory
+ * image and refuses to restore it under another one, so a VM keeps its name when its job moves
+ * between sites. Job ids are unique across the grid, and a job's domains are gone from its origin
+ * (the final snapshot is a suspend) before its destination restores them, so two sites sharing one
+ * libvirtd never hold the same name at once. Ownership is read from the metadata, never the name.
+ */
+export function domainName(jobId: string, vm: string): string {
+  return `brine-${jobId}-${vm}`;
 }
 
 export function networkName(site: string, jobId: string): string {
   return `brine-${site}-${jobId}`;
 }
 
-/** Prefix shared by every libvirt object of a site: a cheap filter before reading metadata. */
+/** Prefix of every libvirt object brine makes (of any site): a cheap filter before reading metadata. */
+export const BRINE_PREFIX = 'brine-';
+
+/** Prefix of a site's networks (domain names carry no site): a cheap filter before reading metadata. */
 export function sitePrefix(site: string): string {
   return `brine-${site}-`;
 }

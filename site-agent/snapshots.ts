@@ -628,10 +628,10 @@ export class ClusterSnapshots {
     const log = this.log.child({ job: spec.jobId, snapshot: m.id });
     const status = await this.o.clusters.clusterStatus(spec.jobId);
     const present = new Map((status?.vms ?? []).filter((v) => v.state !== 'MISSING').map((v) => [v.name, v]));
-    const todo = spec.vms.filter((v) => present.get(v.name)?.state !== 'RUNNING');
+    const toRestore = spec.vms.filter((v) => present.get(v.name)?.state !== 'RUNNING');
     const netName = networkName(site, spec.jobId);
     const started = Date.now();
-    log.info({ vms: spec.vms.length, toRestore: todo.map((v) => v.name) }, 'restore: restoring cluster from snapshot');
+    log.info({ vms: spec.vms.length, toRestore: toRestore.map((v) => v.name) }, 'restore: restoring cluster from snapshot');
 
     const work = join(this.workDir, `restore-${m.id}`);
     await rm(work, { recursive: true, force: true });
@@ -643,8 +643,10 @@ export class ClusterSnapshots {
       const staged = new Map<string, { mem: string; xml: string; console: string | null; disks: Array<CapturedDisk & { staged: string }> }>();
       const fetchStart = Date.now();
       try {
-        await Promise.all(
-          todo.map(async (vm) => {
+        // allSettled: on a damaged chunk, wait for the other VMs' reads to stop before the work
+        // dir is removed, so no read still in flight recreates it afterwards.
+        const settled = await Promise.allSettled(
+          toRestore.map(async (vm) => {
             const c = captured.get(vm.name) as CapturedVm;
             const s = {
               mem: join(work, `${vm.name}.mem`),
@@ -659,6 +661,8 @@ export class ClusterSnapshots {
             for (const d of s.disks) await this.o.store.restoreFile(m.id, d.file, d.staged);
           }),
         );
+        const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
       } catch (err) {
         if (err instanceof CorruptChunkError || err instanceof MissingChunkError) throw new SnapshotDamagedError(m.id, err);
         throw err;
@@ -694,14 +698,14 @@ export class ClusterSnapshots {
       // 3. Each VM, in parallel, each on its own connection.
       const timings: Record<string, number> = {};
       await Promise.all(
-        todo.map(async (vm) => {
+        toRestore.map(async (vm) => {
           const c = captured.get(vm.name) as CapturedVm;
           const s = staged.get(vm.name) as NonNullable<ReturnType<typeof staged.get>>;
           const vlog = log.child({ vm: vm.name });
           const uri = this.o.clusters.nodeUri(vm.node);
           const conn = await this.connect(uri);
           conns.push(conn);
-          const domain = domainName(site, spec.jobId, vm.name);
+          const domain = domainName(spec.jobId, vm.name);
           const consolePath = this.o.clusters.consolePath(domain);
           const target: RetargetTo = {
             domain,
@@ -711,6 +715,11 @@ export class ClusterSnapshots {
             disks: c.disks.map((d) => ({ from: d.source, to: this.o.clusters.overlayPath(domain) })),
           };
           const old = present.get(vm.name);
+          // Same name but not this site's VM (its metadata said otherwise; names carry no site, so
+          // e.g. the job still at its origin on a shared libvirtd): never redefine or replace it.
+          if (!old && (await conn.lookupDomain(domain))) {
+            throw new AlreadyExistsError(`libvirt domain ${domain} on ${uri} exists and is not VM ${vm.name} of job ${spec.jobId} at site ${site}`);
+          }
           if (old) {
             // There but not running (paused or stopped, e.g. a suspend cut short): replaced by the
             // snapshot's state, which is what the coordinator asked for.

@@ -11,6 +11,7 @@ import { openLibvirt } from '../../site-agent/libvirt/connection.js';
 import type { LibvirtConnection } from '../../site-agent/libvirt/types.js';
 import { nodeFs, SnapshotStore, storeDir, type StoreFs } from '../../site-agent/snapshot-store/index.js';
 import { decodeChunkSync, encodeChunkSync } from '../../site-agent/snapshot-store/codec.js';
+import { parseVmMetadata } from '../../site-agent/domain-xml.js';
 import { ClusterSnapshots, SnapshotDamagedError, SnapshotFailedError, type CaptureMethod } from '../../site-agent/snapshots.js';
 import { BrineError } from '../../src/shared/errors.js';
 import type { ClusterSpec } from '../../src/shared/proto.js';
@@ -96,9 +97,16 @@ describe('agent snapshots on test:///default (ClusterManager + ClusterSnapshots 
   }
 
   async function ours(): Promise<{ domains: Array<{ name: string; state: string }>; networks: string[] }> {
+    // Domain names carry no site (`brine-<job>-<vm>`): a domain is this test's by its metadata.
     const prefix = `brine-${site}-`;
+    const domains: Array<{ name: string; state: string }> = [];
+    for (const d of await probe.listDomains()) {
+      if (!d.name.startsWith('brine-')) continue;
+      const xml = await probe.domainXml(d.name).catch(() => '');
+      if (parseVmMetadata(xml)?.site === site) domains.push({ name: d.name, state: d.state });
+    }
     return {
-      domains: (await probe.listDomains()).filter((d) => d.name.startsWith(prefix)).map((d) => ({ name: d.name, state: d.state })).sort((a, b) => a.name.localeCompare(b.name)),
+      domains: domains.sort((a, b) => a.name.localeCompare(b.name)),
       networks: (await probe.listNetworks()).filter((n) => n.name.startsWith(prefix)).map((n) => n.name),
     };
   }
@@ -178,11 +186,11 @@ describe('agent snapshots on test:///default (ClusterManager + ClusterSnapshots 
     await manager.deploy(spec('j1'));
     expect(await rejects(snaps.take({ jobId: 'j1', snapshotId: 'x1', kind: 'nap' }))).to.have.property('code', 'INVALID_ARGUMENT');
     expect(await rejects(snaps.take({ jobId: 'j1', snapshotId: '../x', kind: 'checkpoint' }))).to.have.property('code', 'INVALID_ARGUMENT');
-    await probe.suspendDomain(`brine-${site}-j1-vm-1`);
+    await probe.suspendDomain(`brine-j1-vm-1`);
     const paused = await rejects(snaps.take({ jobId: 'j1', snapshotId: 'x1', kind: 'checkpoint' }));
     expect(paused).to.have.property('code', 'FAILED_PRECONDITION');
     expect(paused.message).to.match(/vm-1 is PAUSED/);
-    await probe.resumeDomain(`brine-${site}-j1-vm-1`);
+    await probe.resumeDomain(`brine-j1-vm-1`);
     await snaps.take({ jobId: 'j1', snapshotId: 'x1', kind: 'checkpoint' });
     await manager.deploy(spec('j2', 1, 1));
     expect(await rejects(snaps.take({ jobId: 'j2', snapshotId: 'x1', kind: 'checkpoint' }))).to.have.property('code', 'ALREADY_EXISTS');
@@ -218,9 +226,9 @@ describe('agent snapshots on test:///default (ClusterManager + ClusterSnapshots 
     for (const d of seen.domains) expect((await probe.lookupDomain(d.name))?.persistent).to.equal(true);
 
     // Idempotent: a retried restore leaves the running VMs alone.
-    const uuids = (await probe.listDomains()).filter((d) => d.name.startsWith(`brine-${site}-`)).map((d) => d.uuid).sort();
+    const uuids = (await probe.listDomains()).filter((d) => d.name.startsWith(`brine-j1-`)).map((d) => d.uuid).sort();
     expect(await snaps.restore(spec('j1'), 'j1-s1')).to.deep.equal(status);
-    expect((await probe.listDomains()).filter((d) => d.name.startsWith(`brine-${site}-`)).map((d) => d.uuid).sort()).to.deep.equal(uuids);
+    expect((await probe.listDomains()).filter((d) => d.name.startsWith(`brine-j1-`)).map((d) => d.uuid).sort()).to.deep.equal(uuids);
     // The restored cluster is an ordinary one: it can be checkpointed and destroyed.
     await snaps.take({ jobId: 'j1', snapshotId: 'j1-s2', kind: 'checkpoint' });
     await manager.destroy('j1');
@@ -235,9 +243,62 @@ describe('agent snapshots on test:///default (ClusterManager + ClusterSnapshots 
     const status = await snaps.restore(moved, 'j1-s1');
     expect(status.vms.map((v) => v.state)).to.deep.equal(['RUNNING', 'RUNNING', 'RUNNING']);
     expect(await macsOf()).to.deep.equal(moved.vms.map((v) => v.mac));
-    const xml = await probe.domainXml(`brine-${site}-j1-vm-0`, { inactive: true });
+    const xml = await probe.domainXml(`brine-j1-vm-0`, { inactive: true });
     expect(xml).to.include(`ip="${moved.vms[0]?.ip}"`);
     expect(await probe.networkXml(`brine-${site}-j1`)).to.include(`<ip address='10.198.5.1'`);
+  });
+
+  it('restores at another site sharing the libvirt (the VMs keep their names, the site changes), and back', async () => {
+    await open();
+    await manager.deploy(spec('j1'));
+    // Site B on the same libvirt, with its own data dir; the snapshot's chunks reach it through the
+    // same store (the transfer between sites is not what this test is about).
+    const siteB = `${site}b`;
+    const dataDirB = join(dataDir, 'site-b');
+    const managerB = await ClusterManager.open({ site: siteB, dataDir: dataDirB, nodes: NODES, images: IMAGES, pollIntervalMs: 50, connect: openLibvirt });
+    opened.push(managerB);
+    const snapsB = new ClusterSnapshots({ clusters: managerB, store, dataDir: dataDirB, site: { nodes: NODES, images: IMAGES }, connect: openLibvirt });
+    // B has seen A's domains (same names it is about to use) and knows they are not its own.
+    expect(await managerB.status()).to.deep.equal([]);
+    // While the job still runs at A, B never takes over (or redefines) A's domains of the same names.
+    await snaps.take({ jobId: 'j1', snapshotId: 'j1-c0', kind: 'checkpoint' });
+    const moved = spec('j1', 3, 6);
+    expect(await rejects(snapsB.restore(moved, 'j1-c0'))).to.have.property('code', 'ALREADY_EXISTS');
+    expect((await ours()).domains.map((d) => d.state)).to.deep.equal(['running', 'running', 'running']);
+    expect(parseVmMetadata(await probe.domainXml('brine-j1-vm-0', { inactive: true }))).to.deep.include({ site });
+    expect(await managerB.status()).to.deep.equal([]);
+
+    await snaps.take({ jobId: 'j1', snapshotId: 'j1-s1', kind: 'suspend' });
+    const status = await snapsB.restore(moved, 'j1-s1');
+    expect(status.network).to.equal(`brine-${siteB}-j1`);
+    expect(status.vms.map((v) => [v.name, v.domain, v.state])).to.deep.equal([
+      ['vm-0', 'brine-j1-vm-0', 'RUNNING'],
+      ['vm-1', 'brine-j1-vm-1', 'RUNNING'],
+      ['vm-2', 'brine-j1-vm-2', 'RUNNING'],
+    ]);
+    expect(status.vms[0]?.console).to.equal(join(dataDirB, 'consoles', 'brine-j1-vm-0.log'));
+    for (const vm of moved.vms) {
+      const xml = await probe.domainXml(`brine-j1-${vm.name}`, { inactive: true });
+      expect(parseVmMetadata(xml)).to.deep.include({ site: siteB, job: 'j1', vm: vm.name, mac: vm.mac, ip: vm.ip });
+      expect(xml).to.include(`<source network='brine-${siteB}-j1'/>`);
+    }
+    expect(await managerB.status()).to.deep.equal([status]);
+    // Site A holds nothing of it, and does not take B's domains for its own.
+    expect(await ours()).to.deep.equal({ domains: [], networks: [] });
+    expect(await manager.status()).to.deep.equal([]);
+
+    // And back to A (on A's first addresses), by the same names.
+    await snapsB.take({ jobId: 'j1', snapshotId: 'j1-s2', kind: 'suspend' });
+    expect(await managerB.status()).to.deep.equal([]);
+    const back = await snaps.restore(spec('j1'), 'j1-s2');
+    expect(back.vms.map((v) => [v.domain, v.state])).to.deep.equal([
+      ['brine-j1-vm-0', 'RUNNING'],
+      ['brine-j1-vm-1', 'RUNNING'],
+      ['brine-j1-vm-2', 'RUNNING'],
+    ]);
+    expect(await macsOf()).to.deep.equal(spec('j1').vms.map((v) => v.mac));
+    expect(await manager.status()).to.deep.equal([back]);
+    expect(await managerB.status()).to.deep.equal([]);
   });
 
   it('refuses to restore from a snapshot with a flipped byte in a chunk: typed error naming it, nothing left running', async () => {
@@ -283,12 +344,12 @@ describe('agent snapshots on test:///default (ClusterManager + ClusterSnapshots 
     await manager.deploy(spec('j1'));
     await snaps.take({ jobId: 'j1', snapshotId: 'j1-s1', kind: 'checkpoint' });
     // Make the next snapshot's chunks new (the test driver's image is the XML: same as before).
-    await probe.domainXml(`brine-${site}-j1-vm-0`);
+    await probe.domainXml(`brine-j1-vm-0`);
     full = true;
     for (const [id, kind] of [['j1-s2', 'checkpoint'], ['j1-s3', 'suspend']] as const) {
       // A new chunk must be written for the failure to show: give the console (in the snapshot) new bytes.
       mkdirSync(join(dataDir, 'consoles'), { recursive: true });
-      writeFileSync(join(dataDir, 'consoles', `brine-${site}-j1-vm-0.log`), `tick ${id} ${Math.random()}\n`);
+      writeFileSync(join(dataDir, 'consoles', `brine-j1-vm-0.log`), `tick ${id} ${Math.random()}\n`);
       const err = await rejects(snaps.take({ jobId: 'j1', snapshotId: id, kind }));
       expect(err, `${kind}`).to.be.instanceOf(SnapshotFailedError);
       expect((err as SnapshotFailedError).code).to.equal('RESOURCE_EXHAUSTED');
@@ -305,7 +366,7 @@ describe('agent snapshots on test:///default (ClusterManager + ClusterSnapshots 
   it('a failing save or pause of one VM: the others run again, no manifest, a typed error', async () => {
     await open();
     await manager.deploy(spec('j1'));
-    const vm1 = `brine-${site}-j1-vm-1`;
+    const vm1 = `brine-j1-vm-1`;
     inject.saveDomain = (name) => (name === vm1 ? new Error('injected: save failed') : null);
     const err = await rejects(snaps.take({ jobId: 'j1', snapshotId: 'j1-s1', kind: 'checkpoint' }));
     expect(err).to.be.instanceOf(SnapshotFailedError).with.property('code', 'INTERNAL');
@@ -331,7 +392,7 @@ describe('agent snapshots on test:///default (ClusterManager + ClusterSnapshots 
   it('recovers at start-up from a capture cut short: paused VMs resumed, saved VMs restored, work files removed', async () => {
     await open();
     await manager.deploy(spec('j1'));
-    const d = (vm: string): string => `brine-${site}-j1-${vm}`;
+    const d = (vm: string): string => `brine-j1-${vm}`;
     // What a killed agent leaves: vm-0 paused, vm-1 saved (stopped, image in the work dir), vm-2
     // untouched, an intent file, and a restore's staging directory.
     const work = join(dataDir, 'work', 'j1-s9');

@@ -252,7 +252,8 @@ describe('snapshot transfer between agents (gRPC on loopback)', function () {
 
   it('an urgent transfer starts before queued background ones', async () => {
     dst.stop();
-    dst = await Agent.start(join(dir, 'dst'), { maxConcurrent: 1, bandwidthMiBps: 10_000 });
+    // Slow enough (20 MiB/s for 2 MiB each) that s1 still holds the only slot when s2 and s3 queue.
+    dst = await Agent.start(join(dir, 'dst'), { maxConcurrent: 1, bandwidthMiBps: 20 });
     for (const i of [1, 2, 3]) await snapshot(src.store, `s${i}`, { 'vm0/memory': prng(20 + i, 2 * MiB) });
     const order: string[] = [];
     const f = dst.transfers.fetcher;
@@ -261,7 +262,7 @@ describe('snapshot transfer between agents (gRPC on loopback)', function () {
         if (p.phase === 'transferring' && !order.includes(id)) order.push(id);
       });
     const a = go('s1', false);
-    await new Promise((r) => setTimeout(r, 50)); // s1 holds the slot
+    while (!order.includes('s1')) await new Promise((r) => setTimeout(r, 5)); // s1 holds the slot
     const b = go('s2', false);
     const c = go('s3', true);
     await Promise.all([a, b, c]);

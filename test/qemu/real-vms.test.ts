@@ -21,7 +21,7 @@ import { runCli, spawnCli, type CliResult } from '../helpers/cli.js';
 import { REPO_ROOT, TestGrid, waitFor } from '../helpers/grid.js';
 import { hypervisorLogs } from '../../site-agent/clusters.js';
 import { loadSiteConfig } from '../../site-agent/config.js';
-import { domainName, networkName } from '../../site-agent/domain-xml.js';
+import { domainName, networkName, parseVmMetadata } from '../../site-agent/domain-xml.js';
 import { bridgeName } from '../../site-agent/network-xml.js';
 import type { Job } from '../../src/shared/proto.js';
 
@@ -42,6 +42,19 @@ async function virsh(...args: string[]): Promise<string> {
 const lines = (text: string): string[] => text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
 const libvirtDomains = async (): Promise<string[]> => lines(await virsh('list', '--all', '--name'));
 const libvirtNetworks = async (): Promise<string[]> => lines(await virsh('net-list', '--all', '--name'));
+
+/**
+ * brine's domains of these sites (of one job), by their metadata: domain names carry no site
+ * (`brine-<job>-<vm>`), so only the metadata tells this run's domains from anyone else's.
+ */
+async function domainsOf(sites: string[], job?: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of (await libvirtDomains()).filter((n) => n.startsWith('brine-'))) {
+    const meta = parseVmMetadata(await virsh('dumpxml', d).catch(() => ''));
+    if (meta && sites.includes(meta.site) && (job === undefined || meta.job === job)) out.push(d);
+  }
+  return out;
+}
 
 // ---------------------------------------------------------------------------------------------
 // The guest's console: `tick N IFACE=MAC,IP/PREFIX …` once a second.
@@ -186,7 +199,8 @@ describe('real VMs on qemu:///system (QEMU tier)', function () {
     return r.json<Job>();
   };
   const consoleDir = (site: string): string => join(grid.siteDataDir(site), 'consoles');
-  const ofJob = (site: string, job: string) => (name: string) => name.startsWith(`${networkName(site, job)}-`) || name === networkName(site, job);
+  /** a job's network (domains carry no site: see domainsOf) */
+  const ofJob = (site: string, job: string) => (name: string) => name === networkName(site, job);
 
   /** Submits with --wait while watching the consoles; records boot-to-first-tick for each VM. */
   async function submit(args: string[]): Promise<Job> {
@@ -203,7 +217,7 @@ describe('real VMs on qemu:///system (QEMU tier)', function () {
       const deploy = agentEvents(grid, job.site).find((e) => e.msg === 'deploying cluster' && e.job === job.id);
       for (const vm of job.vms) {
         const first = await waitFor(`a first tick on ${vm.console}`, () => watcher.firstTickAt.get(vm.console), GUEST_WAIT_MS, 50);
-        const started = agentEvents(grid, job.site).find((e) => e.msg === 'VM started' && e.domain === domainName(job.site, job.id, vm.name));
+        const started = agentEvents(grid, job.site).find((e) => e.msg === 'VM started' && e.domain === domainName(job.id, vm.name));
         if (deploy) bootToTickMs.push(first - deploy.time);
         bootFigures.push(
           `${vm.name} of ${job.id}: deploy call → first tick ${deploy ? ((first - deploy.time) / 1000).toFixed(2) : '?'} s` +
@@ -234,13 +248,13 @@ describe('real VMs on qemu:///system (QEMU tier)', function () {
   async function leftovers(site: string, job: Job): Promise<string[]> {
     const left: string[] = [];
     const mine = ofJob(site, job.id);
-    for (const d of (await libvirtDomains()).filter(mine)) left.push(`domain ${d}`);
+    for (const d of await domainsOf([site], job.id)) left.push(`domain ${d}`);
     for (const n of (await libvirtNetworks()).filter(mine)) left.push(`network ${n}`);
     const bridge = bridgeName(site, job.id);
     if (existsSync(`/sys/class/net/${bridge}`)) left.push(`bridge ${bridge}`);
     if (existsSync(`/var/lib/libvirt/dnsmasq/${networkName(site, job.id)}.conf`)) left.push(`dnsmasq config of ${networkName(site, job.id)}`);
     for (const vm of job.vms) {
-      const domain = domainName(site, job.id, vm.name);
+      const domain = domainName(job.id, vm.name);
       if (vm.console && existsSync(vm.console)) left.push(`console ${vm.console}`);
       for (const f of hypervisorLogs(URI, domain)) if (existsSync(f)) left.push(`QEMU log ${f}`);
     }
@@ -305,7 +319,7 @@ describe('real VMs on qemu:///system (QEMU tier)', function () {
     const prefixes = [siteA, siteB].map((s) => `brine-${s}-`);
     const ours = (name: string): boolean => prefixes.some((p) => name.startsWith(p));
     const removed: string[] = [];
-    for (const d of (await libvirtDomains()).filter(ours)) {
+    for (const d of await domainsOf([siteA, siteB])) {
       await virsh('destroy', d).catch(() => '');
       await virsh('undefine', d).catch(() => '');
       for (const f of hypervisorLogs(URI, d)) await run('rm', ['-f', f]).catch(() => undefined);
@@ -340,7 +354,7 @@ describe('real VMs on qemu:///system (QEMU tier)', function () {
     const prefix = job.subnet.split('/')[1];
     const running = await libvirtDomains();
     for (const vm of job.vms) {
-      const domain = domainName(job.site, job.id, vm.name);
+      const domain = domainName(job.id, vm.name);
       expect(running, 'libvirt runs the VM').to.include(domain);
       expect((await virsh('domstate', domain)).trim()).to.equal('running');
       expect(vm.state).to.equal('RUNNING');
@@ -374,7 +388,7 @@ describe('real VMs on qemu:///system (QEMU tier)', function () {
     // All of it exists first (so that "gone" below means something).
     const before = await leftovers(siteA, job);
     for (const vm of job.vms) {
-      const domain = domainName(siteA, job.id, vm.name);
+      const domain = domainName(job.id, vm.name);
       expect(before).to.include(`domain ${domain}`);
       expect(before).to.include(`console ${vm.console}`);
       expect(before).to.include(`QEMU log /var/log/libvirt/qemu/${domain}.log`);
@@ -424,14 +438,14 @@ describe('real VMs on qemu:///system (QEMU tier)', function () {
     expect([a.state, b.state]).to.deep.equal(['RUNNING', 'RUNNING']);
     const jobA = await show(a.id);
     const jobB = await show(b.id);
-    const domainB = domainName(siteB, jobB.id, jobB.vms[0]?.name ?? '');
+    const domainB = domainName(jobB.id, jobB.vms[0]?.name ?? '');
     const consoleB = jobB.vms[0]?.console ?? '';
 
     const code = await grid.kill(siteA, 'SIGTERM');
     expect(code, 'brine-agent exit code after SIGTERM').to.equal(0);
     // Gone at once (the agent exits only after its cleanup): no waiting.
     expect(await leftovers(siteA, jobA)).to.deep.equal([]);
-    expect((await libvirtDomains()).filter((d) => d.startsWith(`brine-${siteA}-`))).to.deep.equal([]);
+    expect(await domainsOf([siteA])).to.deep.equal([]);
     expect((await libvirtNetworks()).filter((n) => n.startsWith(`brine-${siteA}-`))).to.deep.equal([]);
     expect(readdirSync(consoleDir(siteA))).to.deep.equal([]);
 

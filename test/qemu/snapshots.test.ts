@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT, waitFor } from '../helpers/grid.js';
 import { ClusterManager, hypervisorLogs } from '../../site-agent/clusters.js';
+import { parseVmMetadata } from '../../site-agent/domain-xml.js';
 import { decodeChunkSync, encodeChunkSync } from '../../site-agent/snapshot-store/codec.js';
 import { SnapshotStore, storeDir } from '../../site-agent/snapshot-store/index.js';
 import { ClusterSnapshots, SnapshotDamagedError, type CaptureMethod } from '../../site-agent/snapshots.js';
@@ -76,6 +77,14 @@ function vmFigures(meta: Record<string, unknown>): VmFigures[] {
 }
 
 const figures: string[] = [];
+// Domain names carry no site (`brine-<job>-<vm>`): job ids unique to this run keep its domains apart
+// from any other run's on this libvirtd (as the coordinator's grid-wide job ids do).
+const RUN = randomBytes(3).toString('hex');
+const PAIR = `pair-${RUN}`;
+const KILL = `kill-${RUN}`;
+const MOVED = `moved-${RUN}`;
+const DISKY = `disky-${RUN}`;
+
 
 describe('snapshots of real VMs on qemu:///system (QEMU tier)', function () {
   this.timeout(600_000);
@@ -122,10 +131,14 @@ describe('snapshots of real VMs on qemu:///system (QEMU tier)', function () {
     return { m, snaps };
   }
 
-  const ours = async (): Promise<{ domains: string[]; networks: string[] }> => ({
-    domains: lines(await virsh('list', '--all', '--name')).filter((n) => n.startsWith(`brine-${site}-`)),
-    networks: lines(await virsh('net-list', '--all', '--name')).filter((n) => n.startsWith(`brine-${site}-`)),
-  });
+  /** This test's domains by their metadata (domain names carry no site), its networks by name. */
+  const ours = async (): Promise<{ domains: string[]; networks: string[] }> => {
+    const domains: string[] = [];
+    for (const d of lines(await virsh('list', '--all', '--name')).filter((n) => n.startsWith('brine-'))) {
+      if (parseVmMetadata(await virsh('dumpxml', d).catch(() => ''))?.site === site) domains.push(d);
+    }
+    return { domains, networks: lines(await virsh('net-list', '--all', '--name')).filter((n) => n.startsWith(`brine-${site}-`)) };
+  };
   const domState = async (d: string): Promise<string> => (await virsh('domstate', d)).trim();
 
   function record(label: string, snap: Snapshot, meta: Record<string, unknown>): void {
@@ -189,14 +202,14 @@ describe('snapshots of real VMs on qemu:///system (QEMU tier)', function () {
 
   it('2 VMs: two checkpoints while running (the counters keep growing), suspend + restore carries them on, a flipped byte is detected', async () => {
     const { m, snaps } = await open();
-    const status = await m.deploy(spec('pair', 2));
+    const status = await m.deploy(spec(PAIR, 2));
     const consoles = status.vms.map((v) => v.console);
     for (const c of consoles) await tickAbove(c, 2);
 
     // Two checkpoints: the guests keep counting through them, never restarting.
-    for (const id of ['pair-c1', 'pair-c2']) {
+    for (const id of [`${PAIR}-c1`, `${PAIR}-c2`]) {
       const before = consoles.map(lastTick);
-      const snap = await snaps.take({ jobId: 'pair', snapshotId: id, kind: 'checkpoint' });
+      const snap = await snaps.take({ jobId: PAIR, snapshotId: id, kind: 'checkpoint' });
       expect(snap.vms.map((v) => v.name)).to.deep.equal(['vm-0', 'vm-1']);
       expect(Number(snap.totalBytes)).to.be.greaterThan(50e6); // two 128 MiB guests' memory
       for (const d of status.vms) expect(await domState(d.domain)).to.equal('running');
@@ -211,24 +224,24 @@ describe('snapshots of real VMs on qemu:///system (QEMU tier)', function () {
       expect(manifest.meta.method).to.equal('external');
       record(`2 VMs, checkpoint ${id} (external memory snapshot)`, snap, manifest.meta);
     }
-    const second = await store.manifest('pair-c2');
+    const second = await store.manifest(`${PAIR}-c2`);
     expect(second.newBytes).to.be.lessThan(second.totalBytes);
 
     // Suspend: nothing of the cluster left on the node; the snapshot holds the consoles too.
     const atSuspend = consoles.map(lastTick);
-    const susp = await snaps.take({ jobId: 'pair', snapshotId: 'pair-s1', kind: 'suspend' });
-    record('2 VMs, suspend', susp, (await store.manifest('pair-s1')).meta);
+    const susp = await snaps.take({ jobId: PAIR, snapshotId: `${PAIR}-s1`, kind: 'suspend' });
+    record('2 VMs, suspend', susp, (await store.manifest(`${PAIR}-s1`)).meta);
     expect(await ours()).to.deep.equal({ domains: [], networks: [] });
     for (const c of consoles) expect(existsSync(c)).to.equal(false);
     await new Promise((r) => setTimeout(r, 3000)); // time passes while suspended
 
     // Restore: the counters carry on from where the snapshot took them.
-    const restored = await snaps.restore(spec('pair', 2), 'pair-s1');
+    const restored = await snaps.restore(spec(PAIR, 2), `${PAIR}-s1`);
     expect(restored.vms.map((v) => v.state)).to.deep.equal(['RUNNING', 'RUNNING']);
     for (const d of restored.vms) {
       expect(await domState(d.domain)).to.equal('running');
       expect(await virsh('dominfo', d.domain)).to.match(/Persistent:\s+yes/);
-      expect(await virsh('dumpxml', d.domain)).to.include(`<mac address='${spec('pair', 2).vms.find((v) => v.name === d.name)?.mac}'/>`);
+      expect(await virsh('dumpxml', d.domain)).to.include(`<mac address='${spec(PAIR, 2).vms.find((v) => v.name === d.name)?.mac}'/>`);
     }
     const restoreEv = events.filter((e) => e.msg === 'restore: cluster restored').pop();
     figures.push(`2 VMs, restore from the store: fetch+verify ${String(restoreEv?.fetchMs)} ms, restore per VM ${JSON.stringify(restoreEv?.restoreMs)}, total ${String(restoreEv?.totalMs)} ms`);
@@ -244,24 +257,24 @@ describe('snapshots of real VMs on qemu:///system (QEMU tier)', function () {
     }
 
     // A flipped byte in a chunk of a suspend snapshot: detected, named, nothing started.
-    await snaps.take({ jobId: 'pair', snapshotId: 'pair-s2', kind: 'suspend' });
-    const mem = (await store.manifest('pair-s2')).files.find((f) => f.name === 'vm-1/memory');
+    await snaps.take({ jobId: PAIR, snapshotId: `${PAIR}-s2`, kind: 'suspend' });
+    const mem = (await store.manifest(`${PAIR}-s2`)).files.find((f) => f.name === 'vm-1/memory');
     // A chunk no other snapshot shares, so the earlier ones stay intact.
-    const shared = new Set((await store.manifest('pair-s1')).files.flatMap((f) => f.chunks.map((c) => c.hash)));
+    const shared = new Set((await store.manifest(`${PAIR}-s1`)).files.flatMap((f) => f.chunks.map((c) => c.hash)));
     const chunk = mem?.chunks.find((c) => !shared.has(c.hash))?.hash ?? '';
     expect(chunk).to.match(/^[0-9a-f]{64}$/);
     const path = join(storeDir(dataDir), 'chunks', chunk.slice(0, 2), chunk);
     const plain = decodeChunkSync(readFileSync(path));
     plain[7] = (plain[7] as number) ^ 0x20;
     writeFileSync(path, encodeChunkSync(plain, store.compression));
-    const err = await snaps.restore(spec('pair', 2), 'pair-s2').then(
+    const err = await snaps.restore(spec(PAIR, 2), `${PAIR}-s2`).then(
       () => null,
       (e: unknown) => e,
     );
     expect(err).to.be.instanceOf(SnapshotDamagedError);
-    expect(err).to.include({ snapshotId: 'pair-s2', file: 'vm-1/memory', chunk, code: 'FAILED_PRECONDITION' });
+    expect(err).to.include({ snapshotId: `${PAIR}-s2`, file: 'vm-1/memory', chunk, code: 'FAILED_PRECONDITION' });
     expect(await ours()).to.deep.equal({ domains: [], networks: [] });
-    expect((await store.verify('pair-s1')).ok).to.equal(true);
+    expect((await store.verify(`${PAIR}-s1`)).ok).to.equal(true);
   });
 
   it('1 VM and 2 VMs: downtime of an external memory snapshot against save + restore (figures)', async () => {
@@ -284,14 +297,14 @@ describe('snapshots of real VMs on qemu:///system (QEMU tier)', function () {
 
   it('an agent killed (SIGKILL) in the middle of a capture: at restart the paused VMs run again, partial files go, no snapshot', async () => {
     const { m } = await open();
-    const status = await m.deploy(spec('kill', 2));
+    const status = await m.deploy(spec(KILL, 2));
     for (const v of status.vms) await tickAbove(v.console, 2);
     // Another process plays the agent that dies: killed 150 ms into the first memory dump.
     const child = spawn(
       process.execPath,
       [
         fileURLToPath(new URL('./snapshot-child.js', import.meta.url)),
-        JSON.stringify({ site, dataDir, nodes, images, jobId: 'kill', snapshotId: 'kill-1', kind: 'checkpoint' }),
+        JSON.stringify({ site, dataDir, nodes, images, jobId: KILL, snapshotId: `${KILL}-1`, kind: 'checkpoint' }),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -307,42 +320,42 @@ describe('snapshots of real VMs on qemu:///system (QEMU tier)', function () {
     expect(out, 'the capture must have been cut short').to.not.include('taken');
     const states = await Promise.all(status.vms.map((v) => domState(v.domain)));
     expect(states, 'left paused by the dead agent').to.include('paused');
-    expect(readdirSync(join(dataDir, 'work'))).to.deep.equal(['kill-1']);
+    expect(readdirSync(join(dataDir, 'work'))).to.deep.equal([`${KILL}-1`]);
 
     // The restarted agent's first step.
     const { snaps } = await open();
     const reports = await snaps.recover();
     expect(reports).to.have.length(1);
-    expect(reports[0]).to.include({ snapshotId: 'kill-1', job: 'kill', committed: false, removedCluster: false });
+    expect(reports[0]).to.include({ snapshotId: `${KILL}-1`, job: KILL, committed: false, removedCluster: false });
     expect(reports[0]?.problems).to.deep.equal([]);
     expect(reports[0]?.resumed.length).to.equal(states.filter((s) => s === 'paused').length);
     figures.push(`killed mid-capture (states ${states.join('/')}): recovery resumed ${reports[0]?.resumed.join(', ')}`);
     for (const v of status.vms) expect(await domState(v.domain)).to.equal('running');
     expect(readdirSync(join(dataDir, 'work'))).to.deep.equal([]);
-    expect((await store.list('kill')).length).to.equal(0);
+    expect((await store.list(KILL)).length).to.equal(0);
     for (const v of status.vms) {
       const t = lastTick(v.console);
       await tickAbove(v.console, t + 1);
     }
     // And the job can be checkpointed again.
-    await snaps.take({ jobId: 'kill', snapshotId: 'kill-2', kind: 'checkpoint' });
+    await snaps.take({ jobId: KILL, snapshotId: `${KILL}-2`, kind: 'checkpoint' });
   });
 
   it('restores with another MAC and address (a new lease): the NIC is swapped and the guest takes the new address, counting on', async () => {
     const { m, snaps } = await open();
-    const status = await m.deploy(spec('moved', 1));
+    const status = await m.deploy(spec(MOVED, 1));
     const vm = status.vms[0];
     const consolePath = vm?.console ?? '';
     await waitFor('a DHCP address', () => readFileSync(consolePath, 'utf8').includes(`,10.${octet}.0.2/29`), GUEST_WAIT_MS, 200);
-    await snaps.take({ jobId: 'moved', snapshotId: 'moved-1', kind: 'suspend' });
+    await snaps.take({ jobId: MOVED, snapshotId: `${MOVED}-1`, kind: 'suspend' });
     const atSuspend = lastTick(consolePath);
-    const oldMac = spec('moved', 1).vms[0]?.mac ?? '';
+    const oldMac = spec(MOVED, 1).vms[0]?.mac ?? '';
     const oldOctet = octet;
     octet = oldOctet === 250 ? 159 : oldOctet + 1;
-    const next = spec('moved', 1);
+    const next = spec(MOVED, 1);
     const nvm = next.vms[0];
     const t0 = Date.now();
-    const restored = await snaps.restore(next, 'moved-1');
+    const restored = await snaps.restore(next, `${MOVED}-1`);
     const restoreMs = Date.now() - t0;
     expect(restored.vms.map((v) => v.state)).to.deep.equal(['RUNNING']);
     const xml = await virsh('dumpxml', vm?.domain ?? '');
@@ -360,17 +373,17 @@ describe('snapshots of real VMs on qemu:///system (QEMU tier)', function () {
 
   it('a VM on a qcow2 overlay: its disk is captured with its memory and put back by a restore', async () => {
     const { m, snaps } = await open();
-    const status = await m.deploy(spec('disky', 1, 'blank'));
+    const status = await m.deploy(spec(DISKY, 1, 'blank'));
     const vm = status.vms[0];
     const overlay = m.overlayPath(vm?.domain ?? '');
     expect(existsSync(overlay)).to.equal(true);
     await new Promise((r) => setTimeout(r, 2000));
-    const snap = await snaps.take({ jobId: 'disky', snapshotId: 'disky-1', kind: 'suspend' });
-    const files = (await store.manifest('disky-1')).files.map((f) => f.name).sort();
+    const snap = await snaps.take({ jobId: DISKY, snapshotId: `${DISKY}-1`, kind: 'suspend' });
+    const files = (await store.manifest(`${DISKY}-1`)).files.map((f) => f.name).sort();
     expect(files).to.include('vm-0/disk-vda.qcow2').and.include('vm-0/memory');
     expect(existsSync(overlay)).to.equal(false);
     expect(Number(snap.downtimeMs)).to.be.at.least(0);
-    const restored = await snaps.restore(spec('disky', 1, 'blank'), 'disky-1');
+    const restored = await snaps.restore(spec(DISKY, 1, 'blank'), `${DISKY}-1`);
     expect(restored.vms.map((v) => v.state)).to.deep.equal(['RUNNING']);
     expect(existsSync(overlay)).to.equal(true);
     await run('qemu-img', ['check', '-U', overlay]);

@@ -26,13 +26,13 @@ function domainSpec(over: Partial<DomainSpec> = {}): DomainSpec {
   return {
     type: 'qemu',
     arch: 'x86_64',
-    name: domainName('site-a', 'j-42', 'vm-1'),
+    name: domainName('j-42', 'vm-1'),
     memoryMiB: 256,
     vcpus: 2,
     boot: { kind: 'kernel', kernel: '/k/vmlinuz', initrd: '/k/initrd.img', cmdline: 'console=ttyS0 quiet' },
     mac: '02:b1:0a:00:00:01',
     network: networkName('site-a', 'j-42'),
-    consolePath: '/data/consoles/brine-site-a-j-42-vm-1.log',
+    consolePath: '/data/consoles/brine-j-42-vm-1.log',
     metadata: META,
     ...over,
   };
@@ -52,10 +52,10 @@ const NET: NetworkSpec = {
 
 describe('libvirt XML builders', () => {
   describe('names', () => {
-    it('prefixes domains and networks with brine, the site and the job', () => {
-      expect(domainName('site-a', 'j-42', 'vm-1')).to.equal('brine-site-a-j-42-vm-1');
+    it('names domains brine-<job>-<vm> (no site: a VM keeps its name when its job moves) and networks brine-<site>-<job>', () => {
+      expect(domainName('j-42', 'vm-1')).to.equal('brine-j-42-vm-1');
       expect(networkName('site-a', 'j-42')).to.equal('brine-site-a-j-42');
-      expect(domainName('site-b', 'j-42', 'vm-1')).to.not.equal(domainName('site-a', 'j-42', 'vm-1'));
+      expect(networkName('site-b', 'j-42')).to.not.equal(networkName('site-a', 'j-42'));
     });
 
     it('derives a bridge name of at most 15 characters, stable and distinct per site and job', () => {
@@ -77,7 +77,7 @@ describe('libvirt XML builders', () => {
     it('describes one VM: type, memory, vcpus, ACPI, direct kernel boot, NIC, console, metadata', () => {
       const xml = buildDomainXml(domainSpec());
       expect(xml).to.match(/^<domain type='qemu'>/);
-      expect(xml).to.include('<name>brine-site-a-j-42-vm-1</name>');
+      expect(xml).to.include('<name>brine-j-42-vm-1</name>');
       expect(xml).to.include(`<memory unit='MiB'>256</memory>`);
       expect(xml).to.include('<vcpu>2</vcpu>');
       expect(xml).to.include(`<type arch='x86_64' machine='pc'>hvm</type>`);
@@ -89,8 +89,8 @@ describe('libvirt XML builders', () => {
         /<interface type='network'>\s*<mac address='02:b1:0a:00:00:01'\/>\s*<source network='brine-site-a-j-42'\/>\s*<model type='virtio'\/>\s*<\/interface>/,
       );
       // append='on': QEMU would truncate the console when it reopens it (restore)
-      expect(xml).to.match(/<serial type='file'>\s*<source path='\/data\/consoles\/brine-site-a-j-42-vm-1.log' append='on'\/>/);
-      expect(xml).to.match(/<console type='file'>\s*<source path='\/data\/consoles\/brine-site-a-j-42-vm-1.log' append='on'\/>/);
+      expect(xml).to.match(/<serial type='file'>\s*<source path='\/data\/consoles\/brine-j-42-vm-1.log' append='on'\/>/);
+      expect(xml).to.match(/<console type='file'>\s*<source path='\/data\/consoles\/brine-j-42-vm-1.log' append='on'\/>/);
       expect(xml).to.not.include('<disk');
     });
 
@@ -113,9 +113,9 @@ describe('libvirt XML builders', () => {
     });
 
     it('finds libvirt’s own QEMU log of a domain only for local QEMU URIs', () => {
-      const sys = hypervisorLogs('qemu:///system', 'brine-site-a-j1-vm-0');
-      expect(sys[0]).to.equal('/var/log/libvirt/qemu/brine-site-a-j1-vm-0.log');
-      expect(sys).to.include('/var/log/libvirt/qemu/brine-site-a-j1-vm-0.log.0');
+      const sys = hypervisorLogs('qemu:///system', 'brine-j1-vm-0');
+      expect(sys[0]).to.equal('/var/log/libvirt/qemu/brine-j1-vm-0.log');
+      expect(sys).to.include('/var/log/libvirt/qemu/brine-j1-vm-0.log.0');
       expect(hypervisorLogs('qemu+unix:///system?socket=/run/x', 'd')[0]).to.equal('/var/log/libvirt/qemu/d.log');
       expect(hypervisorLogs('qemu:///session', 'd', { XDG_CACHE_HOME: '/c' })[0]).to.equal('/c/libvirt/qemu/log/d.log');
       expect(hypervisorLogs('qemu+ssh://root@node7/system', 'd')).to.deep.equal([]);
