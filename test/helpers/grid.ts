@@ -6,8 +6,24 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { AgentService, CLIENT_OPTIONS, type ClusterStatus } from '../../src/shared/proto.js';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+
+/** The agent's own view of its clusters (from libvirt), straight from its AgentService. */
+export async function agentStatus(port: number, options: { includeNetworkXml?: boolean } = {}): Promise<ClusterStatus[]> {
+  const client = new AgentService(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), CLIENT_OPTIONS);
+  try {
+    return await new Promise((resolve, reject) =>
+      client.GetStatus({ includeNetworkXml: options.includeNetworkXml ?? false }, { deadline: Date.now() + 5000 }, (err, res) =>
+        err || !res ? reject(err) : resolve(res.clusters),
+      ),
+    );
+  } finally {
+    client.close();
+  }
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {

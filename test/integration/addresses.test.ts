@@ -1,22 +1,11 @@
 // Issue 3 end to end: leases seen through `brine addresses --json` and `brine show`, against
 // libvirt's own view of each cluster's network (virNetworkGetXMLDesc, via the agent).
 import { expect } from 'chai';
-import * as grpc from '@grpc/grpc-js';
 import { Address4 } from 'ip-address';
 import { runCli } from '../helpers/cli.js';
-import { TestGrid, waitFor } from '../helpers/grid.js';
-import { AgentService, CLIENT_OPTIONS, type ClusterStatus, type Job, type Lease } from '../../src/shared/proto.js';
+import { agentStatus, TestGrid, waitFor } from '../helpers/grid.js';
+import { type Job, type Lease } from '../../src/shared/proto.js';
 
-async function agentStatus(port: number): Promise<ClusterStatus[]> {
-  const client = new AgentService(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), CLIENT_OPTIONS);
-  try {
-    return await new Promise((resolve, reject) =>
-      client.GetStatus({ includeNetworkXml: true }, { deadline: Date.now() + 5000 }, (err, res) => (err || !res ? reject(err) : resolve(res.clusters))),
-    );
-  } finally {
-    client.close();
-  }
-}
 
 describe('addresses: leases, brine addresses, and libvirt networks agree', function () {
   this.timeout(120_000);
@@ -69,7 +58,7 @@ describe('addresses: leases, brine addresses, and libvirt networks agree', funct
         expect(parseInt(vm.mac.slice(0, 2), 16) & 0x03, 'locally administered, unicast').to.equal(0x02);
       }
       // libvirt's own view of the cluster's network
-      const status = (await agentStatus(grid.sitePorts.get(job.site) as number)).find((c) => c.jobId === job.id);
+      const status = (await agentStatus(grid.sitePorts.get(job.site) as number, { includeNetworkXml: true })).find((c) => c.jobId === job.id);
       expect(status?.network).to.equal(`brine-${job.site}-${job.id}`);
       const xml = status?.networkXml ?? '';
       expect(xml).to.match(new RegExp(`<ip address=['"]${job.gateway}['"] prefix=['"]${subnet.subnetMask}['"]`));

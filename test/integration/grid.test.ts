@@ -1,21 +1,10 @@
 // The walking skeleton end to end: a real coordinator and real agents (libvirt test driver) as
 // processes on loopback, driven through the real CLI.
 import { expect } from 'chai';
-import * as grpc from '@grpc/grpc-js';
 import { runCli } from '../helpers/cli.js';
-import { TestGrid, waitFor } from '../helpers/grid.js';
-import { AgentService, CLIENT_OPTIONS, type ClusterStatus, type Job, type Site } from '../../src/shared/proto.js';
+import { agentStatus, TestGrid, waitFor } from '../helpers/grid.js';
+import { type Job, type Site } from '../../src/shared/proto.js';
 
-async function agentStatus(port: number): Promise<ClusterStatus[]> {
-  const client = new AgentService(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), CLIENT_OPTIONS);
-  try {
-    return await new Promise((resolve, reject) =>
-      client.GetStatus({}, { deadline: Date.now() + 5000 }, (err, res) => (err || !res ? reject(err) : resolve(res.clusters))),
-    );
-  } finally {
-    client.close();
-  }
-}
 
 describe('grid: coordinator + agents + CLI as real processes', function () {
   this.timeout(90_000);

@@ -2,21 +2,9 @@
 // elsewhere), their rollback, and preemption by a site's batch scheduler (reclaim/release), with
 // real coordinator and agent processes and the real CLI.
 import { expect } from 'chai';
-import * as grpc from '@grpc/grpc-js';
 import { runCli, spawnCli } from '../helpers/cli.js';
-import { TestGrid, waitFor } from '../helpers/grid.js';
-import { AgentService, CLIENT_OPTIONS, type ClusterStatus, type Job, type Lease, type Site, type Snapshot } from '../../src/shared/proto.js';
-
-async function agentStatus(port: number): Promise<ClusterStatus[]> {
-  const client = new AgentService(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), CLIENT_OPTIONS);
-  try {
-    return await new Promise((resolve, reject) =>
-      client.GetStatus({ includeNetworkXml: true }, { deadline: Date.now() + 5000 }, (err, res) => (err || !res ? reject(err) : resolve(res.clusters))),
-    );
-  } finally {
-    client.close();
-  }
-}
+import { agentStatus, TestGrid, waitFor } from '../helpers/grid.js';
+import { type Job, type Lease, type Site, type Snapshot } from '../../src/shared/proto.js';
 
 const inSubnet = (ip: string, prefix: string): boolean => ip.startsWith(prefix);
 
@@ -70,14 +58,14 @@ describe('moves between sites and preemption (test driver)', function () {
       expect(await show(job.id)).to.deep.include({ site: 'site-b', subnet: moved.subnet });
 
       // the origin holds nothing of it: no VM, no lease; the destination runs it on the leased MACs/IPs
-      expect((await agentStatus(port('site-a'))).filter((c) => c.jobId === job.id)).to.deep.equal([]);
+      expect((await agentStatus(port('site-a'), { includeNetworkXml: true })).filter((c) => c.jobId === job.id)).to.deep.equal([]);
       await waitFor('site-a leases released', async () => {
         const leases = (await cli('addresses', '--json')).json<Lease[]>().filter((l) => l.job === job.id);
         return leases.every((l) => l.site === 'site-b') && leases.length === 2 && leases;
       });
       const leases = (await cli('addresses', '--json')).json<Lease[]>().filter((l) => l.job === job.id);
       expect(leases.map((l) => [l.mac, l.ip])).to.deep.equal(moved.vms.map((v) => [v.mac, v.ip]));
-      const atB = (await agentStatus(port('site-b'))).find((c) => c.jobId === job.id);
+      const atB = (await agentStatus(port('site-b'), { includeNetworkXml: true })).find((c) => c.jobId === job.id);
       expect(atB?.vms.map((v) => v.state)).to.deep.equal(['RUNNING', 'RUNNING']);
       for (const vm of moved.vms) {
         expect(atB?.networkXml).to.include(vm.mac);
@@ -99,7 +87,7 @@ describe('moves between sites and preemption (test driver)', function () {
       await waitFor('site-b leases released', async () =>
         (await cli('addresses', '--json')).json<Lease[]>().filter((l) => l.job === job.id).every((l) => l.site === 'site-a'),
       );
-      expect((await agentStatus(port('site-b'))).filter((c) => c.jobId === job.id)).to.deep.equal([]);
+      expect((await agentStatus(port('site-b'), { includeNetworkXml: true })).filter((c) => c.jobId === job.id)).to.deep.equal([]);
     });
 
     it('replicates each checkpoint to another site in the background, with transfer progress in watch', async () => {
@@ -168,7 +156,7 @@ describe('moves between sites and preemption (test driver)', function () {
       const snaps = (await cli('snapshots', job.id, '--json')).json<Snapshot[]>();
       expect(snaps.at(-1)?.sites).to.deep.equal(['site-a']);
       expect(snaps.at(-1)?.damaged).to.equal(false);
-      const atA = (await agentStatus(port('site-a'))).find((c) => c.jobId === job.id);
+      const atA = (await agentStatus(port('site-a'), { includeNetworkXml: true })).find((c) => c.jobId === job.id);
       expect(atA?.vms.map((v) => v.state)).to.deep.equal(['RUNNING', 'RUNNING']);
     });
 
@@ -190,7 +178,7 @@ describe('moves between sites and preemption (test driver)', function () {
       const reasons = moved.history.map((h) => h.reason).join('\n');
       expect(reasons).to.match(/suspending \(preempted: nodes a1, a2 of site-a reclaimed by its batch scheduler\)/);
       expect(reasons).to.match(/moved from site-a to site-b \(nodes a1, a2 of site-a reclaimed/);
-      expect((await agentStatus(port('site-a'))).filter((c) => c.jobId === job.id)).to.deep.equal([]);
+      expect((await agentStatus(port('site-a'), { includeNetworkXml: true })).filter((c) => c.jobId === job.id)).to.deep.equal([]);
 
       // no new VM goes to reclaimed nodes until they are released
       const sub = await cli('submit', '--name', 'late', '--vms', '1', '--cpus', '1', '--memory', '64', '--image', 'tiny', '--site', 'site-a', '--json');
@@ -223,8 +211,8 @@ describe('moves between sites and preemption (test driver)', function () {
       const states = moved.history.map((h) => h.state);
       expect(states.filter((s) => s === 'SUSPENDING')).to.have.length(1);
       expect(states.filter((s) => s === 'RELOCATING')).to.have.length(1);
-      expect((await agentStatus(port('site-a'))).filter((c) => c.jobId === job.id)).to.deep.equal([]);
-      expect((await agentStatus(port('site-b'))).filter((c) => c.jobId === job.id)).to.have.length(1);
+      expect((await agentStatus(port('site-a'), { includeNetworkXml: true })).filter((c) => c.jobId === job.id)).to.deep.equal([]);
+      expect((await agentStatus(port('site-b'), { includeNetworkXml: true })).filter((c) => c.jobId === job.id)).to.have.length(1);
       const sites = (await cli('sites', '--json')).json<Site[]>();
       expect(sites.find((s) => s.name === 'site-a')?.nodes.map((n) => n.state)).to.deep.equal(['RECLAIMED', 'RECLAIMED']);
       await waitFor('only site-b leases', async () =>

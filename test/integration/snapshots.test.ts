@@ -1,21 +1,10 @@
 // Issue 5 through the whole stack on the embedded default: coordinated snapshots, the catalog,
 // retention, suspend/resume and the periodic policy, with real processes and the real CLI.
 import { expect } from 'chai';
-import * as grpc from '@grpc/grpc-js';
 import { runCli } from '../helpers/cli.js';
-import { TestGrid, waitFor } from '../helpers/grid.js';
-import { AgentService, CLIENT_OPTIONS, type ClusterStatus, type Job, type Lease, type Site, type Snapshot } from '../../src/shared/proto.js';
+import { agentStatus, TestGrid, waitFor } from '../helpers/grid.js';
+import { type Job, type Lease, type Site, type Snapshot } from '../../src/shared/proto.js';
 
-async function agentStatus(port: number): Promise<ClusterStatus[]> {
-  const client = new AgentService(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), CLIENT_OPTIONS);
-  try {
-    return await new Promise((resolve, reject) =>
-      client.GetStatus({}, { deadline: Date.now() + 5000 }, (err, res) => (err || !res ? reject(err) : resolve(res.clusters))),
-    );
-  } finally {
-    client.close();
-  }
-}
 
 describe('snapshots, suspend and resume through the coordinator (test driver)', function () {
   this.timeout(120_000);
