@@ -27,6 +27,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ClusterManager, hypervisorLogs, type NodeCapacity } from '../site-agent/clusters.js';
+import { pickGuest } from '../site-agent/domain-xml.js';
 import type { ImageConfig } from '../site-agent/config.js';
 import { SnapshotStore, storeDir } from '../site-agent/snapshot-store/index.js';
 import { ClusterSnapshots, type CaptureMethod } from '../site-agent/snapshots.js';
@@ -350,7 +351,7 @@ async function main(): Promise<void> {
     return;
   }
   const caps = await virsh('capabilities');
-  const accel = /<domain type='kvm'/.test(caps) ? 'KVM' : 'TCG (no KVM)';
+  const accel = pickGuest(caps).why;
   const others = lines(await virsh('list', '--name')).filter((n) => !n.startsWith(prefix)).length;
   const load = (await readFile('/proc/loadavg', 'utf8').catch(() => '?')).split(' ').slice(0, 3).join(' ');
   console.log(`snapshot pause benchmark — site ${site}, ${URI}, ${accel}, ${cpus().length} cores, node ${process.versions.node}`);

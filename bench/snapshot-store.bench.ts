@@ -34,6 +34,7 @@ import {
   type ChunkerParams,
   type StoreFs,
 } from '../site-agent/snapshot-store/index.js';
+import { pickGuest } from '../site-agent/domain-xml.js';
 
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -73,7 +74,7 @@ async function qemuAvailable(): Promise<string | undefined> {
 /** Two save images of one guest, GAP_S apart; returns a description. */
 async function makeQemuSamples(a: string, b: string): Promise<void> {
   const caps = await virsh('capabilities');
-  const type = /<domain type='kvm'/.test(caps) ? 'kvm' : 'qemu';
+  const { type } = pickGuest(caps);
   const name = `brine-storebench-${randomBytes(4).toString('hex')}`;
   const consolePath = join(WORK, `${name}.console`);
   const cmdline = (await readFile(join(GUEST, 'cmdline'), 'utf8')).trim();

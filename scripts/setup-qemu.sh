@@ -162,7 +162,12 @@ wait_for_libvirtd
 ver=$($SUDO virsh -c "$URI" version 2>/dev/null | awk '/Running hypervisor/ {print $3, $4}')
 if [ "$changed" -eq 1 ]; then
   log "libvirtd answers on $URI ($ver)"
-  [ -e /dev/kvm ] || log "no /dev/kvm: guests run under TCG (domain type 'qemu')"
+  if [ ! -e /dev/kvm ]; then
+    log "no /dev/kvm: guests run under TCG (domain type 'qemu')"
+  elif ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
+    # e.g. a paravirtual KVM (PVM, module kvm_pvm) inside a VM: it boots only kernels built for it.
+    log "/dev/kvm exists but the CPU shows no vmx/svm: brine's agents (accel: auto) run guests under TCG"
+  fi
 else
   log "host already set up: libvirtd answers on $URI ($ver); nothing changed"
 fi

@@ -20,6 +20,7 @@ import {
   networkName,
   parseVmMetadata,
   pickGuest,
+  type Accel,
   BRINE_PREFIX,
   sitePrefix,
   type BootSpec,
@@ -216,6 +217,8 @@ export interface NodeCapacity {
   uri: string;
   cpus: number;
   memoryMiB: number;
+  /** how the node's VMs are accelerated (default `auto`) */
+  accel?: Accel;
 }
 
 /** Throws InvalidArgumentError naming the field (`cluster.vms[1].mac`) of the first problem. */
@@ -306,7 +309,6 @@ export type ClusterChangeListener = (status: ClusterStatus) => void;
 interface Conn {
   uri: string;
   lv: LibvirtConnection;
-  guest: GuestChoice;
 }
 
 interface SeenVm {
@@ -351,7 +353,12 @@ export class ClusterManager {
   private polling: Promise<void> | null = null;
   private closed = false;
 
-  private constructor(opts: ClusterManagerOptions, conns: Conn[]) {
+  private constructor(
+    opts: ClusterManagerOptions,
+    conns: Conn[],
+    /** node name → the domain type and arch its VMs are defined with */
+    private readonly guests: Map<string, GuestChoice>,
+  ) {
     this.opts = opts;
     this.site = opts.site;
     this.log = (opts.logger ?? silentLogger).child({ site: opts.site });
@@ -363,30 +370,36 @@ export class ClusterManager {
   /** Opens one libvirt connection per distinct node URI. */
   static async open(opts: ClusterManagerOptions): Promise<ClusterManager> {
     const connect = opts.connect ?? openLibvirt;
+    const log = (opts.logger ?? silentLogger).child({ site: opts.site });
     const conns: Conn[] = [];
+    const guests = new Map<string, GuestChoice>();
     try {
       for (const uri of new Set(opts.nodes.map((n) => n.uri))) {
+        const nodes = opts.nodes.filter((n) => n.uri === uri);
         let lv: LibvirtConnection;
         try {
           lv = await connect(uri);
         } catch (err) {
-          const nodes = opts.nodes.filter((n) => n.uri === uri).map((n) => n.name).join(', ');
-          throw new UnavailableError(`cannot open libvirt at ${uri} (node ${nodes}): ${(err as Error).message}`, err);
+          throw new UnavailableError(`cannot open libvirt at ${uri} (node ${nodes.map((n) => n.name).join(', ')}): ${(err as Error).message}`, err);
         }
-        let guest: GuestChoice;
-        try {
-          guest = pickGuest(await lv.capabilities());
-        } catch (err) {
-          await lv.close().catch(() => {});
-          throw err;
+        conns.push({ uri, lv: reconnecting(lv, connect, opts.logger ?? silentLogger) });
+        const caps = await lv.capabilities();
+        for (const n of nodes) {
+          let guest: GuestChoice;
+          try {
+            guest = pickGuest(caps, n.accel ?? 'auto');
+          } catch (err) {
+            throw new InvalidArgumentError(`nodes.${n.name}.accel`, `${(err as Error).message.replace(/^accel: /, '')} (${uri})`);
+          }
+          guests.set(n.name, guest);
+          log.info({ node: n.name, uri, domainType: guest.type, arch: guest.arch, why: guest.why }, 'node guest type');
         }
-        conns.push({ uri, lv: reconnecting(lv, connect, opts.logger ?? silentLogger), guest });
       }
     } catch (err) {
       await Promise.allSettled(conns.map((c) => c.lv.close()));
       throw err;
     }
-    return new ClusterManager(opts, conns);
+    return new ClusterManager(opts, conns, guests);
   }
 
   get consoleDir(): string {
@@ -624,8 +637,8 @@ export class ClusterManager {
           boot = { kind: 'disk', overlay };
         }
         const xml = buildDomainXml({
-          type: conn.guest.type,
-          arch: conn.guest.arch,
+          type: (this.guests.get(vm.node) as GuestChoice).type,
+          arch: (this.guests.get(vm.node) as GuestChoice).arch,
           name,
           memoryMiB: spec.memoryMiB,
           vcpus: spec.cpus,

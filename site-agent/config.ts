@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { durationMs, hostPort, loadYamlConfig, sizeMiB } from '../src/shared/config.js';
 import { NAME_PATTERN } from '../src/shared/names.js';
+import { ACCELS } from './domain-xml.js';
 
 const NAME_RULE = 'use 1–32 characters from [a-z0-9-], starting and ending with a letter or digit';
 
@@ -23,6 +24,8 @@ const node = z.strictObject({
   uri: z.string().regex(/^[a-z][a-z0-9+.-]*:\/\/[^\s]*$/, 'expected a libvirt URI such as qemu:///system or test:///default'),
   cpus: positiveInt,
   memoryMiB: sizeMiB,
+  /** `auto` (KVM where the host really has hardware virtualization, else TCG), `kvm` or `tcg` */
+  accel: z.enum(ACCELS).default('auto'),
 });
 
 // One object with every image key optional, checked below, rather than a union: a union's error

@@ -1,9 +1,12 @@
 // Pure builders and parsers for the libvirt domain XML of one VM, plus the naming rules and the
 // brine metadata that ties a libvirt object back to its site, job, VM and node.
 //
-// Names: domains are `brine-<site>-<jobId>-<vm>` and networks `brine-<site>-<jobId>`, so two sites
-// (or two jobs) sharing one libvirtd never collide. A name alone is ambiguous once names contain
-// '-' (site "a" job "b-c" vs site "a-b" job "c"), so ownership is always read from the metadata.
+// Names: domains are `brine-<jobId>-<vm>` (no site: a VM keeps its name when its job moves, as
+// QEMU restores a save image only under its own name) and networks `brine-<site>-<jobId>`; job ids
+// are unique in the grid. A name alone is ambiguous once names contain '-', so ownership is always
+// read from the metadata.
+
+import { InvalidArgumentError } from '../src/shared/errors.js';
 
 /** XML namespace of brine's `<metadata>` elements in domain and network XML. */
 export const BRINE_XMLNS = 'urn:brine:libvirt:v1';
@@ -190,18 +193,28 @@ export function buildDomainXml(s: DomainSpec): string {
 export interface GuestChoice {
   type: string;
   arch: string;
+  /** why this type (logged by the agent, so an operator sees why a node runs TCG) */
+  why: string;
 }
 
-// Best first: hardware acceleration, then TCG, then libvirt's test driver.
-const TYPE_PREFERENCE = ['kvm', 'qemu', 'test'];
+/** A node's `accel` setting: `auto` picks KVM only where it can really run a guest. */
+export type Accel = 'auto' | 'kvm' | 'tcg';
+export const ACCELS: readonly Accel[] = ['auto', 'kvm', 'tcg'];
 
 /**
- * Picks the hvm guest of the host's own architecture (any hvm guest otherwise) and its best domain
- * type: `kvm` with /dev/kvm, `qemu` (TCG) without, `test` on `test:///default` (which offers an
- * i686 `test` guest only).
+ * Picks the hvm guest of the host's own architecture (any hvm guest otherwise) and its domain type.
+ *
+ * - `test:///default` offers only its own `test` type (an i686 guest).
+ * - `tcg`: `qemu` (software emulation). `kvm`: `kvm`, or an error if libvirt offers none.
+ * - `auto`: `kvm` where libvirt offers it and, on x86, the host CPU shows hardware virtualization
+ *   (`vmx`/`svm`, or an AMD CPU whose model may hold `svm` itself); else `qemu`. libvirt offers
+ *   `kvm` wherever /dev/kvm exists, which is not proof: inside some VMs /dev/kvm is a paravirtual
+ *   KVM (e.g. PVM, `kvm_pvm`) that boots only kernels built for it, and a stock guest hangs before
+ *   its first console line (seen on this project's CI machines).
  */
-export function pickGuest(capabilitiesXml: string): GuestChoice {
-  const hostArch = /<host>[\s\S]*?<cpu>[\s\S]*?<arch>([^<]+)<\/arch>/.exec(capabilitiesXml)?.[1]?.trim();
+export function pickGuest(capabilitiesXml: string, accel: Accel = 'auto'): GuestChoice {
+  const hostCpu = /<host>[\s\S]*?<cpu>([\s\S]*?)<\/cpu>/.exec(capabilitiesXml)?.[1] ?? '';
+  const hostArch = /<arch>([^<]+)<\/arch>/.exec(hostCpu)?.[1]?.trim();
   const guests: { arch: string; types: string[] }[] = [];
   for (const g of capabilitiesXml.matchAll(/<guest>([\s\S]*?)<\/guest>/g)) {
     const body = g[1] ?? '';
@@ -211,20 +224,31 @@ export function pickGuest(capabilitiesXml: string): GuestChoice {
       guests.push({ arch: a[1] as string, types });
     }
   }
-  const candidates = guests.filter((g) => g.arch === hostArch);
-  const pool = candidates.length > 0 ? candidates : guests;
-  let best: GuestChoice | null = null;
-  let bestRank = Infinity;
-  for (const g of pool) {
-    for (const t of g.types) {
-      const rank = TYPE_PREFERENCE.includes(t) ? TYPE_PREFERENCE.indexOf(t) : TYPE_PREFERENCE.length;
-      if (rank < bestRank) {
-        best = { type: t, arch: g.arch };
-        bestRank = rank;
-      }
-    }
+  const own = guests.filter((g) => g.arch === hostArch);
+  const pool = own.length > 0 ? own : guests;
+  const offered = (type: string): GuestChoice | null => {
+    const g = pool.find((x) => x.types.includes(type));
+    return g ? { type, arch: g.arch, why: '' } : null;
+  };
+  const test = offered('test');
+  if (test && !offered('qemu') && !offered('kvm')) return { ...test, why: "libvirt's test driver" };
+  const kvm = offered('kvm');
+  const tcg = offered('qemu');
+  if (accel === 'kvm') {
+    if (!kvm) throw new InvalidArgumentError('accel', 'kvm, but libvirt offers no kvm guest on this host (no /dev/kvm?); use auto or tcg');
+    return { ...kvm, why: 'accel: kvm' };
   }
+  if (accel === 'auto' && kvm) {
+    const x86 = hostArch === 'x86_64' || hostArch === 'i686';
+    const features = new Set([...hostCpu.matchAll(/<feature name=['"]([^'"]+)['"]/g)].map((m) => m[1]));
+    const amd = /<vendor>\s*AMD\s*<\/vendor>/.test(hostCpu);
+    if (!x86 || features.has('vmx') || features.has('svm') || amd) return { ...kvm, why: 'KVM (hardware virtualization)' };
+    if (tcg) return { ...tcg, why: 'TCG: libvirt offers kvm, but the host CPU shows no vmx/svm (a paravirtual /dev/kvm cannot boot a stock guest); set accel: kvm to force it' };
+  }
+  if (tcg) return { ...tcg, why: accel === 'tcg' ? 'accel: tcg' : 'TCG (no KVM on this host)' };
+  if (kvm) return { ...kvm, why: 'KVM (libvirt offers no TCG guest)' };
+  if (test) return { ...test, why: "libvirt's test driver" };
   // A host that lists no hvm guest cannot run brine's VMs; fall back to the common case and let
   // libvirt's own error at define time say why.
-  return best ?? { type: 'qemu', arch: hostArch ?? 'x86_64' };
+  return { type: 'qemu', arch: hostArch ?? 'x86_64', why: 'no hvm guest listed in the capabilities' };
 }

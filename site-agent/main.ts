@@ -111,7 +111,7 @@ async function main(): Promise<void> {
   } catch (err) {
     log.error({ err: (err as Error).message }, 'cannot open libvirt');
     await rm(pidFile, { force: true });
-    die((err as Error).message, 1);
+    die((err as Error).message, err instanceof BrineError && err.code === 'INVALID_ARGUMENT' ? 2 : 1);
   }
   // Before adoption and registration: a snapshot an earlier agent left half done has its VMs
   // running again (or its suspend finished) and its work files removed, so what is adopted and

@@ -176,20 +176,40 @@ describe('libvirt XML builders', () => {
   });
 
   describe('capabilities', () => {
-    it('prefers kvm, then qemu, for the host architecture', () => {
-      const caps = (types: string[]): string => `<capabilities><host><cpu><arch>x86_64</arch></cpu></host>
+    const caps = (types: string[], cpu = `<vendor>Intel</vendor><feature name='vmx'/>`): string => `<capabilities>
+        <host><cpu><arch>x86_64</arch><model>Broadwell-noTSX-IBRS</model>${cpu}<feature name='hypervisor'/></cpu></host>
         <guest><os_type>hvm</os_type><arch name='i686'><domain type='kvm'/></arch></guest>
         <guest><os_type>hvm</os_type><arch name='x86_64'>${types.map((t) => `<domain type='${t}'/>`).join('')}</arch></guest>
       </capabilities>`;
-      expect(pickGuest(caps(['qemu', 'kvm']))).to.deep.equal({ type: 'kvm', arch: 'x86_64' });
-      expect(pickGuest(caps(['qemu']))).to.deep.equal({ type: 'qemu', arch: 'x86_64' });
+    const pick = (c: string, accel?: 'auto' | 'kvm' | 'tcg'): { type: string; arch: string } => {
+      const { type, arch } = pickGuest(c, accel);
+      return { type, arch };
+    };
+
+    it('auto: kvm where the host CPU shows hardware virtualization, qemu (TCG) otherwise', () => {
+      expect(pick(caps(['qemu', 'kvm']))).to.deep.equal({ type: 'kvm', arch: 'x86_64' });
+      expect(pick(caps(['qemu', 'kvm'], `<vendor>AMD</vendor><feature name='svm'/>`))).to.deep.equal({ type: 'kvm', arch: 'x86_64' });
+      expect(pick(caps(['qemu']))).to.deep.equal({ type: 'qemu', arch: 'x86_64' });
+    });
+
+    it('auto: a /dev/kvm without vmx/svm on the host CPU (paravirtual KVM such as PVM) gets TCG, and says why', () => {
+      const g = pickGuest(caps(['qemu', 'kvm'], `<vendor>Intel</vendor>`));
+      expect({ type: g.type, arch: g.arch }).to.deep.equal({ type: 'qemu', arch: 'x86_64' });
+      expect(g.why).to.match(/no vmx\/svm/);
+    });
+
+    it('accel: kvm forces kvm (and refuses a host without it); accel: tcg forces qemu', () => {
+      expect(pick(caps(['qemu', 'kvm'], `<vendor>Intel</vendor>`), 'kvm')).to.deep.equal({ type: 'kvm', arch: 'x86_64' });
+      expect(() => pickGuest(caps(['qemu']), 'kvm')).to.throw(BrineError, /accel: kvm, but libvirt offers no kvm guest/);
+      expect(pick(caps(['qemu', 'kvm']), 'tcg')).to.deep.equal({ type: 'qemu', arch: 'x86_64' });
     });
 
     it('uses the test driver’s own guest on test:///default', () => {
-      const caps = `<capabilities><host><cpu><arch>i686</arch></cpu></host>
+      const testCaps = `<capabilities><host><cpu><arch>i686</arch></cpu></host>
         <guest><os_type>hvm</os_type><arch name='i686'><wordsize>32</wordsize><domain type='test'/></arch></guest>
         <guest><os_type>xen</os_type><arch name='i686'><domain type='test'/></arch></guest></capabilities>`;
-      expect(pickGuest(caps)).to.deep.equal({ type: 'test', arch: 'i686' });
+      expect(pick(testCaps)).to.deep.equal({ type: 'test', arch: 'i686' });
+      expect(pick(testCaps, 'tcg')).to.deep.equal({ type: 'test', arch: 'i686' });
     });
   });
 

@@ -87,6 +87,14 @@ describe('site agent config', () => {
     expect(c.pollInterval).to.equal(250);
   });
 
+  it('takes a node accel (auto by default) and rejects an unknown one, naming the node', () => {
+    expect(load(BASE).nodes.map((n) => n.accel)).to.deep.equal(['auto', 'auto']);
+    const c = load(BASE.replace('cpus: 2, memoryMiB: 2GiB }', 'cpus: 2, memoryMiB: 2GiB, accel: tcg }'));
+    expect(c.nodes.map((n) => n.accel)).to.deep.equal(['auto', 'tcg']);
+    const err = fails(BASE.replace('cpus: 2, memoryMiB: 2GiB }', 'cpus: 2, memoryMiB: 2GiB, accel: hvf }'));
+    expect(err.message).to.match(/nodes\.1\.accel/);
+  });
+
   it('defaults the data dir to .brine/<site>', () => {
     const c = load(BASE.replace('dataDir: .brine/site-x\n', ''));
     expect(c.dataDir).to.equal(resolve('.brine/site-x'));
