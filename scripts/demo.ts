@@ -33,10 +33,13 @@ function start(name: string, bin: string, config: string, extra: string[] = []):
   });
   closeSync(log);
   child.on('exit', (code, signal) => {
-    if (!stopping) {
-      console.error(`demo: ${name} exited (${signal ?? code}); see ${logDir}/${name}.log`);
-      void shutdown(1);
-    }
+    if (stopping) return;
+    console.error(`demo: ${name} exited (${signal ?? code}); see ${logDir}/${name}.log`);
+    // Before the grid is up a dead daemon is a failed demo. After, the others keep running, as
+    // they would on a real grid (agents re-register when the coordinator is back): a user can
+    // kill -9 the coordinator and restart it to see that nothing acknowledged is lost.
+    if (!gridUp) return void shutdown(1);
+    console.error(`demo: the rest of the grid keeps running; start it again with: npx ${bin.replace(/^bin\/|\.js$/g, '')} --config ${configDir}/${config}${extra.length ? ` ${extra.join(' ')}` : ''}`);
   });
   children.push(child);
   return child;
@@ -73,11 +76,13 @@ function onSignal(): void {
 }
 
 let stopping = false;
+/** once every daemon runs and both sites are UP */
+let gridUp = false;
 async function shutdown(code: number): Promise<never> {
   stopping = true;
   // Agents first, with SIGTERM: they stop their loops; the demo's --stop cancels jobs before.
-  for (const c of children.reverse()) c.kill('SIGTERM');
-  await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.on('exit', r)))));
+  for (const c of children.reverse()) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+  await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.on('exit', r)))));
   process.exit(code);
 }
 
@@ -131,6 +136,7 @@ async function main(): Promise<void> {
   start('site-a', 'bin/brine-agent.js', 'site-a.yaml', agentArgs);
   start('site-b', 'bin/brine-agent.js', 'site-b.yaml', agentArgs);
   await waitSitesUp();
+  gridUp = true;
   show('sites');
   console.log('\n$ brine submit --name demo --vms 3 --cpus 1 --memory 128 --image tiny --wait --json');
   const sub = brine('submit', '--name', 'demo', '--vms', '3', '--cpus', '1', '--memory', '128', '--image', 'tiny', '--wait', '--json');
