@@ -38,7 +38,8 @@ port.on('message', (req: CodecRequest) => {
       reply({ id: req.id, ok: false, corrupt: true, message: `content hashes to ${got}` });
       return;
     }
-    reply({ id: req.id, ok: true, data: plain }, plain);
+    if (req.op === 'verify') reply({ id: req.id, ok: true, data: req.data }, req.data);
+    else reply({ id: req.id, ok: true, data: plain }, plain);
   } catch (err) {
     reply({ id: req.id, ok: false, corrupt: false, message: err instanceof Error ? err.message : String(err) });
   }

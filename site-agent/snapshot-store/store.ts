@@ -813,17 +813,17 @@ export class SnapshotStore {
   async writeChunkCompressed(hash: string, data: Uint8Array): Promise<boolean> {
     checkHash(hash);
     const loc: ChunkLocation = { snapshotId: '', file: '', chunk: hash, offset: -1 };
-    const stored = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    let stored: Buffer;
     try {
-      await codecPool().decodeVerified(stored, hash, -1);
+      // our own copy of the bytes, verified: the caller's buffer may be reused once we return
+      stored = await codecPool().verifyStored(data, hash);
     } catch (err) {
       if (err instanceof ChunkProblem) throw new CorruptChunkError(loc, err.message, err);
       throw err;
     }
     this.pin(hash);
     try {
-      // Copy: the caller's buffer may be reused once we return.
-      return (await this.putChunk(hash, async () => Buffer.from(stored))) > 0;
+      return (await this.putChunk(hash, async () => stored)) > 0;
     } catch (err) {
       throw writeError(`storing chunk ${hash}`, err);
     } finally {
