@@ -135,7 +135,7 @@ export class Coordinator {
     return job;
   }
 
-  private validateSubmit(req: SubmitJobRequest): { site?: SiteRecord; checkpointEvery: string } {
+  private validateSubmit(req: SubmitJobRequest): { site?: SiteRecord; checkpointEvery: string; checkpointEveryGiven: boolean } {
     checkName(req.name, 'name');
     for (const [field, value] of [
       ['vms', req.vms],
@@ -174,13 +174,19 @@ export class Coordinator {
     if (req.memoryMiB > maxMem) {
       throw new InvalidArgumentError('memoryMiB', `${req.memoryMiB} MiB is more than any node has (largest: ${maxMem} MiB)`);
     }
-    let checkpointEvery = site?.defaultCheckpointEvery || formatDuration(this.deps.config.jobs.checkpointEvery);
-    if (req.checkpointEvery) checkpointEvery = formatDuration(parseDurationMs(req.checkpointEvery, 'checkpointEvery'));
-    return { ...(site ? { site } : {}), checkpointEvery };
+    const checkpointEvery = req.checkpointEvery
+      ? formatDuration(parseDurationMs(req.checkpointEvery, 'checkpointEvery'))
+      : this.defaultCheckpointEvery(site?.name ?? '');
+    return { ...(site ? { site } : {}), checkpointEvery, checkpointEveryGiven: !!req.checkpointEvery };
+  }
+
+  /** The snapshot interval of a job that gave none: its site's `snapshots.every`, else the coordinator's. */
+  private defaultCheckpointEvery(site: string): string {
+    return this.store.data.sites[site]?.defaultCheckpointEvery || formatDuration(this.deps.config.jobs.checkpointEvery);
   }
 
   async submit(req: SubmitJobRequest): Promise<JobRecord> {
-    const { site, checkpointEvery } = this.validateSubmit(req);
+    const { site, checkpointEvery, checkpointEveryGiven } = this.validateSubmit(req);
     let id = this.newJobId();
     while (this.store.job(id)) id = this.newJobId();
     const now = this.clock.now();
@@ -199,6 +205,7 @@ export class Coordinator {
       memoryMiB: req.memoryMiB,
       image: req.image,
       checkpointEvery,
+      checkpointEveryGiven,
       lastSnapshot: '',
       createdAt: now.toISOString(),
       history: [{ at: now.toISOString(), state: 'PENDING', reason: `submitted by ${req.owner || 'unknown'}` }],
@@ -241,6 +248,8 @@ export class Coordinator {
 
   private setState(job: JobRecord, to: JobStateName, reason: string): void {
     transition(job, to, reason, this.clock.now());
+    // placed, moved or resumed elsewhere: the default interval is the new site's
+    if (job.checkpointEveryGiven === false && job.site) job.checkpointEvery = this.defaultCheckpointEvery(job.site);
     this.log.info({ job: job.id, site: job.site || undefined, state: to, reason }, 'job state');
     this.events.publish({ type: 'job.state', job: job.id, site: job.site, state: to, reason });
   }

@@ -68,6 +68,12 @@ export interface JobRecord extends Omit<Job, 'state' | 'history'> {
    * placement pass resumes it wherever there is room (the same site or another). Holds why.
    */
   autoResume?: string | undefined;
+  /**
+   * false: the job follows the default interval of wherever it runs (its site's `snapshots.every`,
+   * else the coordinator's `jobs.checkpointEvery`), kept current in `checkpointEvery` as it moves.
+   * true or absent (records from before this field): `checkpointEvery` is the submitter's.
+   */
+  checkpointEveryGiven?: boolean | undefined;
 }
 
 /** What a site's agent registered; kept across coordinator restarts (the site is DOWN until it re-registers). */

@@ -104,4 +104,18 @@ describe('snapshots, suspend and resume through the coordinator (test driver)', 
     const shown = (await cli('show', job.id, '--json')).json<Job>();
     expect(shown.history.some((h) => /periodic, every 2s/.test(h.reason))).to.equal(true);
   });
+
+  it('a job that gives no interval follows the snapshots.every of the site it is placed on', async () => {
+    // site-b has more room, so an unpinned job goes there; its site default is 2s, site-a's 30m
+    await grid.startAgent({ name: 'site-b', nodes: [{ name: 'b1', cpus: 32, memoryMiB: 65536 }], extra: 'snapshots: { every: 2s }' });
+    const r = await cli('submit', '--name', 'dflt', '--vms', '1', '--cpus', '1', '--memory', '64', '--image', 'tiny', '--wait', '--json');
+    expect(r.code, r.stderr).to.equal(0);
+    const job = (await cli('show', r.json<Job>().id, '--json')).json<Job>();
+    expect(job.site).to.equal('site-b');
+    expect(job.checkpointEvery).to.equal('2s');
+    await waitFor('two periodic snapshots at site-b’s interval', async () => (await cli('snapshots', job.id, '--json')).json<Snapshot[]>().length >= 2, 30_000, 500);
+    // an interval given at submit stays the job's wherever it runs
+    const pinned = (await cli('submit', '--name', 'mine', '--vms', '1', '--cpus', '1', '--memory', '64', '--image', 'tiny', '--checkpoint-every', '1h', '--wait', '--json')).json<Job>();
+    expect((await cli('show', pinned.id, '--json')).json<Job>()).to.deep.include({ site: 'site-b', checkpointEvery: '1h' });
+  });
 });
