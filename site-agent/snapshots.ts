@@ -92,9 +92,9 @@ export class SnapshotDamagedError extends BrineError {
   readonly problem: 'corrupt' | 'missing';
   constructor(snapshotId: string, cause: CorruptChunkError | MissingChunkError) {
     const problem = cause instanceof CorruptChunkError ? 'corrupt' : 'missing';
-    // FAILED_PRECONDITION: retrying cannot help; the coordinator marks the snapshot damaged and
-    // restores from another copy or an older snapshot. Nothing was started.
-    super('FAILED_PRECONDITION', `snapshot ${snapshotId} is damaged: ${cause.message}; nothing was restored`, { cause });
+    // Retrying cannot help: the coordinator marks this site's copy damaged (an older snapshot or
+    // another site's copy can still serve). Nothing was started.
+    super('DATA_LOSS', `snapshot ${snapshotId} is damaged: ${cause.message}; nothing was restored`, { cause });
     this.snapshotId = snapshotId;
     this.file = cause.file;
     this.chunk = cause.chunk;
@@ -596,6 +596,7 @@ export class ClusterSnapshots {
       pauseSkewMs: num(m.meta.pauseSkewMs),
       downtimeMs: num(m.meta.downtimeMs),
       damaged: false,
+      damagedSites: [],
       kind: typeof m.meta.kind === 'string' ? m.meta.kind : '',
     };
   }

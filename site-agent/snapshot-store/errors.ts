@@ -22,9 +22,8 @@ abstract class ChunkError extends BrineError implements ChunkLocation {
   readonly chunk: string;
   readonly offset: number;
   constructor(l: ChunkLocation, message: string, cause?: unknown) {
-    // INTERNAL: the data is damaged, retrying the same call will not help (brine's codes have no
-    // DATA_LOSS; the class is what callers test).
-    super('INTERNAL', message, { cause });
+    // the data is damaged: retrying the same read will not help
+    super('DATA_LOSS', message, { cause });
     this.snapshotId = l.snapshotId;
     this.file = l.file;
     this.chunk = l.chunk;

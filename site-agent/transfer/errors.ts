@@ -1,25 +1,21 @@
 // Transfer errors as the coordinator sees them on `FetchSnapshot` (status codes in the header of
 // site-agent/transfer/fetch.ts): unreachable source → UNAVAILABLE, no such snapshot at the
 // source → NOT_FOUND, a chunk whose content is not what its hash says → DATA_LOSS.
-import { status, type ServiceError } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
 import { BrineError, toGrpcError } from '../../src/shared/errors.js';
-import { CorruptChunkError, MissingChunkError } from '../snapshot-store/index.js';
 
 /** The source sent a chunk that does not decode to its hash (or lacks one it lists): not stored. */
 export class TransferDataError extends BrineError {
   readonly chunk: string;
   readonly source: string;
   constructor(source: string, chunk: string, detail: string, cause?: unknown) {
-    // brine's codes have no DATA_LOSS: INTERNAL here, DATA_LOSS on the wire (grpcStatusOf).
-    super('INTERNAL', `snapshot data from ${source} is damaged: ${detail}; the chunk was not stored, fetch from another replica`, { cause });
+    super('DATA_LOSS', `snapshot data from ${source} is damaged: ${detail}; the chunk was not stored, fetch from another replica`, { cause });
     this.chunk = chunk;
     this.source = source;
   }
 }
 
-/** A typed error → the gRPC error for the transfer RPCs (damaged data → DATA_LOSS). */
+/** A typed error → the gRPC error for the transfer RPCs (damaged data is DATA_LOSS by its code). */
 export function transferGrpcError(err: unknown): Partial<ServiceError> {
-  const e = toGrpcError(err);
-  if (err instanceof TransferDataError || err instanceof CorruptChunkError || err instanceof MissingChunkError) e.code = status.DATA_LOSS;
-  return e;
+  return toGrpcError(err);
 }

@@ -142,8 +142,8 @@ export function printError(err: unknown, opts: { json: boolean; jsonLines?: bool
 }
 
 export interface Progress {
-  /** Sets the current value (and optionally a new total). */
-  update(value: number, total?: number): void;
+  /** Sets the current value (and optionally a new total, and a note shown after the bar, e.g. rate and ETA). */
+  update(value: number, total?: number, note?: string): void;
   stop(): void;
 }
 
@@ -159,17 +159,17 @@ export async function createProgress(label: string, total: number, opts: { json:
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: `${label} [{bar}] {percentage}% | {value}/{total} | {duration_formatted}`,
+      format: `${label} [{bar}] {percentage}% | {value}/{total} | {duration_formatted}{note}`,
       hideCursor: true,
       clearOnComplete: false,
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(total, 0);
+  bar.start(total, 0, { note: '' });
   return {
-    update(value, newTotal) {
+    update(value, newTotal, note) {
       if (newTotal !== undefined) bar.setTotal(newTotal);
-      bar.update(value);
+      bar.update(value, note === undefined ? {} : { note: note ? ` | ${note}` : '' });
     },
     stop() {
       bar.stop();

@@ -2,6 +2,7 @@
 // job's `transfer.progress` events: only on a TTY and without --json (createProgress decides).
 import type { BrineEvent } from '../shared/proto.js';
 import type { CoordinatorClient } from './client.js';
+import { formatDuration } from '../shared/units.js';
 import { createProgress, type Progress } from './output.js';
 
 const MiB = 1 << 20;
@@ -16,7 +17,9 @@ export async function withTransferProgress<T>(client: CoordinatorClient, job: st
     const done = Math.round(e.bytesDone / MiB);
     const total = Math.max(1, Math.round(e.bytesTotal / MiB));
     bar ??= createProgress(`sending ${e.snapshot} to ${e.site} (MiB)`, total, { json });
-    void bar.then((b) => b.update(done, total));
+    const rate = e.rateBps > 0 ? `${(e.rateBps / MiB).toFixed(1)} MiB/s` : '';
+    const eta = e.etaMs > 0 ? `ETA ${formatDuration(Math.ceil(e.etaMs / 1000) * 1000)}` : '';
+    void bar.then((b) => b.update(done, total, [rate, eta].filter(Boolean).join(', ')));
   };
   const stream = client.watch(job, onEvent);
   // a broken watch only costs the bar, never the move

@@ -59,6 +59,11 @@ function isMove(op: PendingOp | undefined): op is MoveOp {
   return op?.kind === 'move' && op.move !== undefined;
 }
 
+/** Stored or sent snapshot data that is not what its hashes say (or is gone): that copy is damaged. */
+function isDataLoss(err: unknown): boolean {
+  return err instanceof BrineError && err.code === 'DATA_LOSS';
+}
+
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -469,6 +474,21 @@ export class Coordinator {
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 
+  /**
+   * A read at `site` found snapshot `snapshotId` corrupt or incomplete there: that copy no longer
+   * counts (never restored from, never sent); the snapshot is `damaged` once no intact copy is left.
+   */
+  private markDamaged(snapshotId: string, site: string, err: unknown): void {
+    const snap = this.store.data.snapshots[snapshotId];
+    if (!snap) return;
+    snap.sites = snap.sites.filter((s) => s !== site);
+    snap.damagedSites = [...new Set([...(snap.damagedSites ?? []), site])];
+    snap.damaged = snap.sites.length === 0;
+    const left = snap.damaged ? 'no intact copy is left' : `intact copies: ${snap.sites.join(', ')}`;
+    this.log.error({ job: snap.job, snapshot: snapshotId, site, err: errorMessage(err) }, `snapshot copy damaged; ${left}`);
+    this.events.publish({ type: 'snapshot.damaged', job: snap.job, site, reason: `snapshot ${snapshotId} at ${site} is damaged (${errorMessage(err)}); ${left}` });
+  }
+
   private latestIntact(job: JobRecord, site: string): Snapshot | undefined {
     return this.snapshots(job.id)
       .filter((s) => !s.damaged && s.sites.includes(site))
@@ -553,7 +573,7 @@ export class Coordinator {
         const snap = await this.deps.agents.takeSnapshot(site.advertise, `${job.id}/${kind}/${op.snapshotId}`, job.id, op.snapshotId, kind);
         if (job.pendingOp !== op) return; // cancelled meanwhile
         job.pendingOp = undefined;
-        const rec: Snapshot = { ...snap, id: op.snapshotId, job: job.id, sites: [job.site], kind: op.kind, damaged: false };
+        const rec: Snapshot = { ...snap, id: op.snapshotId, job: job.id, sites: [job.site], kind: op.kind, damaged: false, damagedSites: [] };
         this.store.data.snapshots[rec.id] = rec;
         job.lastSnapshot = rec.id;
         this.events.publish({ type: 'snapshot.taken', job: job.id, site: job.site, state: job.state, reason: rec.id });
@@ -575,12 +595,17 @@ export class Coordinator {
       const message = err instanceof Error ? err.message : String(err);
       this.log.warn({ job: job.id, site: job.site, op: op.kind, err: message }, 'operation failed');
       if (op.kind === 'resume') {
-        if (err instanceof BrineError && /corrupt|missing chunk|damaged/i.test(message)) {
-          const snap = this.store.data.snapshots[op.snapshotId];
-          if (snap) snap.damaged = true;
+        let next = '';
+        if (isDataLoss(err)) {
+          this.markDamaged(op.snapshotId, job.site, err);
+          // never an older state without being asked: say which one a retry would use
+          const older = this.latestIntact(job, job.site);
+          next = older
+            ? `; \`brine resume ${job.id}\` resumes from the older snapshot ${older.id} (${older.createdAt})`
+            : `; no intact snapshot of it is left on ${job.site}`;
         }
         for (const vm of job.vms) vm.state = 'SUSPENDED';
-        this.setState(job, 'SUSPENDED', `resume from ${op.snapshotId} failed: ${message}`);
+        this.setState(job, 'SUSPENDED', `resume from ${op.snapshotId} failed: ${message}${next}`);
       } else {
         this.setState(job, 'RUNNING', `${op.kind} ${op.snapshotId} failed: ${message}`);
       }
@@ -753,7 +778,7 @@ export class Coordinator {
           throw err;
         }
         if (job.pendingOp !== op) return;
-        const rec: Snapshot = { ...snap, id: op.snapshotId, job: job.id, sites: [from], kind: 'suspend', damaged: false };
+        const rec: Snapshot = { ...snap, id: op.snapshotId, job: job.id, sites: [from], kind: 'suspend', damaged: false, damagedSites: [] };
         this.store.data.snapshots[rec.id] = rec;
         job.lastSnapshot = rec.id;
         for (const vm of job.vms) vm.state = 'SUSPENDED';
@@ -802,6 +827,7 @@ export class Coordinator {
           return;
         } catch (err) {
           if (job.pendingOp !== op) return;
+          if (isDataLoss(err)) this.markDamaged(op.snapshotId, to, err);
           m.phase = 'rollback';
           m.failure = `restore on ${to} failed: ${errorMessage(err)}`;
           await this.commit();
@@ -875,34 +901,71 @@ export class Coordinator {
     const dest = this.store.data.sites[to];
     if (!dest) throw new NotFoundError('site', to);
     const home = this.store.data.jobs[jobId]?.site;
-    const sourceName = [...snap.sites].sort((a, b) => Number(b === home) - Number(a === home)).find((s) => this.isUp(s));
-    const source = sourceName ? this.store.data.sites[sourceName] : undefined;
-    if (!source || !sourceName) throw new UnavailableError(`no site holding snapshot ${snapshotId} (${snap.sites.join(', ')}) is UP`);
+    // the job's own site first (its copy is the freshest on disk there), then the others
+    const holders = () => [...snap.sites].sort((a, b) => Number(b === home) - Number(a === home)).filter((s) => s !== to && this.isUp(s));
+    let done: { bytesTotal: number } | undefined;
+    let sourceName = '';
+    const tried: string[] = [];
+    for (;;) {
+      const source = holders().find((s) => !tried.includes(s));
+      if (source === undefined) break;
+      tried.push(source);
+      const record = this.store.data.sites[source];
+      if (!record) continue;
+      sourceName = source;
+      try {
+        done = await this.fetchFrom(jobId, snapshotId, source, record.advertise, dest, urgent);
+        break;
+      } catch (err) {
+        if (!isDataLoss(err)) throw err;
+        // the destination verified what the source sent and refused it: that copy is damaged
+        this.markDamaged(snapshotId, source, err);
+        await this.commit();
+      }
+    }
+    if (!done) {
+      throw new UnavailableError(
+        tried.length > 0
+          ? `no intact copy of snapshot ${snapshotId} could be sent to ${to} (tried ${tried.join(', ')})`
+          : `no site holding snapshot ${snapshotId} (${snap.sites.join(', ') || 'none'}) is UP`,
+      );
+    }
+    const current = this.store.data.snapshots[snapshotId];
+    if (current && !current.sites.includes(to)) current.sites.push(to);
+    this.log.info({ job: jobId, snapshot: snapshotId, from: sourceName, to, bytes: done.bytesTotal, urgent }, 'snapshot transferred');
+    await this.commit();
+  }
+
+  /** One agent-to-agent pull of a snapshot; its progress goes out as `transfer.progress` events. */
+  private async fetchFrom(jobId: string, snapshotId: string, source: string, sourceAddress: string, dest: SiteRecord, urgent: boolean): Promise<{ bytesTotal: number }> {
     let lastEvent = 0;
-    const done = await this.deps.agents.fetchSnapshot(
+    return this.deps.agents.fetchSnapshot(
       dest.advertise,
-      { operationId: `${jobId}/fetch/${snapshotId}/${to}`, snapshotId, jobId, source: source.advertise, urgent },
+      { operationId: `${jobId}/fetch/${snapshotId}/${dest.name}`, snapshotId, jobId, source: sourceAddress, urgent },
       (p) => {
         // at most ~5 events a second per transfer: watchers want a bar, not a flood
         const now = Date.now();
         if (!p.done && now - lastEvent < 200) return;
         lastEvent = now;
+        const left = Math.max(0, p.bytesTotal - p.bytesDone);
+        const etaMs = p.done ? 0 : p.rateBps > 0 ? Math.round((left / p.rateBps) * 1000) : -1;
         this.events.publish({
           type: 'transfer.progress',
           job: jobId,
-          site: to,
+          site: dest.name,
           snapshot: snapshotId,
           bytesDone: p.bytesDone,
           bytesTotal: p.bytesTotal,
           rateBps: p.rateBps,
-          reason: `${urgent ? 'move' : 'replica'} ${snapshotId} ${sourceName}→${to}: ${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)} (${p.phase || 'transferring'})`,
+          etaMs,
+          reason:
+            `${urgent ? 'move' : 'replica'} ${snapshotId} ${source}→${dest.name}: ${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)}` +
+            (p.rateBps > 0 ? ` at ${formatBytes(p.rateBps)}/s` : '') +
+            (etaMs > 0 ? `, ${formatDuration(Math.ceil(etaMs / 1000) * 1000)} left` : '') +
+            ` (${p.phase || 'transferring'})`,
         });
       },
     );
-    const current = this.store.data.snapshots[snapshotId];
-    if (current && !current.sites.includes(to)) current.sites.push(to);
-    this.log.info({ job: jobId, snapshot: snapshotId, from: sourceName, to, bytes: done.bytesTotal, urgent }, 'snapshot transferred');
-    await this.commit();
   }
 
   /**

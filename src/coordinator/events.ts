@@ -26,6 +26,7 @@ export class EventBus {
       bytesDone: event.bytesDone ?? 0,
       bytesTotal: event.bytesTotal ?? 0,
       rateBps: event.rateBps ?? 0,
+      etaMs: event.etaMs ?? -1,
     };
     for (const listener of this.listeners) listener(full);
   }

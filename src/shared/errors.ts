@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'ALREADY_EXISTS'
   | 'UNAVAILABLE'
   | 'RESOURCE_EXHAUSTED'
+  /** stored or sent data is not what its hash says (or is gone): retrying the same copy cannot help */
+  | 'DATA_LOSS'
   | 'INTERNAL';
 
 export class BrineError extends Error {
@@ -67,6 +69,7 @@ const toStatus: Record<ErrorCode, status> = {
   ALREADY_EXISTS: status.ALREADY_EXISTS,
   UNAVAILABLE: status.UNAVAILABLE,
   RESOURCE_EXHAUSTED: status.RESOURCE_EXHAUSTED,
+  DATA_LOSS: status.DATA_LOSS,
   INTERNAL: status.INTERNAL,
 };
 
@@ -102,6 +105,8 @@ export function fromGrpcError(err: unknown, address?: string): BrineError {
       return new BrineError('ALREADY_EXISTS', details);
     case status.RESOURCE_EXHAUSTED:
       return new BrineError('RESOURCE_EXHAUSTED', details);
+    case status.DATA_LOSS:
+      return new BrineError('DATA_LOSS', details);
     case status.UNAVAILABLE:
     case status.DEADLINE_EXCEEDED:
       return new UnavailableError(

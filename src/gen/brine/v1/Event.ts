@@ -6,7 +6,8 @@ import type { Long } from '@grpc/proto-loader';
 export interface Event {
   'at'?: (string);
   /**
-   * "job.state" | "job.placed" | "vm.state" | "site.up" | "site.down"
+   * "job.state" | "job.placed" | "vm.state" | "site.up" | "site.down" | "snapshot.taken" |
+   * "snapshot.replicated" | "snapshot.damaged" | "transfer.progress"
    */
   'type'?: (string);
   'job'?: (string);
@@ -25,12 +26,17 @@ export interface Event {
   'bytesDone'?: (number | string | Long);
   'bytesTotal'?: (number | string | Long);
   'rateBps'?: (number | string | Long);
+  /**
+   * estimated time left at the current rate; -1 while unknown (no rate yet)
+   */
+  'etaMs'?: (number | string | Long);
 }
 
 export interface Event__Output {
   'at': (string);
   /**
-   * "job.state" | "job.placed" | "vm.state" | "site.up" | "site.down"
+   * "job.state" | "job.placed" | "vm.state" | "site.up" | "site.down" | "snapshot.taken" |
+   * "snapshot.replicated" | "snapshot.damaged" | "transfer.progress"
    */
   'type': (string);
   'job': (string);
@@ -49,4 +55,8 @@ export interface Event__Output {
   'bytesDone': (number);
   'bytesTotal': (number);
   'rateBps': (number);
+  /**
+   * estimated time left at the current rate; -1 while unknown (no rate yet)
+   */
+  'etaMs': (number);
 }

@@ -28,11 +28,18 @@ export interface Snapshot {
    * the longest time any VM was paused
    */
   'downtimeMs'?: (number | string | Long);
+  /**
+   * no intact copy is left anywhere (every copy found damaged): never restored from
+   */
   'damaged'?: (boolean);
   /**
    * "checkpoint" | "suspend"
    */
   'kind'?: (string);
+  /**
+   * sites whose copy a read found corrupt or incomplete (no longer in `sites`)
+   */
+  'damagedSites'?: (string)[];
 }
 
 /**
@@ -60,9 +67,16 @@ export interface Snapshot__Output {
    * the longest time any VM was paused
    */
   'downtimeMs': (number);
+  /**
+   * no intact copy is left anywhere (every copy found damaged): never restored from
+   */
   'damaged': (boolean);
   /**
    * "checkpoint" | "suspend"
    */
   'kind': (string);
+  /**
+   * sites whose copy a read found corrupt or incomplete (no longer in `sites`)
+   */
+  'damagedSites': (string)[];
 }
