@@ -162,8 +162,14 @@ export class Coordinator {
         throw new InvalidArgumentError('site', `unknown site ${req.site} (known: ${sites.map((s) => s.name).join(', ') || 'none'})`);
       }
     }
-    const candidates = site ? [site] : sites;
     if (!req.image) throw new InvalidArgumentError('image', 'is required');
+    if (sites.length === 0) {
+      // A grid whose sites have not registered yet (the coordinator started first): nothing to
+      // check the image, cpus and memory against, so the job waits (`no site is registered`) and
+      // is checked by placement as sites join.
+      return this.checkpointEveryOf(req, undefined);
+    }
+    const candidates = site ? [site] : sites;
     const offering = candidates.filter((s) => s.images.includes(req.image));
     if (offering.length === 0) {
       const known = [...new Set(candidates.flatMap((s) => s.images))].sort();
@@ -179,10 +185,12 @@ export class Coordinator {
     if (req.memoryMiB > maxMem) {
       throw new InvalidArgumentError('memoryMiB', `${req.memoryMiB} MiB is more than any node has (largest: ${maxMem} MiB)`);
     }
-    const checkpointEvery = req.checkpointEvery
-      ? formatDuration(parseDurationMs(req.checkpointEvery, 'checkpointEvery'))
-      : this.defaultCheckpointEvery(site?.name ?? '');
-    return { ...(site ? { site } : {}), checkpointEvery, checkpointEveryGiven: !!req.checkpointEvery };
+    return { ...(site ? { site } : {}), ...this.checkpointEveryOf(req, site) };
+  }
+
+  private checkpointEveryOf(req: SubmitJobRequest, site: SiteRecord | undefined): { checkpointEvery: string; checkpointEveryGiven: boolean } {
+    if (req.checkpointEvery) return { checkpointEvery: formatDuration(parseDurationMs(req.checkpointEvery, 'checkpointEvery')), checkpointEveryGiven: true };
+    return { checkpointEvery: this.defaultCheckpointEvery(site?.name ?? ''), checkpointEveryGiven: false };
   }
 
   /** The snapshot interval of a job that gave none: its site's `snapshots.every`, else the coordinator's. */

@@ -192,6 +192,41 @@ describe('grid: coordinator + agents + CLI as real processes', function () {
   });
 });
 
+describe('grid: a coordinator whose sites have not registered yet', function () {
+  this.timeout(60_000);
+  let grid: TestGrid;
+  const cli = (...args: string[]) => runCli(['--coordinator', grid.coordinator, ...args]);
+
+  beforeEach(async () => {
+    grid = new TestGrid();
+    await grid.startCoordinator();
+  });
+  afterEach(async function () {
+    await grid.close(this.currentTest?.state === 'failed');
+  });
+
+  it('queues a job as PENDING (no site is registered) and places it once a site joins; bad numbers are still refused', async () => {
+    expect((await cli('submit', '--name', 'zero', '--vms', '0', '--cpus', '1', '--memory', '64', '--image', 'tiny')).code).to.equal(2);
+    const r = await cli('submit', '--name', 'early', '--vms', '2', '--cpus', '1', '--memory', '64', '--image', 'tiny', '--json');
+    expect(r.code, r.stderr).to.equal(0);
+    const id = r.json<Job>().id;
+    const waiting = await waitFor('a pending reason', async () => {
+      const j = (await cli('show', id, '--json')).json<Job>();
+      return j.history.some((h) => h.reason === 'no site is registered') && j;
+    });
+    expect(waiting.state).to.equal('PENDING');
+    await grid.startAgent({ name: 'site-a' });
+    await waitFor('the job to run on the site that joined', async () => {
+      const j = (await cli('show', id, '--json')).json<Job>();
+      return j.state === 'RUNNING' && j.site === 'site-a';
+    });
+    // now that a site is known, what it cannot take is refused at once again
+    const bad = await cli('submit', '--name', 'nope', '--vms', '1', '--cpus', '1', '--memory', '64', '--image', 'nothing');
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.match(/image.*unknown image nothing/);
+  });
+});
+
 async function writeConfig(grid: TestGrid, name: string, opts: { subnetPool?: string }): Promise<string> {
   const { writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');
