@@ -19,12 +19,12 @@ import {
   domainName,
   networkName,
   parseVmMetadata,
-  pickGuest,
+  nodeGuest,
   type Accel,
   BRINE_PREFIX,
   sitePrefix,
   type BootSpec,
-  type GuestChoice,
+  type NodeGuest,
   type VmMetadata,
 } from './domain-xml.js';
 import { buildNetworkXml, parseNetworkMetadata } from './network-xml.js';
@@ -357,7 +357,7 @@ export class ClusterManager {
     opts: ClusterManagerOptions,
     conns: Conn[],
     /** node name → the domain type and arch its VMs are defined with */
-    private readonly guests: Map<string, GuestChoice>,
+    private readonly guests: Map<string, NodeGuest>,
   ) {
     this.opts = opts;
     this.site = opts.site;
@@ -372,7 +372,7 @@ export class ClusterManager {
     const connect = opts.connect ?? openLibvirt;
     const log = (opts.logger ?? silentLogger).child({ site: opts.site });
     const conns: Conn[] = [];
-    const guests = new Map<string, GuestChoice>();
+    const guests = new Map<string, NodeGuest>();
     try {
       for (const uri of new Set(opts.nodes.map((n) => n.uri))) {
         const nodes = opts.nodes.filter((n) => n.uri === uri);
@@ -385,14 +385,14 @@ export class ClusterManager {
         conns.push({ uri, lv: reconnecting(lv, connect, opts.logger ?? silentLogger) });
         const caps = await lv.capabilities();
         for (const n of nodes) {
-          let guest: GuestChoice;
+          let guest: NodeGuest;
           try {
-            guest = pickGuest(caps, n.accel ?? 'auto');
+            guest = nodeGuest(caps, n.accel ?? 'auto');
           } catch (err) {
             throw new InvalidArgumentError(`nodes.${n.name}.accel`, `${(err as Error).message.replace(/^accel: /, '')} (${uri})`);
           }
           guests.set(n.name, guest);
-          log.info({ node: n.name, uri, domainType: guest.type, arch: guest.arch, why: guest.why }, 'node guest type');
+          log.info({ node: n.name, uri, domainType: guest.type, arch: guest.arch, runs: guest.types, cpuModel: guest.cpuModel, why: guest.why }, 'node guest type');
         }
       }
     } catch (err) {
@@ -637,8 +637,8 @@ export class ClusterManager {
           boot = { kind: 'disk', overlay };
         }
         const xml = buildDomainXml({
-          type: (this.guests.get(vm.node) as GuestChoice).type,
-          arch: (this.guests.get(vm.node) as GuestChoice).arch,
+          type: (this.guests.get(vm.node) as NodeGuest).type,
+          arch: (this.guests.get(vm.node) as NodeGuest).arch,
           name,
           memoryMiB: spec.memoryMiB,
           vcpus: spec.cpus,
@@ -827,6 +827,11 @@ export class ClusterManager {
     const status = this.toStatus(jobId, seen);
     t.last = status;
     return status;
+  }
+
+  /** What each node runs (domain type of new VMs, the types it can restore, arch, host CPU), as registered. */
+  nodeGuest(node: string): NodeGuest | undefined {
+    return this.guests.get(node);
   }
 
   /** The libvirt URI of a node. */

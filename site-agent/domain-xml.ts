@@ -197,6 +197,31 @@ export interface GuestChoice {
   why: string;
 }
 
+/** What a node offers, as the agent registers it: what new VMs get, and what a restore can use. */
+export interface NodeGuest extends GuestChoice {
+  /** every domain type this node runs (a saved VM restores only under its own type) */
+  types: string[];
+  /** the host CPU model libvirt reports, e.g. "Broadwell-noTSX-IBRS" ('' if none) */
+  cpuModel: string;
+}
+
+/** `pickGuest` plus the types the node can run: those of the chosen arch, minus a kvm that `auto` judged unusable. */
+export function nodeGuest(capabilitiesXml: string, accel: Accel = 'auto'): NodeGuest {
+  const choice = pickGuest(capabilitiesXml, accel);
+  const hostCpu = /<host>[\s\S]*?<cpu>([\s\S]*?)<\/cpu>/.exec(capabilitiesXml)?.[1] ?? '';
+  const offered = new Set<string>();
+  for (const g of capabilitiesXml.matchAll(/<guest>([\s\S]*?)<\/guest>/g)) {
+    for (const a of (g[1] ?? '').matchAll(/<arch name=['"]([^'"]+)['"]>([\s\S]*?)<\/arch>/g)) {
+      if (a[1] !== choice.arch) continue;
+      for (const d of (a[2] ?? '').matchAll(/<domain type=['"]([^'"]+)['"]/g)) offered.add(d[1] as string);
+    }
+  }
+  // kvm counts only where new VMs get it too (auto turned it down: a paravirtual /dev/kvm; tcg: not wanted)
+  if (choice.type !== 'kvm') offered.delete('kvm');
+  offered.add(choice.type);
+  return { ...choice, types: [...offered].sort(), cpuModel: /<model>([^<]*)<\/model>/.exec(hostCpu)?.[1]?.trim() ?? '' };
+}
+
 /** A node's `accel` setting: `auto` picks KVM only where it can really run a guest. */
 export type Accel = 'auto' | 'kvm' | 'tcg';
 export const ACCELS: readonly Accel[] = ['auto', 'kvm', 'tcg'];

@@ -192,7 +192,10 @@ async function main(): Promise<void> {
     describe: {
       site: config.site,
       advertise: config.advertise,
-      nodes: config.nodes.map((n) => ({ name: n.name, uri: n.uri, cpus: n.cpus, memoryMiB: n.memoryMiB })),
+      nodes: config.nodes.map((n) => {
+        const g = manager.nodeGuest(n.name);
+        return { name: n.name, uri: n.uri, cpus: n.cpus, memoryMiB: n.memoryMiB, arch: g?.arch ?? '', domainType: g?.type ?? '', domainTypes: g?.types ?? [], cpuModel: g?.cpuModel ?? '' };
+      }),
       images: Object.keys(config.images),
       subnetPool: config.network.subnetPool,
       macRange: config.network.macRange,

@@ -99,7 +99,7 @@ export interface ClusterSource {
 export interface SiteDescription {
   site: string;
   advertise: string;
-  nodes: { name: string; uri: string; cpus: number; memoryMiB: number }[];
+  nodes: { name: string; uri: string; cpus: number; memoryMiB: number; arch: string; domainType: string; domainTypes: string[]; cpuModel: string }[];
   images: string[];
   subnetPool: string;
   macRange: string;

@@ -14,7 +14,7 @@ import { AddressAllocator } from './address-allocator.js';
 import type { CoordinatorConfig } from './config.js';
 import { EventBus } from './events.js';
 import { HOLDING_STATES, isEnded, noteReason, transition, type JobStateName } from './job-state.js';
-import { consume, fitOnSite, pendingReason, rankSites, type SiteCapacity } from './scheduler.js';
+import { consume, fitOnSite, pendingReason, rankSites, type GuestNeed, type PlacementRequest, type SiteCapacity } from './scheduler.js';
 import type { JobRecord, MoveState, PendingOp, Placement, SiteRecord, Store } from './store.js';
 import type { PreemptedJob__Output as PreemptedJob } from '../gen/brine/v1/PreemptedJob.js';
 
@@ -57,6 +57,22 @@ type MoveOp = PendingOp & { kind: 'move'; move: MoveState };
 
 function isMove(op: PendingOp | undefined): op is MoveOp {
   return op?.kind === 'move' && op.move !== undefined;
+}
+
+/** A resume or move of `job`: room for its VMs on nodes that run the guest types they were saved as. */
+function restoreRequest(job: JobRecord): PlacementRequest {
+  return { vms: job.vmCount, cpus: job.cpus, memoryMiB: job.memoryMiB, image: job.image, ...(job.needs ? { needs: job.needs } : {}) };
+}
+
+/** The guest types new VMs get on these nodes of `site` (none known: an agent that does not say). */
+function guestNeeds(site: SiteRecord | undefined, nodes: readonly string[]): GuestNeed[] | undefined {
+  const out = new Map<string, GuestNeed>();
+  for (const name of nodes) {
+    const n = site?.nodes.find((x) => x.name === name);
+    if (!n?.arch || !n.domainType) return undefined;
+    out.set(`${n.domainType}/${n.arch}`, { arch: n.arch, domainType: n.domainType });
+  }
+  return [...out.values()];
 }
 
 /** Stored or sent snapshot data that is not what its hashes say (or is gone): that copy is damaged. */
@@ -333,6 +349,8 @@ export class Coordinator {
           usedCpus: 0,
           usedMemoryMiB: 0,
           schedulable: !site.reclaimedNodes.includes(n.name),
+          arch: n.arch,
+          domainTypes: n.domainTypes,
         })),
       });
     }
@@ -391,6 +409,7 @@ export class Coordinator {
           domain: '',
           console: '',
         }));
+        job.needs = guestNeeds(this.store.data.sites[fit.site], fit.nodes);
         consume(caps.get(fit.site) as SiteCapacity, fit.nodes, job);
         this.setState(job, 'DEPLOYING', `placed on ${fit.site} (nodes ${[...new Set(fit.nodes)].join(', ')}), subnet ${job.subnet}`);
         toDeploy.push(job);
@@ -551,7 +570,7 @@ export class Coordinator {
     const snap = this.latestIntact(job, job.site);
     if (!snap) throw new NotAllowedError(`job ${id} has no intact snapshot on ${job.site}`);
     const cap = this.capacities().get(job.site) as SiteCapacity;
-    const fit = fitOnSite(cap, { vms: job.vmCount, cpus: job.cpus, memoryMiB: job.memoryMiB, image: job.image });
+    const fit = fitOnSite(cap, restoreRequest(job));
     if (!fit.ok) throw new NotAllowedError(`no room to resume job ${id} now: ${fit.reason}`);
     job.vms.forEach((vm, i) => (vm.node = fit.nodes[i] as string));
     job.pendingOp = { kind: 'resume', snapshotId: snap.id, reason: 'requested by user' };
@@ -724,7 +743,7 @@ export class Coordinator {
       throw new NotAllowedError(`site ${dest.name} does not offer image ${job.image} (it has: ${dest.images.join(', ') || 'none'})`);
     }
     // CPU compatibility: sites register no CPU model yet (see docs/design-notes.md, "Moves").
-    const fit = fitOnSite(this.capacities().get(dest.name) as SiteCapacity, { vms: job.vmCount, cpus: job.cpus, memoryMiB: job.memoryMiB, image: job.image });
+    const fit = fitOnSite(this.capacities().get(dest.name) as SiteCapacity, restoreRequest(job));
     if (!fit.ok) throw new NotAllowedError(`no room for job ${id} on ${dest.name}: ${fit.reason}`);
     if (job.state === 'RUNNING') {
       if (!this.isUp(job.site)) throw new NotAllowedError(`site ${job.site} is DOWN: job ${id} cannot take its final snapshot there`);
@@ -1016,7 +1035,7 @@ export class Coordinator {
   private async placeSuspended(jobs: JobRecord[], caps: Map<string, SiteCapacity>): Promise<boolean> {
     let changed = false;
     for (const job of jobs.sort((a, b) => a.createdAt.localeCompare(b.createdAt))) {
-      const req = { vms: job.vmCount, cpus: job.cpus, memoryMiB: job.memoryMiB, image: job.image };
+      const req = restoreRequest(job);
       const snap = this.snapshots(job.id)
         .filter((s) => !s.damaged)
         .at(-1);
@@ -1163,6 +1182,9 @@ export class Coordinator {
               freeCpus: n.cpus - (c?.usedCpus ?? 0),
               freeMemoryMiB: n.memoryMiB - (c?.usedMemoryMiB ?? 0),
               uri: n.uri,
+              arch: n.arch ?? '',
+              domainType: n.domainType ?? '',
+              cpuModel: n.cpuModel ?? '',
             };
           }),
           subnetPool: s.subnetPool,
@@ -1211,7 +1233,16 @@ export class Coordinator {
     const record: SiteRecord = {
       name: req.site,
       advertise: req.advertise,
-      nodes: req.nodes.map((n) => ({ name: n.name, uri: n.uri, cpus: n.cpus, memoryMiB: n.memoryMiB })),
+      nodes: req.nodes.map((n) => ({
+        name: n.name,
+        uri: n.uri,
+        cpus: n.cpus,
+        memoryMiB: n.memoryMiB,
+        arch: n.arch,
+        domainType: n.domainType,
+        domainTypes: [...n.domainTypes],
+        cpuModel: n.cpuModel,
+      })),
       images: [...req.images].sort(),
       subnetPool: req.subnetPool,
       macRange: req.macRange,

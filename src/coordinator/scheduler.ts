@@ -11,7 +11,24 @@ export interface NodeCapacity {
   usedMemoryMiB: number;
   /** false for nodes reclaimed by the site's batch scheduler */
   schedulable: boolean;
+  /** guest architecture and the libvirt domain types the node runs (absent: an agent that does not say) */
+  arch?: string;
+  domainTypes?: readonly string[];
 }
+
+/** What saved VMs need of the node that restores them: their own architecture and domain type. */
+export interface GuestNeed {
+  arch: string;
+  domainType: string;
+}
+
+/** Whether `node` can run VMs saved as `needs` (a node or a need that says nothing is not checked). */
+export function runsGuests(node: Pick<NodeCapacity, 'arch' | 'domainTypes'>, needs: readonly GuestNeed[]): boolean {
+  if (!node.arch || !node.domainTypes?.length) return true;
+  return needs.every((g) => !g.arch || (g.arch === node.arch && node.domainTypes?.includes(g.domainType)));
+}
+
+const needText = (needs: readonly GuestNeed[]): string => needs.map((g) => `${g.domainType}/${g.arch}`).join(', ');
 
 export interface SiteCapacity {
   name: string;
@@ -27,6 +44,8 @@ export interface PlacementRequest {
   image: string;
   /** only this site */
   site?: string;
+  /** a restore (resume, move): the VMs were saved under these domain types and architectures */
+  needs?: readonly GuestNeed[];
 }
 
 export type SiteFit = { ok: true; site: string; nodes: string[]; freeCpusAfter: number } | { ok: false; site: string; reason: string };
@@ -35,9 +54,18 @@ export type SiteFit = { ok: true; site: string; nodes: string[]; freeCpusAfter: 
 export function fitOnSite(site: SiteCapacity, req: PlacementRequest): SiteFit {
   if (!site.up) return { ok: false, site: site.name, reason: `${site.name} is DOWN` };
   if (!site.images.includes(req.image)) return { ok: false, site: site.name, reason: `${site.name} has no image ${req.image}` };
-  const free = site.nodes
-    .filter((n) => n.schedulable)
-    .map((n) => ({ name: n.name, cpus: n.cpus - n.usedCpus, mem: n.memoryMiB - n.usedMemoryMiB }));
+  const needs = req.needs ?? [];
+  const schedulable = site.nodes.filter((n) => n.schedulable);
+  const usable = schedulable.filter((n) => runsGuests(n, needs));
+  if (schedulable.length > 0 && usable.length === 0) {
+    const runs = [...new Set(schedulable.map((n) => `${(n.domainTypes ?? []).join('+')}/${n.arch ?? '?'}`))].join(', ');
+    return {
+      ok: false,
+      site: site.name,
+      reason: `${site.name} cannot restore these VMs: they were saved as ${needText(needs)} (a saved VM resumes only under its own accelerator and architecture), its nodes run ${runs}`,
+    };
+  }
+  const free = usable.map((n) => ({ name: n.name, cpus: n.cpus - n.usedCpus, mem: n.memoryMiB - n.usedMemoryMiB }));
   const freeCpus = free.reduce((sum, n) => sum + n.cpus, 0);
   const freeMem = free.reduce((sum, n) => sum + n.mem, 0);
   const nodes: string[] = [];

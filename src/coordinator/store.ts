@@ -9,6 +9,7 @@ import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import type { Job, NodeSpec, Snapshot } from '../shared/proto.js';
+import type { GuestNeed } from './scheduler.js';
 import { InternalError } from '../shared/errors.js';
 import type { HistoryEntry, JobStateName } from './job-state.js';
 import type { ClusterLease } from './address-allocator.js';
@@ -74,6 +75,11 @@ export interface JobRecord extends Omit<Job, 'state' | 'history'> {
    * true or absent (records from before this field): `checkpointEvery` is the submitter's.
    */
   checkpointEveryGiven?: boolean | undefined;
+  /**
+   * The domain types and architectures its VMs were created with (from the nodes of its first
+   * placement): a saved VM restores only under those, so resumes and moves go to nodes that run them.
+   */
+  needs?: GuestNeed[] | undefined;
 }
 
 /** What a site's agent registered; kept across coordinator restarts (the site is DOWN until it re-registers). */

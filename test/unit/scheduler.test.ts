@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { consume, fitOnSite, pendingReason, rankSites, type SiteCapacity } from '../../src/coordinator/scheduler.js';
+import { consume, fitOnSite, pendingReason, rankSites, runsGuests, type SiteCapacity } from '../../src/coordinator/scheduler.js';
 
 function site(name: string, nodes: Array<[string, number, number]>, opts: Partial<SiteCapacity> = {}): SiteCapacity {
   return {
@@ -57,5 +57,26 @@ describe('scheduler', () => {
 
   it('says why when no site is registered', () => {
     expect(pendingReason(req, [])).to.equal('no site is registered');
+  });
+  it('restores saved VMs only on nodes that run their domain type and architecture', () => {
+    const kvm = { arch: 'x86_64', domainTypes: ['kvm', 'qemu'] };
+    const tcg = { arch: 'x86_64', domainTypes: ['qemu'] };
+    expect(runsGuests(kvm, [{ arch: 'x86_64', domainType: 'qemu' }])).to.equal(true);
+    expect(runsGuests(tcg, [{ arch: 'x86_64', domainType: 'kvm' }])).to.equal(false);
+    expect(runsGuests({ arch: 'aarch64', domainTypes: ['kvm'] }, [{ arch: 'x86_64', domainType: 'kvm' }])).to.equal(false);
+    expect(runsGuests({}, [{ arch: 'x86_64', domainType: 'kvm' }]), 'a node that says nothing is not checked').to.equal(true);
+
+    const mixed = site('m', [['m1', 8, 8192], ['m2', 8, 8192]]);
+    Object.assign(mixed.nodes[0] as object, tcg);
+    Object.assign(mixed.nodes[1] as object, kvm);
+    const needs = [{ arch: 'x86_64', domainType: 'kvm' }];
+    const fit = fitOnSite(mixed, { ...req, vms: 2, needs });
+    expect(fit.ok && fit.nodes).to.deep.equal(['m2', 'm2']); // only the KVM node takes them
+    const onlyTcg = site('t', [['t1', 8, 8192]]);
+    Object.assign(onlyTcg.nodes[0] as object, tcg);
+    const miss = fitOnSite(onlyTcg, { ...req, needs });
+    expect(miss.ok).to.equal(false);
+    expect(!miss.ok && miss.reason).to.equal('t cannot restore these VMs: they were saved as kvm/x86_64 (a saved VM resumes only under its own accelerator and architecture), its nodes run qemu/x86_64');
+    expect(fitOnSite(onlyTcg, req).ok, 'a first deploy needs nothing').to.equal(true);
   });
 });

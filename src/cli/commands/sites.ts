@@ -24,11 +24,12 @@ export const SITES_HEAD = ['NAME', 'STATE', 'NODES(UP/ALL)', 'CPUS(FREE/ALL)', '
 
 export function nodesRows(sites: Site[]): CellValue[][] {
   return sites.flatMap((site) =>
-    site.nodes.map((n) => [site.name, n.name, n.state, `${n.freeCpus}/${n.cpus}`, `${n.freeMemoryMiB}/${n.memoryMiB}`, n.uri]),
+    site.nodes.map((n) => [site.name, n.name, n.state, `${n.freeCpus}/${n.cpus}`, `${n.freeMemoryMiB}/${n.memoryMiB}`, n.domainType && n.arch ? `${n.domainType}/${n.arch}` : '-', n.cpuModel || '-', n.uri]),
   );
 }
 
-export const NODES_HEAD = ['SITE', 'NODE', 'STATE', 'CPUS(FREE/ALL)', 'MEMORY-MiB(FREE/ALL)', 'URI'];
+// GUEST: the libvirt domain type and architecture new VMs get there (a saved VM resumes only under its own)
+export const NODES_HEAD = ['SITE', 'NODE', 'STATE', 'CPUS(FREE/ALL)', 'MEMORY-MiB(FREE/ALL)', 'GUEST', 'HOST-CPU', 'URI'];
 
 export function register(program: Program, ctx: CliContext): void {
   program

@@ -12,6 +12,12 @@ export interface NodeInfo {
   'freeCpus'?: (number);
   'freeMemoryMiB'?: (number);
   'uri'?: (string);
+  /**
+   * what its agent registered: guest architecture, domain type of new VMs, host CPU model
+   */
+  'arch'?: (string);
+  'domainType'?: (string);
+  'cpuModel'?: (string);
 }
 
 export interface NodeInfo__Output {
@@ -25,4 +31,10 @@ export interface NodeInfo__Output {
   'freeCpus': (number);
   'freeMemoryMiB': (number);
   'uri': (string);
+  /**
+   * what its agent registered: guest architecture, domain type of new VMs, host CPU model
+   */
+  'arch': (string);
+  'domainType': (string);
+  'cpuModel': (string);
 }
