@@ -2,6 +2,7 @@
 // a wrong type or a bad name stops the agent with the path of the offending key.
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseMacRange, parseSubnetPool } from '../src/shared/addresses.js';
 import { durationMs, hostPort, loadYamlConfig, sizeMiB } from '../src/shared/config.js';
 import { NAME_PATTERN } from '../src/shared/names.js';
 import { ACCELS } from './domain-xml.js';
@@ -15,6 +16,21 @@ const path = z
   .string()
   .min(1, 'must not be empty')
   .transform((p) => resolve(p));
+
+/**
+ * A string the given shared parser accepts (the value stays as written: the coordinator
+ * canonicalises it). The agent applies the coordinator's own rules so that a bad pool or MAC range
+ * stops it before it writes anything, rather than at registration.
+ */
+const checkedBy = (parse: (text: string, field: string) => unknown) =>
+  z.string().superRefine((text, ctx) => {
+    try {
+      parse(text, 'value');
+    } catch (err) {
+      // The key path comes from zod; drop the parser's own field prefix.
+      ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^value: /, '') });
+    }
+  });
 
 const positiveInt = z.number().int('must be a whole number').positive('must be larger than zero');
 
@@ -85,10 +101,10 @@ export const siteConfigSchema = z
       .record(name, image)
       .refine((imgs) => Object.keys(imgs).length > 0, 'a site needs at least one image'),
     network: z.strictObject({
-      /** IPv4 CIDR the coordinator leases cluster subnets from (it checks overlaps between sites) */
-      subnetPool: z.string().min(1, 'must not be empty'),
+      /** CIDR the coordinator leases cluster subnets from (it also checks overlaps between sites) */
+      subnetPool: checkedBy(parseSubnetPool),
       /** locally administered unicast MAC range, e.g. 02:b1:0a:00:00:00/32 */
-      macRange: z.string().min(1, 'must not be empty'),
+      macRange: checkedBy(parseMacRange),
     }),
     snapshots: z
       .strictObject({

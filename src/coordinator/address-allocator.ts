@@ -8,8 +8,9 @@ import {
   type Cidr,
   type MacRange,
   type SubnetPool,
+  MAX_POOL_BITS,
   blockSize,
-  cidrBounds,
+  contains,
   familyBits,
   formatCidr,
   formatIp,
@@ -22,7 +23,9 @@ import {
   parseIp,
   parseMacRange,
   parseSubnetPool,
+  subnetBroadcast,
   subnetCapacity,
+  subnetGateway,
   subnetSizeFor,
   vmAddress,
   vmAddresses,
@@ -150,8 +153,8 @@ class ChurnMap<K, V extends object | boolean> {
 // MAX_POOL_BITS): bigints in these hot structures cost a heap object per block and made the
 // garbage collector the main cost of a placement. Addresses are bigints again at the boundary.
 
-/** Largest pool handled: 2^52 addresses (IPv4 always; IPv6 /76 or longer). */
-export const MAX_POOL_BITS = 52;
+/** Largest pool handled (shared/addresses.ts refuses larger pools at parse time). */
+export { MAX_POOL_BITS };
 
 function heapPush(h: number[], v: number): void {
   h.push(v);
@@ -459,14 +462,8 @@ export class AddressAllocator {
    */
   addSite(site: string, pool: string, macRange: string): void {
     checkName(site, 'site');
+    // The same parsers (and rules) the agent applies to its own config before it starts.
     const p = parseSubnetPool(pool, 'network.subnetPool');
-    if (familyBits(p.family) - p.prefix > MAX_POOL_BITS) {
-      throw new InvalidArgumentError(
-        'network.subnetPool',
-        `${p.cidr} is too large: a pool may hold at most 2^${MAX_POOL_BITS} addresses ` +
-          `(an IPv6 prefix of /${128 - MAX_POOL_BITS} or longer; a /96 already holds 4 billion)`,
-      );
-    }
     const m = parseMacRange(macRange, 'network.macRange');
     const existing = this.siteStates.get(site);
     if (existing) {
@@ -530,8 +527,9 @@ export class AddressAllocator {
 
   /**
    * Leases a subnet, its gateway, and a MAC and an IP per VM, all or nothing. `{ok: false}` says why
-   * when the site has no room (the job stays PENDING). A retry with the same VMs returns the
-   * existing lease; a different request for a (site, job) that already holds one is refused.
+   * when the site has no room (the job stays PENDING) or still releases the job's previous lease
+   * there. A retry with the same VMs returns the existing lease; a different request for a
+   * (site, job) that already holds one is refused.
    */
   reserve(site: string, job: string, vmNames: readonly string[]): ReserveResult {
     const s = this.siteState(site);
@@ -545,8 +543,17 @@ export class AddressAllocator {
     }
     const held = s.leases.get(job);
     if (held) {
+      // A deploy whose destroy failed leaves its lease releasing until the site confirms: the job
+      // cannot go there for now, but that is a reason to try elsewhere, not an error that would
+      // abort the coordinator's whole placement pass.
+      if (held.lease.state === 'releasing') {
+        return {
+          ok: false,
+          reason: `site ${site} is still releasing job ${job}'s previous addresses there (${held.lease.subnet})`,
+        };
+      }
       const same = held.lease.vms.length === vmNames.length && held.lease.vms.every((v, i) => v.vm === vmNames[i]);
-      if (same && held.lease.state !== 'releasing') return { ok: true, lease: held.lease };
+      if (same) return { ok: true, lease: held.lease };
       throw new NotAllowedError(
         `job ${job} already holds a ${held.lease.state} lease at site ${site} (${held.lease.subnet}); release it first`,
       );
@@ -574,6 +581,7 @@ export class AddressAllocator {
     const macs = s.freeMacs.take(k);
     if (network === undefined || macs === undefined) throw new InternalError('address allocator: free space out of sync');
 
+    // Addresses by hand, not through ip-address: this is the per-placement path (shared/addresses.ts).
     const ips = vmAddresses(network, k, family);
     const vms = vmNames.map((vm, i) => Object.freeze({ vm, mac: formatMac(macs[i] as number), ip: ips[i] as string }));
     const lease: ClusterLease = Object.freeze({
@@ -692,16 +700,19 @@ export class AddressAllocator {
       if (!s) throw bad('the site is not configured');
       if (s.leases.has(l.job)) throw bad('listed twice');
       if (!['reserved', 'active', 'releasing'].includes(l.state)) throw bad(`unknown state "${String(l.state)}"`);
+      // The block arithmetic here goes through the library (subnet bounds, gateway, broadcast), so
+      // leases that reserve computed by hand are checked by an independent implementation.
       const subnet = parseCidr(l.subnet, 'leases');
-      if (subnet.family !== s.pool.family || subnet.prefix < s.pool.prefix || !overlaps(subnet, s.pool)) {
+      if (!contains(s.pool, subnet)) {
         throw bad(`subnet ${subnet.cidr} is outside the site's pool ${s.pool.cidr} (did its pool change while jobs held leases?)`);
       }
-      const { first } = cidrBounds(subnet);
+      const first = subnet.network;
       const gw = parseIp(l.gateway, 'leases');
-      if (gw.family !== subnet.family || gw.value !== gatewayAddress(first)) {
+      if (gw.family !== subnet.family || gw.value !== subnetGateway(subnet)) {
         throw bad(`gateway ${l.gateway} is not the first host address of ${subnet.cidr}`);
       }
-      if (l.vms.length === 0 || BigInt(l.vms.length) > subnetCapacity(subnet.prefix, subnet.family)) {
+      // The last VM must come before the broadcast address (VM i is the i-th after the gateway).
+      if (l.vms.length === 0 || vmAddress(first, l.vms.length - 1) >= subnetBroadcast(subnet)) {
         throw bad(`${l.vms.length} VMs do not fit in ${subnet.cidr}`);
       }
       const macs: number[] = [];

@@ -115,6 +115,25 @@ describe('AddressAllocator: leases', () => {
     expect(a.leases()).to.have.length(1);
   });
 
+  it('a job whose lease at a site is still releasing gets {ok: false} there, not an error, and takes nothing', () => {
+    // A failed deploy whose destroy failed too: the placement pass must try other sites, not abort.
+    const a = twoSites();
+    leased(a.reserve('site-a', 'j', vms(3)));
+    a.markReleasing('site-a', 'j');
+    const before = a.usage('site-a');
+    for (const again of [vms(3), vms(5)]) {
+      const r = a.reserve('site-a', 'j', again);
+      expect(r.ok).to.equal(false);
+      if (!r.ok) expect(r.reason).to.match(/site site-a is still releasing job j's previous addresses there \(10\.144\.0\.0\/29\)/);
+    }
+    expect(a.usage('site-a')).to.deep.equal(before);
+    expect(a.lease('site-a', 'j')?.state).to.equal('releasing');
+    // Elsewhere the job places normally; once the site confirms, it may come back.
+    expect(leased(a.reserve('site-b', 'j', vms(3))).site).to.equal('site-b');
+    a.release('site-a', 'j');
+    expect(leased(a.reserve('site-a', 'j', vms(3))).state).to.equal('reserved');
+  });
+
   it('refuses bad VM lists', () => {
     const a = twoSites();
     expect(thrown(() => a.reserve('site-a', 'j', []))).to.be.instanceOf(InvalidArgumentError);

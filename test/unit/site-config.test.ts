@@ -146,4 +146,53 @@ describe('site agent config', () => {
   it('requires the network pools', () => {
     expect(fails(BASE.replace('  macRange: 02:b1:0f:00:00:00/32\n', '')).field).to.equal('network.macRange');
   });
+
+  // The coordinator's registration rules (shared/addresses.ts), applied before the agent writes anything.
+  const pool = (p: string): string => BASE.replace('subnetPool: 10.150.0.0/22', `subnetPool: "${p}"`);
+  const range = (r: string): string => BASE.replace('macRange: 02:b1:0f:00:00:00/32', `macRange: "${r}"`);
+
+  it('refuses a bad subnet pool, naming network.subnetPool', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['10.150.0.0/31', /too small to hold a single 1-VM cluster.*\/30/],
+      ['10.150.0.0/32', /too small/],
+      ['10.150.1.0/22', /host bits set: did you mean 10\.150\.0\.0\/22/],
+      ['10.150.0.0', /expected a CIDR block/],
+      ['10.150.0.0/33', /out of range for IPv4/],
+      ['300.1.0.0/16', /not an IP address/],
+      ['pool of mine', /expected a CIDR block/],
+      ['', /expected a CIDR block/],
+      ['127.0.0.0/16', /loopback/],
+      ['224.0.0.0/24', /multicast/],
+      ['fd00:b1::/64', /too large.*\/76 or longer/],
+    ];
+    for (const [text, message] of cases) {
+      const err = fails(pool(text));
+      expect(err.field, text).to.equal('network.subnetPool');
+      expect(err.message, text).to.match(/^network\.subnetPool: /).and.to.match(message);
+      expect(err.message, text).not.to.match(/value:/);
+    }
+    expect(load(pool('fd00:b1::/112')).network.subnetPool).to.equal('fd00:b1::/112');
+    expect(load(pool('10.150.0.0/30')).network.subnetPool).to.equal('10.150.0.0/30');
+  });
+
+  it('refuses a multicast, globally administered or malformed MAC range, naming network.macRange', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['01:b1:00:00:00:00/32', /multicast.*first octet 01 has bit 0x01 set/],
+      ['03:00:00:00:00:00-03:00:00:00:00:ff', /multicast/],
+      ['00:16:3e:00:00:00/24', /globally administered.*first octet 00 has bit 0x02 clear/],
+      ['02:00:00:00:00:00/7', /multicast.*first octet 03/],
+      ['02:b1:0f:00:00:01/32', /did you mean 02:b1:0f:00:00:00\/32/],
+      ['02:b1:0f:00:00:10-02:b1:0f:00:00:0f', /empty.*comes after/],
+      ['02:b1:0f:00:00:00/49', /1–48/],
+      ['not a mac', /expected first-last/],
+      ['02:b1:zz:00:00:00/32', /expected a MAC address/],
+      ['', /empty/],
+    ];
+    for (const [text, message] of cases) {
+      const err = fails(range(text));
+      expect(err.field, text).to.equal('network.macRange');
+      expect(err.message, text).to.match(/^network\.macRange: /).and.to.match(message);
+    }
+    expect(load(range('52:54:00:00:00:00-52:54:00:00:00:ff')).network.macRange).to.equal('52:54:00:00:00:00-52:54:00:00:00:ff');
+  });
 });
