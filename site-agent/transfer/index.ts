@@ -29,7 +29,7 @@ export interface TransfersOptions {
   clock?: Clock;
 }
 
-/** The site's transfer machinery: one fetcher (destination) and one chunk source, sharing the config. */
+/** The site's transfer machinery: one fetcher (destination) and one chunk source, sharing the config (each its own bucket). */
 export function createTransfers(o: TransfersOptions): Transfers {
   const log = o.logger.child({ component: 'transfer' });
   const fetcher = new SnapshotFetcher({
@@ -39,7 +39,14 @@ export function createTransfers(o: TransfersOptions): Transfers {
     logger: log,
     ...(o.clock ? { clock: o.clock } : {}),
   });
-  const source = new ChunkSource({ store: o.store, maxConcurrent: o.transfer.maxConcurrent, logger: log });
+  // One limit per direction: the fetcher's bucket charges what arrives, the source's what leaves.
+  const source = new ChunkSource({
+    store: o.store,
+    maxConcurrent: o.transfer.maxConcurrent,
+    bandwidthMiBps: o.transfer.bandwidthMiBps,
+    logger: log,
+    ...(o.clock ? { clock: o.clock } : {}),
+  });
   return {
     fetcher,
     source,

@@ -8,9 +8,10 @@
 //   served. A background transfer that holds a slot while an urgent one waits *yields* it at the
 //   next chunk (`Slot.shouldYield()`): it keeps what already arrived and queues again at the head of
 //   the background class, so a resume never waits for a whole replica to finish.
-// - Bandwidth: one token bucket per agent (`TokenBucket`, `transfer.bandwidthMiBps`) shared by all
-//   its transfers and charged with the bytes received (as they travel: compressed). A transfer that
-//   runs out of tokens stops reading its stream, so HTTP/2 flow control slows the sender too.
+// - Bandwidth: two token buckets per agent (`TokenBucket`, each `transfer.bandwidthMiBps`), one per
+//   direction, charged with the bytes as they travel (compressed). The receive bucket is shared by
+//   its transfers as destination: one out of tokens stops reading its stream, so HTTP/2 flow
+//   control slows the sender too. The send bucket is shared by the ReadChunks streams it serves.
 // - Source side (Saline's n-to-1 problem): the agent also serves at most `transfer.maxConcurrent`
 //   `ReadChunks` streams at once (a second `TransferScheduler`); excess callers wait in its queue
 //   (urgent first too, by the caller's flag). Destinations ask in batches and release the slot

@@ -1,7 +1,9 @@
 // The source side of a transfer: `GetManifest` and `ReadChunks`, served to destination agents.
 // Chunks are sent as stored (codec byte + payload); the destination verifies each one. At most
 // `transfer.maxConcurrent` ReadChunks streams are served at once (scheduler.ts: the n-to-1 limit);
-// the others wait in the queue, urgent callers (metadata `brine-priority: urgent`) first.
+// the others wait in the queue, urgent callers (metadata `brine-priority: urgent`) first. What is
+// sent is charged to the site's send bucket (`transfer.bandwidthMiBps`, one for all its outgoing
+// streams, separate from the receive bucket): the site's limit bounds both directions.
 import type * as grpc from '@grpc/grpc-js';
 import { InvalidArgumentError } from '../../src/shared/errors.js';
 import type { Logger } from '../../src/shared/logger.js';
@@ -12,17 +14,22 @@ import type { ReadChunksRequest__Output } from '../../src/gen/brine/v1/ReadChunk
 import { manifestHashes, MissingChunkError, type SnapshotStore } from '../snapshot-store/index.js';
 import { transferGrpcError } from './errors.js';
 import { PRIORITY_METADATA, READ_AHEAD } from './options.js';
-import { AbortedError, TransferScheduler, type Priority } from './scheduler.js';
+import { AbortedError, realClock, TokenBucket, TransferScheduler, type Clock, type Priority } from './scheduler.js';
 
 export interface ChunkSourceOptions {
   store: SnapshotStore;
   /** how many ReadChunks streams are served at once (config transfer.maxConcurrent) */
   maxConcurrent: number;
+  /** sent bytes per second, shared by all its ReadChunks streams (config transfer.bandwidthMiBps) */
+  bandwidthMiBps: number;
   logger: Logger;
+  clock?: Clock;
 }
 
 export class ChunkSource {
   readonly scheduler: TransferScheduler;
+  /** what this site sends, all streams together (the fetcher has its own for what it receives) */
+  readonly bucket: TokenBucket;
   private readonly store: SnapshotStore;
   private readonly log: Logger;
   /** bytes sent since start (for logs and tests) */
@@ -31,6 +38,7 @@ export class ChunkSource {
   constructor(o: ChunkSourceOptions) {
     this.store = o.store;
     this.scheduler = new TransferScheduler(o.maxConcurrent);
+    this.bucket = TokenBucket.fromMiBps(o.bandwidthMiBps, o.clock ?? realClock);
     this.log = o.logger;
   }
 
@@ -96,6 +104,9 @@ export class ChunkSource {
           throw err;
         });
         if (signal.aborted) return;
+        // Charged as it travels (compressed), before the write: a stream out of tokens waits here,
+        // holding at most READ_AHEAD chunks. An abort rejects the wait (handled as a cancel).
+        await this.bucket.take(data.length, signal);
         this.bytesSent += data.length;
         if (!call.write({ hash: hashes[i] as string, data })) {
           await new Promise<void>((resolve) => {

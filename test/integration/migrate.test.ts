@@ -2,11 +2,49 @@
 // elsewhere), their rollback, and preemption by a site's batch scheduler (reclaim/release), with
 // real coordinator and agent processes and the real CLI.
 import { expect } from 'chai';
-import { runCli, spawnCli } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { createCipheriv, createHash } from 'node:crypto';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLI_BIN, CLI_REPO_ROOT, runCli, spawnCli } from '../helpers/cli.js';
 import { agentStatus, TestGrid, waitFor } from '../helpers/grid.js';
 import { type Job, type Lease, type Site, type Snapshot } from '../../src/shared/proto.js';
 
 const inSubnet = (ip: string, prefix: string): boolean => ip.startsWith(prefix);
+
+/** Incompressible bytes (the store compresses chunks: zeros would travel as nothing). */
+function noise(seed: number, n: number): Buffer {
+  const key = createHash('sha256').update(`seed:${seed}`).digest().subarray(0, 16);
+  return createCipheriv('aes-128-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(n));
+}
+
+/**
+ * Runs `shell` under a pseudo-terminal (util-linux `script`), so the CLI sees a TTY on stdout and
+ * stderr; resolves with the exit code and everything the terminal received (both streams).
+ */
+function runInPty(shell: string, timeoutMs = 60_000): Promise<{ code: number | null; out: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm' };
+  delete env.BRINE_COORDINATOR;
+  // a pipe kept open as stdin: `script` ends the session when its input reaches EOF
+  const child = spawn('script', ['-qec', shell, '/dev/null'], { cwd: CLI_REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${shell} did not finish within ${timeoutMs} ms\n${out}`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      child.stdin.destroy();
+      resolve({ code, out });
+    });
+  });
+}
+
+const shellQuote = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
 
 describe('moves between sites and preemption (test driver)', function () {
   this.timeout(120_000);
@@ -158,6 +196,94 @@ describe('moves between sites and preemption (test driver)', function () {
       expect(snaps.at(-1)?.damaged).to.equal(false);
       const atA = (await agentStatus(port('site-a'), { includeNetworkXml: true })).find((c) => c.jobId === job.id);
       expect(atA?.vms.map((v) => v.state)).to.deep.equal(['RUNNING', 'RUNNING']);
+    });
+
+    it('rolls back when the transfer succeeds but the restore at the destination fails: back RUNNING at the origin on its old addresses', async () => {
+      const job = await submit('rbr');
+      // A real, deterministic failure of the restore step only: the restore stages its files in
+      // <dataDir>/work/restore-<id> (mkdir fails with ENOTDIR when work is a file); the transfer
+      // writes only under <dataDir>/store, and site-b captures nothing during the move.
+      const work = join(grid.siteDataDir('site-b'), 'work');
+      rmSync(work, { recursive: true, force: true });
+      writeFileSync(work, 'not a directory\n');
+      const r = await cli('migrate', job.id, '--to', 'site-b', '--json');
+      expect(r.code, r.stderr).to.equal(1);
+      expect(r.stderr).to.match(/was not moved to site-b and is (SUSPENDED|RESUMING|RUNNING) on site-a: move to site-b failed \(restore on site-b failed: .*ENOTDIR/);
+      expect(r.json<{ error: { code: string }; job: Job }>().error.code).to.equal('MOVE_FAILED');
+
+      const after = await waitFor('the job back RUNNING on site-a', async () => {
+        const j = await show(job.id);
+        return j.state === 'RUNNING' && j;
+      }, 30_000);
+      expect(after.site).to.equal('site-a');
+      expect(after.subnet).to.equal(job.subnet);
+      expect(after.gateway).to.equal(job.gateway);
+      expect(after.vms.map((v) => [v.name, v.mac, v.ip])).to.deep.equal(job.vms.map((v) => [v.name, v.mac, v.ip]));
+      const h = after.history.map((x) => `${x.state}: ${x.reason}`);
+      // it got as far as the restore (the transfer worked), then failed there and came back
+      expect(h.some((x) => /^RESUMING: restoring on site-b /.test(x)), h.join('\n')).to.equal(true);
+      expect(
+        h.some((x) => /^SUSPENDED: move to site-b failed \(restore on site-b failed: .*\); back on site-a with its old addresses, snapshot \S+ intact; resuming it/.test(x)),
+        h.join('\n'),
+      ).to.equal(true);
+      expect(after.history.at(-1)?.state).to.equal('RUNNING');
+      const snaps = (await cli('snapshots', job.id, '--json')).json<Snapshot[]>();
+      expect(snaps.at(-1)?.kind).to.equal('suspend');
+      expect(snaps.at(-1)?.damaged).to.equal(false);
+      expect(snaps.at(-1)?.sites).to.include('site-a');
+
+      // site-b's leases for the job are gone (released once its agent confirmed the destroy)
+      const leases = await waitFor('site-b leases gone', async () => {
+        const l = (await cli('addresses', '--json')).json<Lease[]>().filter((x) => x.job === job.id);
+        return l.every((x) => x.site === 'site-a') && l;
+      });
+      expect(leases.map((l) => [l.vm, l.mac, l.ip, l.state])).to.deep.equal(job.vms.map((v) => [v.name, v.mac, v.ip, 'active']));
+      // site-b holds nothing of it; site-a runs it on its old MACs and IPs
+      expect((await agentStatus(port('site-b'), { includeNetworkXml: true })).filter((c) => c.jobId === job.id)).to.deep.equal([]);
+      const atA = (await agentStatus(port('site-a'), { includeNetworkXml: true })).find((c) => c.jobId === job.id);
+      expect(atA?.vms.map((v) => v.state)).to.deep.equal(['RUNNING', 'RUNNING']);
+      for (const vm of job.vms) {
+        expect(atA?.networkXml).to.include(vm.mac);
+        expect(atA?.networkXml).to.include(vm.ip);
+      }
+      // no address live twice anywhere in the grid
+      const all = (await cli('addresses', '--json')).json<Lease[]>().filter((l) => l.state !== 'releasing');
+      expect(new Set(all.map((l) => l.ip)).size).to.equal(all.length);
+      expect(new Set(all.map((l) => l.mac)).size).to.equal(all.length);
+
+      // with its work dir back, site-b takes the job: the rollback left nothing in the way
+      rmSync(work, { force: true });
+      mkdirSync(work);
+      const again = await cli('migrate', job.id, '--to', 'site-b', '--json');
+      expect(again.code, again.stderr).to.equal(0);
+      expect(again.json<Job>()).to.deep.include({ state: 'RUNNING', site: 'site-b' });
+    });
+
+    it('draws the transfer progress bar of migrate on a terminal, then prints the result line', async () => {
+      const job = await submit('bar');
+      // The test driver's save images are a few KiB: give each VM's console (which the snapshot
+      // carries) 2 MiB of incompressible output, so the transfer counts whole MiB.
+      for (const [i, vm] of job.vms.entries()) {
+        expect(vm.console).to.not.equal('');
+        writeFileSync(vm.console, noise(50 + i, 2 * 1024 * 1024));
+        expect(statSync(vm.console).size).to.equal(2 * 1024 * 1024);
+      }
+      const cmd = [process.execPath, CLI_BIN, '--coordinator', grid.coordinator, 'migrate', job.id, '--to', 'site-b'].map(shellQuote).join(' ');
+      // a wide terminal: cli-progress crops its line to the terminal's width
+      const r = await runInPty(`stty cols 250 rows 50; exec ${cmd}`);
+      const text = r.out.replace(/\x1b(\[[0-9;?]*[A-Za-z]|[78])/g, ''); // CSI sequences, cursor save/restore
+      expect(r.code, text).to.equal(0);
+      const snap = (await cli('snapshots', job.id, '--json')).json<Snapshot[]>().at(-1) as Snapshot;
+      expect(snap.kind).to.equal('suspend');
+      expect(snap.totalBytes).to.be.greaterThan(4 * 1024 * 1024);
+      const frames = text.split(/[\r\n]+/).filter((l) => l.includes('sending '));
+      expect(frames.length, text).to.be.greaterThan(0);
+      for (const f of frames) expect(f, text).to.include(`sending ${snap.id} to site-b`);
+      expect(frames.some((f) => /\b100%/.test(f)), text).to.equal(true);
+      const moved = await show(job.id);
+      expect(moved.site).to.equal('site-b');
+      const lines = text.split(/[\r\n]+/).map((l) => l.trim()).filter((l) => l !== '');
+      expect(lines.at(-1), text).to.equal(`job ${job.id} is RUNNING on site-b, subnet ${moved.subnet}: ${moved.vms.map((v) => `${v.name} ${v.ip} ${v.mac}`).join(', ')}`);
     });
 
     it('reclaim checkpoints the jobs on the nodes, answers once the snapshots are on disk, and they resume on the other site', async () => {
