@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import type Table from 'cli-table3';
 import { BrineError } from '../shared/errors.js';
+import { formatBytes } from '../shared/units.js';
 import { CommandFailed } from './context.js';
 
 export type CellValue = string | number | boolean | null | undefined;
@@ -153,23 +154,29 @@ const NO_PROGRESS: Progress = { update() {}, stop() {} };
  * A progress bar on stderr for long operations; a no-op unless stderr is a TTY and --json is off
  * (bars in logs or pipes are noise). cli-progress is loaded only when a bar is really shown.
  */
-export async function createProgress(label: string, total: number, opts: { json: boolean }): Promise<Progress> {
+export async function createProgress(label: string, total: number, opts: { json: boolean; bytes?: boolean }): Promise<Progress> {
   if (opts.json || !process.stderr.isTTY) return NO_PROGRESS;
   const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: `${label} [{bar}] {percentage}% | {value}/{total} | {duration_formatted}{note}`,
+      format: `${label} [{bar}] {percentage}% | {amount} | {duration_formatted}{note}`,
       hideCursor: true,
       clearOnComplete: false,
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(total, 0, { note: '' });
+  // bytes: counted exactly (a bar in rounded MiB would sit at 0/1 for a small snapshot), shown in units
+  const amount = (value: number, of: number): string => (opts.bytes ? `${formatBytes(value)}/${formatBytes(of)}` : `${value}/${of}`);
+  let last = total;
+  bar.start(total, 0, { note: '', amount: amount(0, total) });
   return {
     update(value, newTotal, note) {
-      if (newTotal !== undefined) bar.setTotal(newTotal);
-      bar.update(value, note === undefined ? {} : { note: note ? ` | ${note}` : '' });
+      if (newTotal !== undefined) {
+        last = newTotal;
+        bar.setTotal(newTotal);
+      }
+      bar.update(value, { amount: amount(value, last), ...(note === undefined ? {} : { note: note ? ` | ${note}` : '' }) });
     },
     stop() {
       bar.stop();

@@ -2,10 +2,8 @@
 // job's `transfer.progress` events: only on a TTY and without --json (createProgress decides).
 import type { BrineEvent } from '../shared/proto.js';
 import type { CoordinatorClient } from './client.js';
-import { formatDuration } from '../shared/units.js';
+import { formatBytes, formatDuration } from '../shared/units.js';
 import { createProgress, type Progress } from './output.js';
-
-const MiB = 1 << 20;
 
 /** Runs `fn` while showing the transfer progress of `job`'s snapshot to `to` (if any happens). */
 export async function withTransferProgress<T>(client: CoordinatorClient, job: string, to: string, json: boolean, fn: () => Promise<T>): Promise<T> {
@@ -13,11 +11,11 @@ export async function withTransferProgress<T>(client: CoordinatorClient, job: st
   let bar: Promise<Progress> | undefined;
   const onEvent = (e: BrineEvent): void => {
     if (e.type !== 'transfer.progress' || (to && e.site !== to)) return;
-    // the bar counts MiB: cli-progress prints value/total as they are
-    const done = Math.round(e.bytesDone / MiB);
-    const total = Math.max(1, Math.round(e.bytesTotal / MiB));
-    bar ??= createProgress(`sending ${e.snapshot} to ${e.site} (MiB)`, total, { json });
-    const rate = e.rateBps > 0 ? `${(e.rateBps / MiB).toFixed(1)} MiB/s` : '';
+    // nothing to send (every chunk already there) is a full bar, not 0 of 0
+    const total = Math.max(1, e.bytesTotal);
+    const done = e.bytesTotal === 0 ? total : e.bytesDone;
+    bar ??= createProgress(`sending ${e.snapshot} to ${e.site}`, total, { json, bytes: true });
+    const rate = e.rateBps > 0 ? `${formatBytes(e.rateBps)}/s` : '';
     const eta = e.etaMs > 0 ? `ETA ${formatDuration(Math.ceil(e.etaMs / 1000) * 1000)}` : '';
     void bar.then((b) => b.update(done, total, [rate, eta].filter(Boolean).join(', ')));
   };

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '../shared/logger.js';
 import { AlreadyExistsError, BrineError, InvalidArgumentError, NotAllowedError, NotFoundError, UnavailableError } from '../shared/errors.js';
 import { checkName } from '../shared/names.js';
-import { formatDuration, parseDurationMs } from '../shared/units.js';
+import { formatBytes, formatDuration, parseDurationMs } from '../shared/units.js';
 import type { ClusterSpec, ClusterStatus, Job, Lease, Site, Snapshot } from '../shared/proto.js';
 import type { RegisterRequest__Output as RegisterRequest } from '../gen/brine/v1/RegisterRequest.js';
 import type { SubmitJobRequest__Output as SubmitJobRequest } from '../gen/brine/v1/SubmitJobRequest.js';
@@ -91,6 +91,8 @@ export class Coordinator {
   private readonly clock: Clock;
   private readonly newJobId: () => string;
   private readonly inflight = new Set<string>();
+  /** the run of each job's pending operation under way (`runOp`) */
+  private readonly opRuns = new Map<string, Promise<void>>();
   private readonly unacked = new Set<string>();
   /**
    * Jobs whose cluster an operation just changed (checkpoint, suspend, resume, deploy), until when:
@@ -580,8 +582,23 @@ export class Coordinator {
     return job;
   }
 
-  /** Runs (or re-runs, after a coordinator restart) a job's pending operation; idempotent at the agent. */
-  private async runOp(job: JobRecord): Promise<void> {
+  /**
+   * Runs (or re-runs, after a coordinator restart) a job's pending operation, or joins the run
+   * already under way: a heartbeat's reconcile may start it between the request's commit and its
+   * own call, and the request must still wait for the outcome (and see its error).
+   */
+  private runOp(job: JobRecord): Promise<void> {
+    const running = this.opRuns.get(job.id);
+    if (running) return running;
+    const run = this.runOpOnce(job).finally(() => {
+      if (this.opRuns.get(job.id) === run) this.opRuns.delete(job.id);
+    });
+    this.opRuns.set(job.id, run);
+    return run;
+  }
+
+  /** One run of a job's pending operation; idempotent at the agent. */
+  private async runOpOnce(job: JobRecord): Promise<void> {
     const op = job.pendingOp;
     if (isMove(op)) return this.runMove(job, op);
     const site = this.store.data.sites[job.site];
@@ -1389,9 +1406,3 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export function formatBytes(n: number): string {
-  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(1)} GiB`;
-  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
-  if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(1)} KiB`;
-  return `${n} B`;
-}

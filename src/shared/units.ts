@@ -39,3 +39,12 @@ export function parseSizeMiB(value: string | number, field: string): number {
   if (n <= 0) throw new InvalidArgumentError(field, `must be larger than zero, got "${value}"`);
   return n;
 }
+
+/** A byte count for people: "177.8 MiB" (`compact`: "177.8MiB", for table cells). */
+export function formatBytes(n: number, compact = false): string {
+  const sep = compact ? '' : ' ';
+  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(1)}${sep}GiB`;
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)}${sep}MiB`;
+  if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(1)}${sep}KiB`;
+  return `${n}${sep}B`;
+}

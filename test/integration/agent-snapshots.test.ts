@@ -318,7 +318,7 @@ describe('agent snapshots on test:///default (ClusterManager + ClusterSnapshots 
     const err = await rejects(snaps.restore(spec('j1'), 'j1-s1'));
     expect(err).to.be.instanceOf(SnapshotDamagedError);
     const damaged = err as SnapshotDamagedError;
-    expect(damaged.code).to.equal('FAILED_PRECONDITION');
+    expect(damaged.code).to.equal('DATA_LOSS');
     expect(damaged).to.include({ snapshotId: 'j1-s1', file: 'vm-1/memory', chunk, problem: 'corrupt' });
     expect(damaged.message).to.include(chunk).and.include('vm-1/memory').and.include('j1-s1');
     expect(await ours()).to.deep.equal({ domains: [], networks: [] });

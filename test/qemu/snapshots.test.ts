@@ -272,7 +272,7 @@ describe('snapshots of real VMs on qemu:///system (QEMU tier)', function () {
       (e: unknown) => e,
     );
     expect(err).to.be.instanceOf(SnapshotDamagedError);
-    expect(err).to.include({ snapshotId: `${PAIR}-s2`, file: 'vm-1/memory', chunk, code: 'FAILED_PRECONDITION' });
+    expect(err).to.include({ snapshotId: `${PAIR}-s2`, file: 'vm-1/memory', chunk, code: 'DATA_LOSS' });
     expect(await ours()).to.deep.equal({ domains: [], networks: [] });
     expect((await store.verify(`${PAIR}-s1`)).ok).to.equal(true);
   });

@@ -1,6 +1,7 @@
 // `brine snapshot JOB`, `brine snapshots JOB`, `brine suspend JOB`, `brine resume JOB [--site S]`:
 // coordinated snapshots of a whole cluster, and suspending/resuming it from them.
 import { checkName } from '../../shared/names.js';
+import { formatBytes } from '../../shared/units.js';
 import type { Job, Snapshot } from '../../shared/proto.js';
 import { withTransferProgress } from '../transfer-progress.js';
 import { CommandFailed, type CliContext, type Program } from '../context.js';
@@ -8,12 +9,7 @@ import { note, printJson, printTable, say, timeAndAge, type CellValue } from '..
 
 export const SNAPSHOTS_HEAD = ['ID', 'CREATED', 'KIND', 'SITES', 'VMS', 'TOTAL', 'NEW', 'SKEW-MS', 'DOWNTIME-MS', 'DAMAGED'];
 
-export function bytes(n: number): string {
-  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(1)}GiB`;
-  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)}MiB`;
-  if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(1)}KiB`;
-  return `${n}B`;
-}
+const bytes = (n: number): string => formatBytes(n, true);
 
 export function snapshotRow(s: Snapshot, now = Date.now()): CellValue[] {
   return [s.id, timeAndAge(s.createdAt, now), s.kind, s.sites.join(','), s.vms.length, bytes(s.totalBytes), bytes(s.newBytes), s.pauseSkewMs, s.downtimeMs, s.damaged ? 'yes' : 'no'];
