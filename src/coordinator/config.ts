@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { durationMs, hostPort, loadYamlConfig } from '../shared/config.js';
 
+const DEFAULT_FAILOVER_MS = 2 * 60_000;
+
 export const CoordinatorConfigSchema = z.strictObject({
   listen: hostPort.default('127.0.0.1:7700'),
   dataDir: z.string().min(1).default('.brine/coordinator'),
@@ -15,8 +17,13 @@ export const CoordinatorConfigSchema = z.strictObject({
       checkpointEvery: durationMs.default(30 * 60_000),
       /** Failed deploy attempts before a job is FAILED. */
       maxDeployAttempts: z.number().int().positive().default(3),
+      /**
+       * A site DOWN this long loses its running jobs to other sites: each resumes elsewhere from
+       * its latest snapshot copied there (its work since is lost). `never` waits for the site.
+       */
+      failoverAfter: z.union([z.literal('never').transform(() => null), durationMs]).default(DEFAULT_FAILOVER_MS),
     })
-    .default({ checkpointEvery: 30 * 60_000, maxDeployAttempts: 3 }),
+    .default({ checkpointEvery: 30 * 60_000, maxDeployAttempts: 3, failoverAfter: DEFAULT_FAILOVER_MS }),
 });
 
 export type CoordinatorConfig = z.output<typeof CoordinatorConfigSchema>;

@@ -93,6 +93,8 @@ export class Coordinator {
   private readonly inflight = new Set<string>();
   /** the run of each job's pending operation under way (`runOp`) */
   private readonly opRuns = new Map<string, Promise<void>>();
+  /** when each registered site was last seen going DOWN (or this coordinator started without it) */
+  private readonly downSince = new Map<string, number>();
   private readonly unacked = new Set<string>();
   /**
    * Jobs whose cluster an operation just changed (checkpoint, suspend, resume, deploy), until when:
@@ -124,6 +126,8 @@ export class Coordinator {
   }
 
   start(): void {
+    // a restarted coordinator has seen no site yet: the failover clock starts now, not at their last heartbeat
+    for (const site of Object.keys(this.store.data.sites)) if (!this.sessions.has(site)) this.downSince.set(site, this.clock.now().getTime());
     const every = Math.max(100, Math.min(1000, this.deps.config.heartbeatTimeout / 4));
     this.livenessTimer = setInterval(() => this.tick(), every);
     this.livenessTimer.unref();
@@ -776,11 +780,16 @@ export class Coordinator {
     return { snapshotId: snap.id, nodes: fit.nodes };
   }
 
-  /** Reserves the destination's leases and records the move (the caller commits). */
-  private startMove(job: JobRecord, to: string, nodes: string[], snapshotId: string, reason: string): void {
+  /**
+   * Reserves the destination's leases and records the move (the caller commits). `fromSnapshot`:
+   * a failover — the origin is unreachable, so there is no final snapshot; the job moves from the
+   * one given (taken earlier, copied elsewhere) and counts as running (a rollback resumes it).
+   */
+  private startMove(job: JobRecord, to: string, nodes: string[], snapshotId: string, reason: string, opts: { fromSnapshot?: boolean } = {}): void {
     const lease = this.allocator.reserve(to, job.id, job.vms.map((v) => v.name));
     if (!lease.ok) throw new NotAllowedError(`no addresses for job ${job.id} on ${to}: ${lease.reason}`);
     const wasRunning = job.state === 'RUNNING';
+    const finalSnapshot = wasRunning && !opts.fromSnapshot;
     const move: MoveState = {
       from: { site: job.site, subnet: job.subnet, gateway: job.gateway, vms: structuredClone(job.vms) },
       to: {
@@ -790,10 +799,10 @@ export class Coordinator {
         vms: lease.lease.vms.map((v, i) => ({ name: v.vm, node: nodes[i] as string, mac: v.mac, ip: v.ip, state: 'PENDING', domain: '', console: '' })),
       },
       wasRunning,
-      phase: wasRunning ? 'snapshot' : 'transfer',
+      phase: finalSnapshot ? 'snapshot' : 'transfer',
     };
     job.pendingOp = { kind: 'move', snapshotId, reason, move };
-    const first = wasRunning ? `final snapshot ${snapshotId} on ${job.site}` : `sending snapshot ${snapshotId}`;
+    const first = finalSnapshot ? `final snapshot ${snapshotId} on ${job.site}` : `sending snapshot ${snapshotId}`;
     this.setState(job, 'RELOCATING', `moving from ${job.site} to ${to} (${reason}): ${first}; new subnet ${move.to.subnet} reserved`);
   }
 
@@ -1273,6 +1282,7 @@ export class Coordinator {
     const session = randomBytes(12).toString('hex');
     const wasUp = this.isUp(req.site);
     this.sessions.set(req.site, { id: session, instance: req.instance, lastHeartbeat: this.clock.now().getTime() });
+    this.downSince.delete(req.site);
     await this.commit();
     this.log.info({ site: req.site, advertise: req.advertise, nodes: req.nodes.length }, 'site registered');
     if (!wasUp) this.events.publish({ type: 'site.up', site: req.site, reason: `registered from ${req.advertise}` });
@@ -1367,7 +1377,63 @@ export class Coordinator {
     const now = this.clock.now().getTime();
     for (const [job, until] of this.settling) if (until <= now) this.settling.delete(job);
     this.checkLiveness();
+    this.failover();
     this.periodicCheckpoints();
+  }
+
+  /**
+   * A site DOWN for `jobs.failoverAfter` has failed (as far as its jobs can tell): each RUNNING job
+   * there resumes on another site from its latest snapshot copied to an UP site (replication puts
+   * one there after each checkpoint), with fresh addresses; what it did since that snapshot is
+   * lost, and its history says so. Its leases at the dead site stay `releasing` until that site is
+   * back and shows the cluster gone: the site's agent destroys what is no longer placed there
+   * (fencing), so the job never runs twice once the site reconnects. A job with no copy elsewhere
+   * waits for its site.
+   */
+  private failover(): void {
+    const after = this.deps.config.jobs.failoverAfter;
+    if (after === null || this.stopped) return;
+    const now = this.clock.now().getTime();
+    const dead = new Map([...this.downSince].filter(([site, since]) => now - since >= after && !this.isUp(site)));
+    if (dead.size === 0) return;
+    let caps: Map<string, SiteCapacity> | undefined;
+    let changed = false;
+    for (const job of Object.values(this.store.data.jobs)) {
+      const since = dead.get(job.site);
+      if (since === undefined || job.state !== 'RUNNING' || job.pendingOp || this.inflight.has(job.id)) continue;
+      const down = `site ${job.site} is DOWN since ${new Date(since).toISOString()}`;
+      const snap = this.snapshots(job.id)
+        .filter((s) => !s.damaged && s.sites.some((x) => x !== job.site && this.isUp(x)))
+        .at(-1);
+      if (!snap) {
+        changed = noteReason(job, `${down}; no snapshot of it is on another UP site: it carries on when ${job.site} is back`, this.clock.now()) || changed;
+        continue;
+      }
+      caps ??= this.capacities();
+      const { fits, misses } = rankSites(caps.values(), restoreRequest(job));
+      // a site that holds the snapshot first: nothing to send
+      const fit = fits.filter((f) => f.site !== job.site).sort((a, b) => Number(snap.sites.includes(b.site)) - Number(snap.sites.includes(a.site)))[0];
+      if (!fit) {
+        changed = noteReason(job, `${down}; waiting for room elsewhere to resume it from snapshot ${snap.id}: ${pendingReason(restoreRequest(job), misses)}`, this.clock.now()) || changed;
+        continue;
+      }
+      try {
+        this.startMove(job, fit.site, fit.nodes, snap.id, `failover: ${down}; from snapshot ${snap.id} of ${snap.createdAt}, its work since then is lost`, { fromSnapshot: true });
+      } catch (err) {
+        this.log.warn({ job: job.id, site: fit.site, err: errorMessage(err) }, 'cannot fail the job over there');
+        continue;
+      }
+      consume(caps.get(fit.site) as SiteCapacity, fit.nodes, job);
+      this.log.warn({ job: job.id, from: job.site, to: fit.site, snapshot: snap.id }, 'failing a job over to another site');
+      changed = true;
+      const moving = job;
+      setImmediate(() => {
+        this.commit()
+          .then(() => this.runOp(moving))
+          .catch((err: unknown) => this.log.warn({ job: moving.id, err: errorMessage(err) }, 'failover move failed'));
+      });
+    }
+    if (changed) void this.commit().catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'commit failed'));
   }
 
   private checkLiveness(): void {
@@ -1375,6 +1441,7 @@ export class Coordinator {
     for (const [site, s] of this.sessions) {
       if (now - s.lastHeartbeat > this.deps.config.heartbeatTimeout) {
         this.sessions.delete(site);
+        this.downSince.set(site, now);
         this.log.warn({ site }, 'site DOWN: no heartbeat');
         this.events.publish({ type: 'site.down', site, reason: `no heartbeat for ${formatDuration(this.deps.config.heartbeatTimeout)}` });
       }

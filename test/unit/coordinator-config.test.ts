@@ -40,6 +40,13 @@ describe('coordinator config', () => {
     expect(c.jobs.maxDeployAttempts).to.equal(3);
   });
 
+  it('takes a failover delay, or never', () => {
+    expect(load('listen: 127.0.0.1:9000\n').jobs.failoverAfter).to.equal(120_000);
+    expect(load('jobs:\n  failoverAfter: 45s\n').jobs.failoverAfter).to.equal(45_000);
+    expect(load('jobs:\n  failoverAfter: never\n').jobs.failoverAfter).to.equal(null);
+    expect(fails('jobs:\n  failoverAfter: soon\n').message).to.match(/jobs\.failoverAfter/);
+  });
+
   it('names an unknown key with its path', () => {
     expect(fails('jobs:\n  checkpointEvry: 10m\n').message).to.match(/^jobs: .*checkpointEvry/);
   });
