@@ -22,25 +22,19 @@
 // Everything (domains with these sites' metadata, their networks and QEMU logs, grid dirs, save
 // files) goes in a `finally`, and on Ctrl-C / SIGTERM too; nothing of other runs is touched.
 // Without libvirt's QEMU driver or the test guest it says so loudly and exits 0.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { hypervisorLogs } from '../site-agent/clusters.js';
 import { domainName, parseVmMetadata, pickGuest } from '../site-agent/domain-xml.js';
 import type { Job, Snapshot } from '../src/shared/proto.js';
 import { runCli, type CliResult } from '../test/helpers/cli.js';
 import { TestGrid, waitFor } from '../test/helpers/grid.js';
+import { GUEST, lines, qemuUnavailable, run, URI, virsh } from './qemu-host.js';
 
-const run = promisify(execFile);
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const GUEST = join(REPO, '.brine', 'guest');
-const URI = 'qemu:///system';
 const SIZES = [2, 4];
 /** a booting cluster's first ticks (4 TCG guests at once on 2 cores) */
 const BOOT_WAIT_MS = 150_000;
@@ -56,29 +50,8 @@ const grids = new Set<TestGrid>();
 const ourSites = new Set<string>();
 const saveDirs: string[] = [];
 
-async function virsh(...args: string[]): Promise<string> {
-  return (await run('virsh', ['-q', '-c', URI, ...args], { timeout: 180_000, maxBuffer: 16 * 1024 * 1024 })).stdout;
-}
-const lines = (text: string): string[] =>
-  text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '');
 const secs = (ms: number): string => (ms / 1000).toFixed(1);
 const pad = (s: string, n: number): string => s.padEnd(n);
-
-async function qemuUnavailable(): Promise<string | undefined> {
-  for (const f of ['vmlinuz', 'initrd.img', 'cmdline']) {
-    if (!existsSync(join(GUEST, f))) return `${join(GUEST, f)} is missing (npm run build:guest / npm run setup:qemu)`;
-  }
-  try {
-    const caps = await virsh('capabilities');
-    if (!/<domain type='(qemu|kvm)'/.test(caps)) return `libvirt at ${URI} offers no qemu/kvm domain`;
-  } catch (err) {
-    return `no libvirt QEMU driver at ${URI} (${err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err)})`;
-  }
-  return undefined;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Cleanup: the grids' processes and dirs, libvirt's domains of our sites (by their metadata: domain

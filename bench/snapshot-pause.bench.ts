@@ -17,15 +17,12 @@
 // Everything the run creates (domains, networks, consoles, QEMU logs, the data dir) goes in a
 // `finally`, and on Ctrl-C / SIGTERM too; nothing outside the run's `brine-bp…-` prefix is touched.
 // Without libvirt's QEMU driver or the test guest it says so loudly and exits 0.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { ClusterManager, hypervisorLogs, type NodeCapacity } from '../site-agent/clusters.js';
 import { pickGuest } from '../site-agent/domain-xml.js';
 import type { ImageConfig } from '../site-agent/config.js';
@@ -33,11 +30,8 @@ import { SnapshotStore, storeDir } from '../site-agent/snapshot-store/index.js';
 import { ClusterSnapshots, type CaptureMethod } from '../site-agent/snapshots.js';
 import type { Logger } from '../src/shared/logger.js';
 import type { ClusterSpec, ClusterStatus } from '../src/shared/proto.js';
+import { GUEST, lines, qemuUnavailable, run, URI, virsh } from './qemu-host.js';
 
-const run = promisify(execFile);
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const GUEST = join(REPO, '.brine', 'guest');
-const URI = 'qemu:///system';
 const SIZES = [1, 2, 4];
 const CHECKPOINTS = 3;
 /** the second external snapshot is taken this long after the first (first pause to first pause) */
@@ -55,27 +49,6 @@ let manager: ClusterManager | null = null;
 /** the most domains of others (not this run's) seen running at a checkpoint: they share the 2 cores */
 let othersMax = 0;
 
-async function virsh(...args: string[]): Promise<string> {
-  return (await run('virsh', ['-q', '-c', URI, ...args], { timeout: 120_000 })).stdout;
-}
-const lines = (text: string): string[] =>
-  text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '');
-
-async function qemuUnavailable(): Promise<string | undefined> {
-  for (const f of ['vmlinuz', 'initrd.img', 'cmdline']) {
-    if (!existsSync(join(GUEST, f))) return `${join(GUEST, f)} is missing (npm run build:guest / npm run setup:qemu)`;
-  }
-  try {
-    const caps = await virsh('capabilities');
-    if (!/<domain type='(qemu|kvm)'/.test(caps)) return `libvirt at ${URI} offers no qemu/kvm domain`;
-  } catch (err) {
-    return `no libvirt QEMU driver at ${URI} (${err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err)})`;
-  }
-  return undefined;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Cleanup: whatever libvirt holds under this run's prefix, its QEMU logs, the data dir. Once.
