@@ -85,8 +85,9 @@ export class CoordinatorClient {
     return this.unary<Job>('ResumeJob', LONG_TIMEOUT_MS, (md, o, cb) => this.raw.resumeJob({ id, site }, md, o, cb));
   }
 
-  migrateJob(id: string, to: string): Promise<Job> {
-    return this.unary<Job>('MigrateJob', LONG_TIMEOUT_MS, (md, o, cb) => this.raw.migrateJob({ id, to }, md, o, cb));
+  migrateJob(id: string, to: string, options: { precopy?: boolean } = {}): Promise<Job> {
+    const noPrecopy = options.precopy === false;
+    return this.unary<Job>('MigrateJob', LONG_TIMEOUT_MS, (md, o, cb) => this.raw.migrateJob({ id, to, noPrecopy }, md, o, cb));
   }
 
   reclaimNodes(site: string, nodes: string[], grace = ''): Promise<Site> {

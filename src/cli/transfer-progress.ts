@@ -5,12 +5,21 @@ import type { CoordinatorClient } from './client.js';
 import { formatBytes, formatDuration } from '../shared/units.js';
 import { createProgress, type Progress } from './output.js';
 
-/** Runs `fn` while showing the transfer progress of `job`'s snapshot to `to` (if any happens). */
+/**
+ * Runs `fn` while showing the transfer progress of `job`'s snapshots to `to`: one bar per snapshot
+ * (a move of a running job sends its pre-copy checkpoint, then the final snapshot).
+ */
 export async function withTransferProgress<T>(client: CoordinatorClient, job: string, to: string, json: boolean, fn: () => Promise<T>): Promise<T> {
   if (json || !process.stderr.isTTY) return fn();
   let bar: Promise<Progress> | undefined;
+  let barOf = '';
   const onEvent = (e: BrineEvent): void => {
     if (e.type !== 'transfer.progress' || (to && e.site !== to)) return;
+    if (bar && barOf !== e.snapshot) {
+      void bar.then((b) => b.stop());
+      bar = undefined;
+    }
+    barOf = e.snapshot;
     // nothing to send (every chunk already there) is a full bar, not 0 of 0
     const total = Math.max(1, e.bytesTotal);
     const done = e.bytesTotal === 0 ? total : e.bytesDone;

@@ -366,7 +366,7 @@ export class Coordinator {
         // final snapshot stopped the VMs there
         const m = job.pendingOp.move;
         const holds: Placement[] = m.phase === 'rollback' ? [] : [m.to];
-        if (m.phase === 'snapshot' && m.wasRunning) holds.push(m.from);
+        if ((m.phase === 'precopy' || m.phase === 'snapshot') && m.wasRunning) holds.push(m.from);
         for (const p of holds) {
           const cap = caps.get(p.site);
           if (cap) consume(cap, p.vms.map((v) => v.node), job);
@@ -739,7 +739,7 @@ export class Coordinator {
    * final snapshot at the origin if it runs, transfer agent to agent, restore at `to` with the new
    * addresses, then the origin's leases are released. Any failure at `to` rolls back to the origin.
    */
-  async migrate(id: string, to: string, reason = 'requested by user'): Promise<JobRecord> {
+  async migrate(id: string, to: string, reason = 'requested by user', opts: { precopy?: boolean } = {}): Promise<JobRecord> {
     const job = this.job(id);
     if (job.state !== 'RUNNING' && job.state !== 'SUSPENDED') {
       throw new NotAllowedError(`job ${id} is ${job.state}: only a RUNNING or SUSPENDED job can be moved`);
@@ -750,7 +750,7 @@ export class Coordinator {
     if (!dest) throw new NotFoundError('site', to);
     if (to === job.site) throw new InvalidArgumentError('to', `job ${id} is already on ${to}`);
     const { snapshotId, nodes } = this.checkMove(job, dest);
-    this.startMove(job, to, nodes, snapshotId, reason);
+    this.startMove(job, to, nodes, snapshotId, reason, { precopy: opts.precopy !== false });
     await this.commit();
     await this.runOp(job);
     return job;
@@ -785,11 +785,15 @@ export class Coordinator {
    * a failover — the origin is unreachable, so there is no final snapshot; the job moves from the
    * one given (taken earlier, copied elsewhere) and counts as running (a rollback resumes it).
    */
-  private startMove(job: JobRecord, to: string, nodes: string[], snapshotId: string, reason: string, opts: { fromSnapshot?: boolean } = {}): void {
+  private startMove(job: JobRecord, to: string, nodes: string[], snapshotId: string, reason: string, opts: { fromSnapshot?: boolean; precopy?: boolean } = {}): void {
     const lease = this.allocator.reserve(to, job.id, job.vms.map((v) => v.name));
     if (!lease.ok) throw new NotAllowedError(`no addresses for job ${job.id} on ${to}: ${lease.reason}`);
     const wasRunning = job.state === 'RUNNING';
     const finalSnapshot = wasRunning && !opts.fromSnapshot;
+    // Pre-copy unless the destination already holds the job's latest snapshot (a replica): most
+    // of the final snapshot's chunks are then there before the cluster stops.
+    const latest = this.snapshots(job.id).filter((s) => !s.damaged).at(-1);
+    const precopy = finalSnapshot && opts.precopy === true && !latest?.sites.includes(to);
     const move: MoveState = {
       from: { site: job.site, subnet: job.subnet, gateway: job.gateway, vms: structuredClone(job.vms) },
       to: {
@@ -799,10 +803,15 @@ export class Coordinator {
         vms: lease.lease.vms.map((v, i) => ({ name: v.vm, node: nodes[i] as string, mac: v.mac, ip: v.ip, state: 'PENDING', domain: '', console: '' })),
       },
       wasRunning,
-      phase: finalSnapshot ? 'snapshot' : 'transfer',
+      phase: precopy ? 'precopy' : finalSnapshot ? 'snapshot' : 'transfer',
+      ...(precopy ? { precopySnapshotId: randomSnapshotId() } : {}),
     };
     job.pendingOp = { kind: 'move', snapshotId, reason, move };
-    const first = finalSnapshot ? `final snapshot ${snapshotId} on ${job.site}` : `sending snapshot ${snapshotId}`;
+    const first = precopy
+      ? `pre-copy checkpoint ${move.precopySnapshotId} sent while it runs, then final snapshot ${snapshotId} on ${job.site}`
+      : finalSnapshot
+        ? `final snapshot ${snapshotId} on ${job.site}`
+        : `sending snapshot ${snapshotId}`;
     this.setState(job, 'RELOCATING', `moving from ${job.site} to ${to} (${reason}): ${first}; new subnet ${move.to.subnet} reserved`);
   }
 
@@ -814,6 +823,12 @@ export class Coordinator {
     const from = m.from.site;
     const to = m.to.site;
     try {
+      if (m.phase === 'precopy') {
+        await this.precopy(job, op);
+        if (job.pendingOp !== op) return;
+        m.phase = 'snapshot';
+        await this.commit();
+      }
       if (m.phase === 'snapshot') {
         const origin = this.store.data.sites[from];
         let snap: Snapshot;
@@ -893,6 +908,38 @@ export class Coordinator {
     }
     // a rolled-back move of a running job: it resumes at the origin (or wherever there is room)
     if (job.state === 'SUSPENDED' && job.autoResume) this.schedulePlacement();
+  }
+
+  /**
+   * A move's pre-copy: a checkpoint of the running job (a normal one: cataloged, replicated no
+   * further, pruned as usual) sent to the destination while the VMs run, so the final snapshot
+   * stores and sends only what changed since. It only saves time: if it fails, the move carries
+   * on without it. Idempotent (same ids) after a coordinator restart.
+   */
+  private async precopy(job: JobRecord, op: MoveOp): Promise<void> {
+    const m = op.move;
+    const id = m.precopySnapshotId;
+    const origin = this.store.data.sites[m.from.site];
+    if (!id || !origin) return;
+    try {
+      let rec = this.store.data.snapshots[id];
+      if (!rec) {
+        const snap = await this.deps.agents.takeSnapshot(origin.advertise, `${job.id}/move/${op.snapshotId}/precopy`, job.id, id, 'checkpoint');
+        if (job.pendingOp !== op) return;
+        rec = { ...snap, id, job: job.id, sites: [m.from.site], kind: 'checkpoint', damaged: false, damagedSites: [] };
+        this.store.data.snapshots[id] = rec;
+        job.lastSnapshot = id;
+        this.events.publish({ type: 'snapshot.taken', job: job.id, site: m.from.site, state: job.state, reason: id });
+        await this.commit();
+      }
+      await this.transfer(job.id, id, m.to.site, true);
+      if (job.pendingOp !== op) return;
+      noteReason(job, `pre-copy ${id} (${formatBytes(rec.totalBytes)}, downtime ${rec.downtimeMs} ms) is on ${m.to.site}; final snapshot on ${m.from.site} next`, this.clock.now());
+    } catch (err) {
+      if (job.pendingOp !== op) return;
+      this.log.warn({ job: job.id, snapshot: id, err: errorMessage(err) }, 'pre-copy failed; moving without it');
+      noteReason(job, `pre-copy failed (${errorMessage(err)}); moving without it`, this.clock.now());
+    }
   }
 
   /**

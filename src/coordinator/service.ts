@@ -37,7 +37,7 @@ export function jobServiceHandlers(c: Coordinator, log: Logger): JobServiceHandl
     ListSnapshots: unary(log, 'ListSnapshots', (req) => ({ snapshots: c.snapshots(req.job) })),
     SuspendJob: unary(log, 'SuspendJob', async (req) => toJobMessage(await c.suspend(req.id))),
     ResumeJob: unary(log, 'ResumeJob', async (req) => toJobMessage(await c.resume(req.id, req.site || undefined))),
-    MigrateJob: unary(log, 'MigrateJob', async (req) => toJobMessage(await c.migrate(req.id, req.to))),
+    MigrateJob: unary(log, 'MigrateJob', async (req) => toJobMessage(await c.migrate(req.id, req.to, undefined, { precopy: !req.noPrecopy }))),
     ReclaimNodes: unary(log, 'ReclaimNodes', (req) => c.reclaim(req.site, req.nodes, req.grace)),
     ReleaseNodes: unary(log, 'ReleaseNodes', (req) => c.releaseNodes(req.site, req.nodes)),
     Watch: (call) => {

@@ -47,11 +47,14 @@ export interface MoveState {
   /** the job ran at the start (so the move begins with a final snapshot at the origin) */
   wasRunning: boolean;
   /**
+   * precopy: a checkpoint of the running job travelling to the destination first ·
    * snapshot: final snapshot at the origin · transfer: snapshot travelling to the destination ·
    * restore: cluster being restored at the destination (the job is placed there now) ·
    * rollback: something failed at the destination; undoing it and going back to the origin
    */
-  phase: 'snapshot' | 'transfer' | 'restore' | 'rollback';
+  phase: 'precopy' | 'snapshot' | 'transfer' | 'restore' | 'rollback';
+  /** the pre-copy checkpoint's id (phase `precopy`) */
+  precopySnapshotId?: string | undefined;
   /** a restore was asked of the destination (so something may exist there to destroy) */
   restoreTried?: boolean | undefined;
   /** why the rollback (phase `rollback`) */

@@ -112,6 +112,13 @@ describe('moves between sites and preemption (test driver)', function () {
       const snaps = (await cli('snapshots', job.id, '--json')).json<Snapshot[]>();
       expect(snaps.at(-1)?.kind).to.equal('suspend');
       expect(snaps.at(-1)?.sites.sort()).to.deep.equal(['site-a', 'site-b']);
+      // pre-copy: a checkpoint went to site-b while the job ran, before the final snapshot
+      const pre = snaps.at(-2) as Snapshot;
+      expect(pre).to.deep.include({ kind: 'checkpoint' });
+      expect(pre.sites.sort()).to.deep.equal(['site-a', 'site-b']);
+      const relocating = moved.history.filter((h) => h.state === 'RELOCATING').map((h) => h.reason);
+      expect(relocating[0]).to.include(`pre-copy checkpoint ${pre.id} sent while it runs, then final snapshot ${snaps.at(-1)?.id} on site-a`);
+      expect(relocating[1]).to.match(new RegExp(`^pre-copy ${pre.id} .* is on site-b; final snapshot on site-a next$`));
 
       // suspended on site-b, resumed on site-a: fresh site-a addresses again
       expect((await cli('suspend', job.id)).code).to.equal(0);
@@ -126,6 +133,17 @@ describe('moves between sites and preemption (test driver)', function () {
         (await cli('addresses', '--json')).json<Lease[]>().filter((l) => l.job === job.id).every((l) => l.site === 'site-a'),
       );
       expect((await agentStatus(port('site-b'), { includeNetworkXml: true })).filter((c) => c.jobId === job.id)).to.deep.equal([]);
+    });
+
+    it('migrate --no-precopy goes straight to the final snapshot', async () => {
+      const job = await submit('direct', 1);
+      const r = await cli('migrate', job.id, '--to', 'site-b', '--no-precopy', '--json');
+      expect(r.code, r.stderr).to.equal(0);
+      const snaps = (await cli('snapshots', job.id, '--json')).json<Snapshot[]>();
+      expect(snaps.map((s) => s.kind)).to.deep.equal(['suspend']);
+      const moved = r.json<Job>();
+      expect(moved.history.some((h) => /pre-copy/.test(h.reason))).to.equal(false);
+      expect(moved.history.find((h) => h.state === 'RELOCATING')?.reason).to.match(/: final snapshot \S+ on site-a; new subnet/);
     });
 
     it('replicates each checkpoint to another site in the background, with transfer progress in watch', async () => {
@@ -273,13 +291,17 @@ describe('moves between sites and preemption (test driver)', function () {
       const r = await runInPty(`stty cols 250 rows 50; exec ${cmd}`);
       const text = r.out.replace(/\x1b(\[[0-9;?]*[A-Za-z]|[78])/g, ''); // CSI sequences, cursor save/restore
       expect(r.code, text).to.equal(0);
-      const snap = (await cli('snapshots', job.id, '--json')).json<Snapshot[]>().at(-1) as Snapshot;
-      expect(snap.kind).to.equal('suspend');
-      expect(snap.totalBytes).to.be.greaterThan(4 * 1024 * 1024);
+      // a running job's move sends a pre-copy checkpoint first, then the final snapshot: a bar each
+      const [pre, snap] = (await cli('snapshots', job.id, '--json')).json<Snapshot[]>().slice(-2) as [Snapshot, Snapshot];
+      expect([pre.kind, snap.kind]).to.deep.equal(['checkpoint', 'suspend']);
+      expect(pre.totalBytes).to.be.greaterThan(4 * 1024 * 1024);
       const frames = text.split(/[\r\n]+/).filter((l) => l.includes('sending '));
-      expect(frames.length, text).to.be.greaterThan(0);
-      for (const f of frames) expect(f, text).to.include(`sending ${snap.id} to site-b`);
-      expect(frames.some((f) => /\b100%/.test(f)), text).to.equal(true);
+      const preFrames = frames.filter((f) => f.includes(`sending ${pre.id} to site-b`));
+      const finalFrames = frames.filter((f) => f.includes(`sending ${snap.id} to site-b`));
+      expect(preFrames.length + finalFrames.length, text).to.equal(frames.length);
+      expect(frames.findIndex((f) => f.includes(snap.id)), text).to.be.greaterThan(frames.findLastIndex((f) => f.includes(pre.id)));
+      expect(preFrames.some((f) => /\b100%/.test(f)), text).to.equal(true);
+      expect(finalFrames.some((f) => /\b100%/.test(f)), text).to.equal(true);
       const moved = await show(job.id);
       expect(moved.site).to.equal('site-b');
       const lines = text.split(/[\r\n]+/).map((l) => l.trim()).filter((l) => l !== '');

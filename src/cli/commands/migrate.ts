@@ -11,11 +11,12 @@ export function register(program: Program, ctx: CliContext): void {
     .description('move a running or suspended job to another site (new subnet, MACs and IPs there)')
     .argument('<job>', 'job id')
     .requiredOption('--to <site>', 'destination site')
+    .option('--no-precopy', 'a running job: no checkpoint sent ahead while it runs (shorter move, longer downtime)')
     .action(async (id, opts) => {
       const to = checkName(opts.to, '--to');
       if (!ctx.json) note(`moving job ${id} to ${to}…`);
       const client = await ctx.client();
-      const job = await withTransferProgress(client, id, to, ctx.json, () => client.migrateJob(id, to));
+      const job = await withTransferProgress(client, id, to, ctx.json, () => client.migrateJob(id, to, { precopy: opts.precopy }));
       if (job.site !== to) {
         // rolled back: the job is back at its origin (resuming there if it ran); a script must know
         const why = job.history.findLast((h) => /^move to .* failed/.test(h.reason))?.reason ?? job.history.at(-1)?.reason ?? '';
