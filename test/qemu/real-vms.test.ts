@@ -4,8 +4,10 @@
 // in `npm test`.
 //
 // What is checked against libvirt's own view (virsh), never against brine's word alone: guests boot
-// and take exactly the addresses `brine show` reports, a guest that powers itself off completes its
-// job, cancel and `brine-agent --cleanup` leave no domain, network, bridge, console or QEMU log.
+// and take exactly the addresses `brine show` reports, an agent killed with -9 and started again
+// adopts the running domains (same UUIDs, the guests count on), a guest that powers itself off
+// completes its job, cancel and `brine-agent --cleanup` leave no domain, network, bridge, console,
+// disk overlay or QEMU log.
 //
 // Each test runs its own grid with site names unique to the run (`qa<random>-a`, `qa<random>-b`),
 // and afterEach removes whatever libvirt still holds under those names, even after a failure —
@@ -18,7 +20,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { runCli, spawnCli, type CliResult } from '../helpers/cli.js';
-import { REPO_ROOT, TestGrid, waitFor } from '../helpers/grid.js';
+import { REPO_ROOT, TestGrid, waitFor, type SiteOptions } from '../helpers/grid.js';
 import { hypervisorLogs } from '../../site-agent/clusters.js';
 import { loadSiteConfig } from '../../site-agent/config.js';
 import { domainName, networkName, parseVmMetadata } from '../../site-agent/domain-xml.js';
@@ -140,6 +142,7 @@ interface LogEvent {
   job?: string;
   domain?: string;
   startMs?: number;
+  clusters?: string[];
 }
 
 function agentEvents(grid: TestGrid, site: string): LogEvent[] {
@@ -190,6 +193,8 @@ describe('real VMs on qemu:///system (QEMU tier)', function () {
   let grid: TestGrid;
   let siteA = '';
   let siteB = '';
+  /** how each site's agent was started (to start it again the same way) */
+  const agents = new Map<string, { site: SiteOptions; args: string[] }>();
 
   const cli = (...args: string[]): Promise<CliResult> =>
     runCli(['--coordinator', grid.coordinator, ...args], { timeoutMs: 280_000 });
@@ -199,6 +204,8 @@ describe('real VMs on qemu:///system (QEMU tier)', function () {
     return r.json<Job>();
   };
   const consoleDir = (site: string): string => join(grid.siteDataDir(site), 'consoles');
+  /** where the agent keeps each VM's qcow2 overlay of a disk image */
+  const disksDir = (site: string): string => join(grid.siteDataDir(site), 'disks');
   /** a job's network (domains carry no site: see domainsOf) */
   const ofJob = (site: string, job: string) => (name: string) => name === networkName(site, job);
 
@@ -257,6 +264,9 @@ describe('real VMs on qemu:///system (QEMU tier)', function () {
       const domain = domainName(job.id, vm.name);
       if (vm.console && existsSync(vm.console)) left.push(`console ${vm.console}`);
       for (const f of hypervisorLogs(URI, domain)) if (existsSync(f)) left.push(`QEMU log ${f}`);
+      // the VM's disk overlay (`<domain>.qcow2`) and anything else of it under disks/
+      const disks = existsSync(disksDir(site)) ? readdirSync(disksDir(site)) : [];
+      for (const f of disks.filter((n) => n.startsWith(`${domain}.`))) left.push(`disk ${join(disksDir(site), f)}`);
     }
     return left;
   }
@@ -295,20 +305,25 @@ describe('real VMs on qemu:///system (QEMU tier)', function () {
       'tiny-off': { kernel: join(GUEST, 'vmlinuz'), initrd: join(GUEST, 'initrd.img'), cmdline: `${cmdline} brine.poweroff=${POWEROFF_AFTER}` },
     };
     grid = new TestGrid();
+    // A disk image (the overlay test): a blank qcow2 base, as in snapshots.test.ts — the guest
+    // then sits in the firmware's boot loop, which is all an overlay needs.
+    const base = join(grid.dir, 'base.qcow2');
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', base, '16M']);
     await grid.startCoordinator({ heartbeatTimeout: '10s' });
+    agents.clear();
     for (const [i, site] of [siteA, siteB].entries()) {
-      await grid.startAgent(
-        {
-          name: site,
-          nodes: [1, 2].map((n) => ({ name: `n${n}`, uri: URI, cpus: 2, memoryMiB: 2048 })),
-          images,
-          subnetPool: `10.${octet}.${i * 4}.0/22`,
-          macRange: `02:b2:${macByte}:${i}0:00:00/32`,
-          extra: 'pollInterval: 500ms',
-        },
-        // site A stops with --cleanup on SIGTERM (the last test); afterEach SIGKILLs everything.
-        { args: site === siteA ? ['--cleanup'] : [] },
-      );
+      const options: SiteOptions = {
+        name: site,
+        nodes: [1, 2].map((n) => ({ name: `n${n}`, uri: URI, cpus: 2, memoryMiB: 2048 })),
+        images: { ...images, blank: { disk: base } },
+        subnetPool: `10.${octet}.${i * 4}.0/22`,
+        macRange: `02:b2:${macByte}:${i}0:00:00/32`,
+        extra: 'pollInterval: 500ms',
+      };
+      // site A stops with --cleanup on SIGTERM (the last test); afterEach SIGKILLs everything.
+      const args = site === siteA ? ['--cleanup'] : [];
+      agents.set(site, { site: options, args });
+      await grid.startAgent(options, { args });
     }
   });
 
@@ -378,6 +393,44 @@ describe('real VMs on qemu:///system (QEMU tier)', function () {
     // Two guests, two distinct addresses, both on the job's subnet.
     expect(new Set(job.vms.map((v) => v.ip)).size).to.equal(2);
     expect(new Set(job.vms.map((v) => v.mac)).size).to.equal(2);
+
+    // The site's agent killed with -9 and started again with the same config adopts the running
+    // domains: the same ones (libvirt UUIDs), none added, the guests never rebooted.
+    const domains = job.vms.map((vm) => domainName(job.id, vm.name)).sort();
+    const uuids = await Promise.all(domains.map(async (d) => (await virsh('domuuid', d)).trim()));
+    expect(await domainsOf([siteA, siteB], job.id).then((d) => d.sort())).to.deep.equal(domains);
+    await grid.kill(job.site, 'SIGKILL');
+    const atKill = new Map(job.vms.map((vm) => [vm.name, readTicks(vm.console).pop()?.n ?? 0]));
+    const agent = agents.get(job.site);
+    if (!agent) throw new Error(`no agent options for ${job.site}`);
+    const t0 = Date.now();
+    await grid.startAgent(agent.site, { args: agent.args });
+    const restartSec = ((Date.now() - t0) / 1000).toFixed(1);
+    const events = agentEvents(grid, job.site);
+    expect(events.filter((e) => e.msg === 'adopted cluster already in libvirt' && e.job === job.id), 'the new agent logs the adoption').to.have.length(1);
+    expect(events.find((e) => e.msg === 'adopted running clusters')?.clusters).to.deep.equal([job.id]);
+    const again = await waitFor(`${job.id} RUNNING after the agent restart`, async () => {
+      const j = await show(job.id);
+      return j.state === 'RUNNING' && j.vms.every((v) => v.state === 'RUNNING') && j;
+    }, 30_000, 250);
+    expect(again.site).to.equal(job.site);
+    expect(again.vms.map((v) => [v.name, v.node, v.mac, v.ip])).to.deep.equal(job.vms.map((v) => [v.name, v.node, v.mac, v.ip]));
+    for (const vm of job.vms) {
+      // counting on from where it was when the agent died, on the same address, never from 1 again
+      const t = await tickWithAddress(vm.console, vm.mac, `${vm.ip}/${prefix}`, (atKill.get(vm.name) ?? 0) + 2);
+      expect(Object.keys(t.ifaces), t.line).to.deep.equal(['eth0']);
+      const counts = readTicks(vm.console).map((x) => x.n);
+      const back = counts.filter((n, i) => i > 0 && n <= (counts[i - 1] as number));
+      expect(back, `the counter never went back (no reboot): ${counts.join(',')}`).to.deep.equal([]);
+    }
+    // A few heartbeats later: still exactly these domains, same UUIDs, all running, none started anew.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await domainsOf([siteA, siteB], job.id).then((d) => d.sort()), 'no extra domain of the job').to.deep.equal(domains);
+    expect(await Promise.all(domains.map(async (d) => (await virsh('domuuid', d)).trim()))).to.deep.equal(uuids);
+    for (const d of domains) expect((await virsh('domstate', d)).trim()).to.equal('running');
+    // (a retried deploy from the coordinator would be harmless: it leaves existing domains alone)
+    expect(agentEvents(grid, job.site).filter((e) => e.msg === 'VM started'), 'the new agent started no VM').to.deep.equal([]);
+    console.log(`      agent of ${job.site} killed (-9) and restarted: registered again in ${restartSec} s, adopted ${job.id}`);
   });
 
   it('cancel leaves nothing behind: domains, network, bridge, consoles, QEMU logs', async () => {
@@ -402,6 +455,32 @@ describe('real VMs on qemu:///system (QEMU tier)', function () {
     await expectNothingLeft(siteA, job, 'cancel');
     const leases = (await cli('addresses', '--json')).json<Array<{ job: string }>>();
     expect(leases.filter((l) => l.job === job.id)).to.deep.equal([]);
+  });
+
+  it('a job on a disk image: each VM runs on its own qcow2 overlay under <dataDir>/disks, removed by cancel', async () => {
+    // Not through submit(): a blank disk never prints a tick.
+    const s = await cli('submit', '--name', 'disky', '--vms', '2', '--cpus', '1', '--memory', '128', '--image', 'blank', '--site', siteA, '--wait', '--timeout', '4m', '--json');
+    expect(s.code, s.stderr).to.equal(0);
+    const job = await show(s.json<Job>().id);
+    expect(job.state).to.equal('RUNNING');
+    const base = join(grid.dir, 'base.qcow2');
+    const before = await leftovers(siteA, job);
+    for (const vm of job.vms) {
+      const domain = domainName(job.id, vm.name);
+      const overlay = join(disksDir(siteA), `${domain}.qcow2`);
+      expect(before).to.include(`disk ${overlay}`);
+      expect((await virsh('domstate', domain)).trim()).to.equal('running');
+      expect(await virsh('domblklist', domain)).to.include(overlay);
+      // a qcow2 of its own, backed by the site's base image (which it never writes)
+      const { stdout } = await run('qemu-img', ['info', '-U', '--output=json', overlay]);
+      expect(JSON.parse(stdout) as Record<string, unknown>).to.deep.include({ format: 'qcow2', 'backing-filename': base });
+    }
+    const r = await cli('cancel', job.id, '--json');
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.json<Job>().state).to.equal('CANCELLED');
+    await expectNothingLeft(siteA, job, 'cancel of a disk-image job');
+    expect(existsSync(disksDir(siteA)) ? readdirSync(disksDir(siteA)) : [], `${disksDir(siteA)} after cancel`).to.deep.equal([]);
+    expect(existsSync(base), 'the base image stays').to.equal(true);
   });
 
   it(`a job whose guests power themselves off (brine.poweroff=${POWEROFF_AFTER}) becomes COMPLETED, then nothing is left`, async () => {
