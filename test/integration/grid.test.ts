@@ -1,6 +1,10 @@
 // The walking skeleton end to end: a real coordinator and real agents (libvirt test driver) as
 // processes on loopback, driven through the real CLI.
 import { expect } from 'chai';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
 import { runCli } from '../helpers/cli.js';
 import { agentStatus, TestGrid, waitFor } from '../helpers/grid.js';
 import { type Job, type Site } from '../../src/shared/proto.js';
@@ -190,7 +194,48 @@ describe('grid: coordinator + agents + CLI as real processes', function () {
     const port = grid.sitePorts.get(job.site) as number;
     await waitFor('the cluster destroyed', async () => !(await agentStatus(port)).some((c) => c.jobId === job.id));
   });
+
+  it('every submit acknowledged before a kill -9 is there after the restart', async () => {
+    // eight submits at once, the coordinator killed the moment the last answer arrives
+    const subs = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => cli('submit', '--name', `acked-${i}`, '--vms', '1', '--cpus', '1', '--memory', '64', '--image', 'tiny', '--json')),
+    );
+    await grid.kill('coordinator', 'SIGKILL');
+    const ids = subs.map((r) => {
+      expect(r.code, r.stderr).to.equal(0);
+      return r.json<Job>().id;
+    });
+    await grid.startCoordinator();
+    const listed = (await cli('ls', '--json')).json<Job[]>().map((j) => j.id);
+    expect(listed).to.include.members(ids);
+  });
+
+  it('both servers answer the standard gRPC health check', async () => {
+    const Health = healthClient();
+    for (const address of [grid.coordinator, `127.0.0.1:${grid.sitePorts.get('site-a') as number}`]) {
+      const client = new Health(address, grpc.credentials.createInsecure());
+      const status = await new Promise<string>((resolve, reject) =>
+        client.check({ service: '' }, { deadline: Date.now() + 5000 }, (err, res) => (err || !res ? reject(err) : resolve(String(res.status)))),
+      );
+      client.close();
+      expect(status, address).to.equal('SERVING');
+    }
+  });
 });
+
+interface HealthCheckClient extends grpc.Client {
+  check(req: { service: string }, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: { status: unknown }) => void): void;
+}
+
+/** A client of grpc.health.v1.Health, from the .proto that grpc-health-check ships. */
+function healthClient(): new (address: string, creds: grpc.ChannelCredentials) => HealthCheckClient {
+  const require = createRequire(import.meta.url);
+  const protoPath = join(require.resolve('grpc-health-check/package.json'), '..', 'proto', 'health', 'v1', 'health.proto');
+  const pkg = grpc.loadPackageDefinition(loadSync(protoPath, { enums: String })) as unknown as {
+    grpc: { health: { v1: { Health: new (address: string, creds: grpc.ChannelCredentials) => HealthCheckClient } } };
+  };
+  return pkg.grpc.health.v1.Health;
+}
 
 describe('grid: a coordinator whose sites have not registered yet', function () {
   this.timeout(60_000);
