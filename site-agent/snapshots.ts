@@ -218,7 +218,9 @@ function errno(err: unknown): string | undefined {
 function captureCode(err: unknown): ErrorCode {
   if (err instanceof BrineError && (err.code === 'UNAVAILABLE' || err.code === 'RESOURCE_EXHAUSTED')) return err.code;
   const e = errno(err) ?? errno(err instanceof Error ? err.cause : undefined);
-  return e === 'ENOSPC' || e === 'EDQUOT' ? 'RESOURCE_EXHAUSTED' : 'INTERNAL';
+  if (e === 'ENOSPC' || e === 'EDQUOT') return 'RESOURCE_EXHAUSTED';
+  // QEMU writing the memory image into a full work dir: libvirt reports the errno as text only
+  return err instanceof Error && /No space left on device|Disk quota exceeded/i.test(err.message) ? 'RESOURCE_EXHAUSTED' : 'INTERNAL';
 }
 
 async function exists(path: string): Promise<boolean> {
