@@ -1,6 +1,7 @@
 // What the real-QEMU benchmarks share: the host's libvirtd, the project's test guest, and the check
 // that both are there (a benchmark that cannot run says so loudly and exits 0).
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,4 +36,19 @@ export async function qemuUnavailable(): Promise<string | undefined> {
     return `no libvirt QEMU driver at ${URI} (${err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err)})`;
   }
   return undefined;
+}
+
+/**
+ * A second octet O for 10.O.0.0/… networks that no host interface uses (other runs may hold some),
+ * from 10.100–159: below the QEMU tests' 160–249.
+ */
+export async function freeOctet(taken: ReadonlySet<number>): Promise<number> {
+  const used = new Set<number>(taken);
+  const addrs = (await run('ip', ['-4', '-o', 'addr']).catch(() => ({ stdout: '' }))).stdout;
+  for (const m of addrs.matchAll(/inet 10\.(\d+)\./g)) used.add(Number(m[1]));
+  for (let i = 0; i < 200; i++) {
+    const o = 100 + ((randomBytes(1)[0] as number) % 60);
+    if (!used.has(o)) return o;
+  }
+  throw new Error('no free 10.x.0.0/16 in 10.100–159 for the benchmark');
 }

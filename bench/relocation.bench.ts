@@ -35,7 +35,7 @@ import { domainName, parseVmMetadata, pickGuest } from '../site-agent/domain-xml
 import type { Job, Snapshot } from '../src/shared/proto.js';
 import { runCli, type CliResult } from '../test/helpers/cli.js';
 import { TestGrid, waitFor } from '../test/helpers/grid.js';
-import { GUEST, lines, qemuUnavailable, run, URI, virsh } from './qemu-host.js';
+import { freeOctet, GUEST, lines, qemuUnavailable, run, URI, virsh } from './qemu-host.js';
 
 const SIZES = [2, 4];
 /** a booting cluster's first ticks (4 TCG guests at once on 2 cores) */
@@ -223,17 +223,6 @@ interface SizeResult {
   notes: string[];
 }
 
-/** A /22 pair (10.O.0.0/22 for site-a, 10.O.4.0/22 for site-b) no host interface uses. */
-async function freeOctet(taken: Set<number>): Promise<number> {
-  const used = new Set<number>(taken);
-  const addrs = (await run('ip', ['-4', '-o', 'addr']).catch(() => ({ stdout: '' }))).stdout;
-  for (const m of addrs.matchAll(/inet 10\.(\d+)\./g)) used.add(Number(m[1]));
-  for (let i = 0; i < 200; i++) {
-    const o = 100 + ((randomBytes(1)[0] as number) % 60); // 10.100–159: below the QEMU tests' 160–249
-    if (!used.has(o)) return o;
-  }
-  throw new Error('no free 10.x.0.0/21 for the benchmark sites');
-}
 
 async function startGrid(siteA: string, siteB: string, replicasA: number, octet: number): Promise<TestGrid> {
   const grid = new TestGrid();

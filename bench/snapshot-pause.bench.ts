@@ -30,7 +30,7 @@ import { SnapshotStore, storeDir } from '../site-agent/snapshot-store/index.js';
 import { ClusterSnapshots, type CaptureMethod } from '../site-agent/snapshots.js';
 import type { Logger } from '../src/shared/logger.js';
 import type { ClusterSpec, ClusterStatus } from '../src/shared/proto.js';
-import { GUEST, lines, qemuUnavailable, run, URI, virsh } from './qemu-host.js';
+import { freeOctet, GUEST, lines, qemuUnavailable, URI, virsh } from './qemu-host.js';
 
 const SIZES = [1, 2, 4];
 const CHECKPOINTS = 3;
@@ -124,17 +124,6 @@ function capturingLogger(events: Array<Record<string, unknown>>, bindings: Recor
   return { debug: log, info: log, warn: log, error: log, child: (b) => capturingLogger(events, { ...bindings, ...b }) };
 }
 
-/** A /29 for the cluster's network that no host interface uses (other runs may hold some). */
-async function freeOctet(taken: Set<number>): Promise<number> {
-  const used = new Set<number>(taken);
-  const addrs = (await run('ip', ['-4', '-o', 'addr']).catch(() => ({ stdout: '' }))).stdout;
-  for (const m of addrs.matchAll(/inet 10\.(\d+)\./g)) used.add(Number(m[1]));
-  for (let i = 0; i < 200; i++) {
-    const o = 100 + ((randomBytes(1)[0] as number) % 60); // 10.100–159: below the QEMU tests' 160–249
-    if (!used.has(o)) return o;
-  }
-  throw new Error('no free 10.x.0.0/29 for the benchmark network');
-}
 
 function spec(jobId: string, k: number, octet: number, tag: number): ClusterSpec {
   const hex = (n: number): string => n.toString(16).padStart(2, '0');
