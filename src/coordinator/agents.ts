@@ -30,6 +30,12 @@ export interface AgentGateway {
    * with the last progress once the snapshot is complete in the destination's store.
    */
   fetchSnapshot(address: string, req: FetchRequest, onProgress?: (p: TransferProgress) => void): Promise<TransferProgress>;
+  /**
+   * An agent (re)registered at `address`: the next call dials it afresh. A channel that failed
+   * while the agent was away sits in reconnect backoff and would fail calls at once (seen: a job
+   * redeployed on a site that came back used up its deploy attempts within a second).
+   */
+  reconnect(address: string): void;
   close(): void;
 }
 
@@ -44,7 +50,9 @@ export class GrpcAgentGateway implements AgentGateway {
   private client(address: string): AgentServiceClient {
     let client = this.clients.get(address);
     if (!client) {
-      client = new AgentService(address, grpc.credentials.createInsecure(), CLIENT_OPTIONS);
+      // its own subchannel pool: `reconnect` must give a fresh connection, not the shared pool's
+      // subchannel still in backoff from when the agent was away
+      client = new AgentService(address, grpc.credentials.createInsecure(), { ...CLIENT_OPTIONS, 'grpc.use_local_subchannel_pool': 1 });
       this.clients.set(address, client);
     }
     return client;
@@ -95,6 +103,11 @@ export class GrpcAgentGateway implements AgentGateway {
         else reject(new UnavailableError(`transfer of ${req.snapshotId} to ${address} ended before it was complete`));
       });
     });
+  }
+
+  reconnect(address: string): void {
+    this.clients.get(address)?.close(); // calls in flight on it finish or fail on their own
+    this.clients.delete(address);
   }
 
   close(): void {

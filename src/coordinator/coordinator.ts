@@ -1330,6 +1330,7 @@ export class Coordinator {
     const wasUp = this.isUp(req.site);
     this.sessions.set(req.site, { id: session, instance: req.instance, lastHeartbeat: this.clock.now().getTime() });
     this.downSince.delete(req.site);
+    this.deps.agents.reconnect(req.advertise);
     await this.commit();
     this.log.info({ site: req.site, advertise: req.advertise, nodes: req.nodes.length }, 'site registered');
     if (!wasUp) this.events.publish({ type: 'site.up', site: req.site, reason: `registered from ${req.advertise}` });
