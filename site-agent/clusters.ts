@@ -636,9 +636,10 @@ export class ClusterManager {
           }
           boot = { kind: 'disk', overlay };
         }
+        const guest = this.guests.get(vm.node) as NodeGuest; // every configured node has one (open)
         const xml = buildDomainXml({
-          type: (this.guests.get(vm.node) as NodeGuest).type,
-          arch: (this.guests.get(vm.node) as NodeGuest).arch,
+          type: guest.type,
+          arch: guest.arch,
           name,
           memoryMiB: spec.memoryMiB,
           vcpus: spec.cpus,

@@ -208,18 +208,27 @@ export interface NodeGuest extends GuestChoice {
 /** `pickGuest` plus the types the node can run: those of the chosen arch, minus a kvm that `auto` judged unusable. */
 export function nodeGuest(capabilitiesXml: string, accel: Accel = 'auto'): NodeGuest {
   const choice = pickGuest(capabilitiesXml, accel);
-  const hostCpu = /<host>[\s\S]*?<cpu>([\s\S]*?)<\/cpu>/.exec(capabilitiesXml)?.[1] ?? '';
-  const offered = new Set<string>();
-  for (const g of capabilitiesXml.matchAll(/<guest>([\s\S]*?)<\/guest>/g)) {
-    for (const a of (g[1] ?? '').matchAll(/<arch name=['"]([^'"]+)['"]>([\s\S]*?)<\/arch>/g)) {
-      if (a[1] !== choice.arch) continue;
-      for (const d of (a[2] ?? '').matchAll(/<domain type=['"]([^'"]+)['"]/g)) offered.add(d[1] as string);
-    }
-  }
+  const caps = parseCapabilities(capabilitiesXml);
+  const offered = new Set(caps.guests.filter((g) => g.arch === choice.arch).flatMap((g) => g.types));
   // kvm counts only where new VMs get it too (auto turned it down: a paravirtual /dev/kvm; tcg: not wanted)
   if (choice.type !== 'kvm') offered.delete('kvm');
   offered.add(choice.type);
-  return { ...choice, types: [...offered].sort(), cpuModel: /<model>([^<]*)<\/model>/.exec(hostCpu)?.[1]?.trim() ?? '' };
+  return { ...choice, types: [...offered].sort(), cpuModel: /<model>([^<]*)<\/model>/.exec(caps.hostCpu)?.[1]?.trim() ?? '' };
+}
+
+/** The parts of a host's capabilities XML the guest choice reads: its CPU, and the hvm guests offered. */
+function parseCapabilities(xml: string): { hostCpu: string; hostArch: string | undefined; guests: Array<{ arch: string; types: string[] }> } {
+  const hostCpu = /<host>[\s\S]*?<cpu>([\s\S]*?)<\/cpu>/.exec(xml)?.[1] ?? '';
+  const guests: Array<{ arch: string; types: string[] }> = [];
+  for (const g of xml.matchAll(/<guest>([\s\S]*?)<\/guest>/g)) {
+    const body = g[1] ?? '';
+    if (!/<os_type>\s*hvm\s*<\/os_type>/.test(body)) continue;
+    for (const a of body.matchAll(/<arch name=['"]([^'"]+)['"]>([\s\S]*?)<\/arch>/g)) {
+      const types = [...(a[2] ?? '').matchAll(/<domain type=['"]([^'"]+)['"]/g)].map((d) => d[1] as string);
+      guests.push({ arch: a[1] as string, types });
+    }
+  }
+  return { hostCpu, hostArch: /<arch>([^<]+)<\/arch>/.exec(hostCpu)?.[1]?.trim(), guests };
 }
 
 /** A node's `accel` setting: `auto` picks KVM only where it can really run a guest. */
@@ -238,17 +247,7 @@ export const ACCELS: readonly Accel[] = ['auto', 'kvm', 'tcg'];
  *   its first console line (seen on this project's CI machines).
  */
 export function pickGuest(capabilitiesXml: string, accel: Accel = 'auto'): GuestChoice {
-  const hostCpu = /<host>[\s\S]*?<cpu>([\s\S]*?)<\/cpu>/.exec(capabilitiesXml)?.[1] ?? '';
-  const hostArch = /<arch>([^<]+)<\/arch>/.exec(hostCpu)?.[1]?.trim();
-  const guests: { arch: string; types: string[] }[] = [];
-  for (const g of capabilitiesXml.matchAll(/<guest>([\s\S]*?)<\/guest>/g)) {
-    const body = g[1] ?? '';
-    if (!/<os_type>\s*hvm\s*<\/os_type>/.test(body)) continue;
-    for (const a of body.matchAll(/<arch name=['"]([^'"]+)['"]>([\s\S]*?)<\/arch>/g)) {
-      const types = [...(a[2] ?? '').matchAll(/<domain type=['"]([^'"]+)['"]/g)].map((d) => d[1] as string);
-      guests.push({ arch: a[1] as string, types });
-    }
-  }
+  const { hostCpu, hostArch, guests } = parseCapabilities(capabilitiesXml);
   const own = guests.filter((g) => g.arch === hostArch);
   const pool = own.length > 0 ? own : guests;
   const offered = (type: string): GuestChoice | null => {

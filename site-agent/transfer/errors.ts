@@ -1,8 +1,7 @@
 // Transfer errors as the coordinator sees them on `FetchSnapshot` (status codes in the header of
 // site-agent/transfer/fetch.ts): unreachable source → UNAVAILABLE, no such snapshot at the
 // source → NOT_FOUND, a chunk whose content is not what its hash says → DATA_LOSS.
-import type { ServiceError } from '@grpc/grpc-js';
-import { BrineError, toGrpcError } from '../../src/shared/errors.js';
+import { BrineError } from '../../src/shared/errors.js';
 
 /** The source sent a chunk that does not decode to its hash (or lacks one it lists): not stored. */
 export class TransferDataError extends BrineError {
@@ -13,9 +12,4 @@ export class TransferDataError extends BrineError {
     this.chunk = chunk;
     this.source = source;
   }
-}
-
-/** A typed error → the gRPC error for the transfer RPCs (damaged data is DATA_LOSS by its code). */
-export function transferGrpcError(err: unknown): Partial<ServiceError> {
-  return toGrpcError(err);
 }

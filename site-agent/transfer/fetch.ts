@@ -14,14 +14,14 @@
 // first call still runs gets the same progress). The transfer stops when its last caller goes away
 // (cancelled call); what arrived stays, and the next call resumes from there.
 import * as grpc from '@grpc/grpc-js';
-import { BrineError, fromGrpcError, InvalidArgumentError, NotFoundError, UnavailableError } from '../../src/shared/errors.js';
+import { BrineError, fromGrpcError, InvalidArgumentError, NotFoundError, toGrpcError, UnavailableError } from '../../src/shared/errors.js';
 import type { Logger } from '../../src/shared/logger.js';
 import { AgentService } from '../../src/shared/proto.js';
 import type { AgentServiceClient } from '../../src/gen/brine/v1/AgentService.js';
 import type { FetchSnapshotRequest__Output } from '../../src/gen/brine/v1/FetchSnapshotRequest.js';
 import type { TransferProgress } from '../../src/gen/brine/v1/TransferProgress.js';
 import { CorruptChunkError, manifestHashes, parseManifest, type SnapshotManifest, type SnapshotStore } from '../snapshot-store/index.js';
-import { TransferDataError, transferGrpcError } from './errors.js';
+import { TransferDataError } from './errors.js';
 import { BATCH_CHUNKS, PRIORITY_METADATA, PROGRESS_INTERVAL_MS, TRANSFER_CLIENT_OPTIONS, WRITE_CONCURRENCY } from './options.js';
 import { AbortedError, RateMeter, realClock, TokenBucket, TransferScheduler, type Clock, type Priority, type Slot } from './scheduler.js';
 
@@ -369,7 +369,7 @@ export function fetchSnapshotHandler(fetcher: SnapshotFetcher, log: Logger): grp
         },
         (err: unknown) => {
           if (ac.signal.aborted) return;
-          const e = transferGrpcError(err);
+          const e = toGrpcError(err);
           log.warn({ method: 'FetchSnapshot', job: req.jobId, snapshot: req.snapshotId, source: req.source, code: e.code, err: e.details }, 'call failed');
           call.emit('error', e);
         },

@@ -9,7 +9,7 @@ import type { Clock } from './scheduler.js';
 
 export { SnapshotFetcher, fetchSnapshotHandler, type FetchInput, type FetchResult, type Progress, type TransferPhase } from './fetch.js';
 export { ChunkSource } from './source.js';
-export { TransferDataError, transferGrpcError } from './errors.js';
+export { TransferDataError } from './errors.js';
 export { TransferScheduler, TokenBucket, RateMeter, AbortedError, realClock, type Clock, type Priority, type Slot } from './scheduler.js';
 export { TRANSFER_CLIENT_OPTIONS, TRANSFER_SERVER_OPTIONS, BATCH_CHUNKS, PRIORITY_METADATA } from './options.js';
 

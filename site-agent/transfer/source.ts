@@ -5,14 +5,13 @@
 // sent is charged to the site's send bucket (`transfer.bandwidthMiBps`, one for all its outgoing
 // streams, separate from the receive bucket): the site's limit bounds both directions.
 import type * as grpc from '@grpc/grpc-js';
-import { InvalidArgumentError } from '../../src/shared/errors.js';
+import { InvalidArgumentError, toGrpcError } from '../../src/shared/errors.js';
 import type { Logger } from '../../src/shared/logger.js';
 import type { ChunkData } from '../../src/gen/brine/v1/ChunkData.js';
 import type { GetManifestRequest__Output } from '../../src/gen/brine/v1/GetManifestRequest.js';
 import type { GetManifestResponse } from '../../src/gen/brine/v1/GetManifestResponse.js';
 import type { ReadChunksRequest__Output } from '../../src/gen/brine/v1/ReadChunksRequest.js';
 import { manifestHashes, MissingChunkError, type SnapshotStore } from '../snapshot-store/index.js';
-import { transferGrpcError } from './errors.js';
 import { PRIORITY_METADATA, READ_AHEAD } from './options.js';
 import { AbortedError, realClock, TokenBucket, TransferScheduler, type Clock, type Priority } from './scheduler.js';
 
@@ -50,7 +49,7 @@ export class ChunkSource {
     })().then(
       (res) => callback(null, res),
       (err: unknown) => {
-        const e = transferGrpcError(err);
+        const e = toGrpcError(err);
         this.log.warn({ method: 'GetManifest', snapshot: call.request.snapshotId, code: e.code, err: e.details }, 'call failed');
         callback(e);
       },
@@ -66,7 +65,7 @@ export class ChunkSource {
       },
       (err: unknown) => {
         if (ac.signal.aborted || err instanceof AbortedError) return; // the destination went away or yielded
-        const e = transferGrpcError(err);
+        const e = toGrpcError(err);
         this.log.warn({ method: 'ReadChunks', snapshot: call.request.snapshotId, code: e.code, err: e.details }, 'call failed');
         call.emit('error', e); // grpc-js: sets the status and ends the call
       },

@@ -168,15 +168,11 @@ export async function createProgress(label: string, total: number, opts: { json:
   );
   // bytes: counted exactly (a bar in rounded MiB would sit at 0/1 for a small snapshot), shown in units
   const amount = (value: number, of: number): string => (opts.bytes ? `${formatBytes(value)}/${formatBytes(of)}` : `${value}/${of}`);
-  let last = total;
   bar.start(total, 0, { note: '', amount: amount(0, total) });
   return {
     update(value, newTotal, note) {
-      if (newTotal !== undefined) {
-        last = newTotal;
-        bar.setTotal(newTotal);
-      }
-      bar.update(value, { amount: amount(value, last), ...(note === undefined ? {} : { note: note ? ` | ${note}` : '' }) });
+      if (newTotal !== undefined) bar.setTotal(newTotal);
+      bar.update(value, { amount: amount(value, bar.getTotal()), ...(note === undefined ? {} : { note: note ? ` | ${note}` : '' }) });
     },
     stop() {
       bar.stop();

@@ -2,7 +2,7 @@
 // job's `transfer.progress` events: only on a TTY and without --json (createProgress decides).
 import type { BrineEvent } from '../shared/proto.js';
 import type { CoordinatorClient } from './client.js';
-import { formatBytes, formatDuration } from '../shared/units.js';
+import { formatBytes, formatEta } from '../shared/units.js';
 import { createProgress, type Progress } from './output.js';
 
 /**
@@ -25,7 +25,7 @@ export async function withTransferProgress<T>(client: CoordinatorClient, job: st
     const done = e.bytesTotal === 0 ? total : e.bytesDone;
     bar ??= createProgress(`sending ${e.snapshot} to ${e.site}`, total, { json, bytes: true });
     const rate = e.rateBps > 0 ? `${formatBytes(e.rateBps)}/s` : '';
-    const eta = e.etaMs > 0 ? `ETA ${formatDuration(Math.ceil(e.etaMs / 1000) * 1000)}` : '';
+    const eta = e.etaMs > 0 ? `ETA ${formatEta(e.etaMs)}` : '';
     void bar.then((b) => b.update(done, total, [rate, eta].filter(Boolean).join(', ')));
   };
   const stream = client.watch(job, onEvent);

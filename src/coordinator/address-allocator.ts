@@ -153,9 +153,6 @@ class ChurnMap<K, V extends object | boolean> {
 // MAX_POOL_BITS): bigints in these hot structures cost a heap object per block and made the
 // garbage collector the main cost of a placement. Addresses are bigints again at the boundary.
 
-/** Largest pool handled (shared/addresses.ts refuses larger pools at parse time). */
-export { MAX_POOL_BITS };
-
 function heapPush(h: number[], v: number): void {
   h.push(v);
   let i = h.length - 1;

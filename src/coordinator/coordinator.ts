@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '../shared/logger.js';
 import { AlreadyExistsError, BrineError, InvalidArgumentError, NotAllowedError, NotFoundError, UnavailableError } from '../shared/errors.js';
 import { checkName } from '../shared/names.js';
-import { formatBytes, formatDuration, parseDurationMs } from '../shared/units.js';
+import { formatBytes, formatDuration, formatEta, parseDurationMs } from '../shared/units.js';
 import type { ClusterSpec, ClusterStatus, Job, Lease, Site, Snapshot } from '../shared/proto.js';
 import type { RegisterRequest__Output as RegisterRequest } from '../gen/brine/v1/RegisterRequest.js';
 import type { SubmitJobRequest__Output as SubmitJobRequest } from '../gen/brine/v1/SubmitJobRequest.js';
@@ -736,7 +736,8 @@ export class Coordinator {
 
   /**
    * Moves a RUNNING or SUSPENDED job to site `to`: fresh leases there (the origin's stay held),
-   * final snapshot at the origin if it runs, transfer agent to agent, restore at `to` with the new
+   * if it runs a pre-copy (`opts.precopy`, see `precopy`) then a final snapshot at the origin,
+   * transfer agent to agent, restore at `to` with the new
    * addresses, then the origin's leases are released. Any failure at `to` rolls back to the origin.
    */
   async migrate(id: string, to: string, reason = 'requested by user', opts: { precopy?: boolean } = {}): Promise<JobRecord> {
@@ -763,7 +764,7 @@ export class Coordinator {
     if (!dest.images.includes(job.image)) {
       throw new NotAllowedError(`site ${dest.name} does not offer image ${job.image} (it has: ${dest.images.join(', ') || 'none'})`);
     }
-    // CPU compatibility: sites register no CPU model yet (see docs/design-notes.md, "Moves").
+    // only nodes that run the VMs' saved domain type and arch (restoreRequest; design notes, "Compatibility")
     const fit = fitOnSite(this.capacities().get(dest.name) as SiteCapacity, restoreRequest(job));
     if (!fit.ok) throw new NotAllowedError(`no room for job ${id} on ${dest.name}: ${fit.reason}`);
     if (job.state === 'RUNNING') {
@@ -1061,7 +1062,7 @@ export class Coordinator {
           reason:
             `${urgent ? 'move' : 'replica'} ${snapshotId} ${source}→${dest.name}: ${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)}` +
             (p.rateBps > 0 ? ` at ${formatBytes(p.rateBps)}/s` : '') +
-            (etaMs > 0 ? `, ${formatDuration(Math.ceil(etaMs / 1000) * 1000)} left` : '') +
+            (etaMs > 0 ? `, ${formatEta(etaMs)} left` : '') +
             ` (${p.phase || 'transferring'})`,
         });
       },
@@ -1142,14 +1143,21 @@ export class Coordinator {
       }
       consume(caps.get(fit.site) as SiteCapacity, fit.nodes, job);
       changed = true;
-      // after the commit that records it (the caller's): the pass must not await the whole move
-      setImmediate(() => {
-        this.commit()
-          .then(() => this.runOp(job))
-          .catch((err: unknown) => this.log.warn({ job: job.id, err: errorMessage(err) }, 'automatic resume failed'));
-      });
+      this.runSoon(job, 'automatic resume failed');
     }
     return changed;
+  }
+
+  /**
+   * Runs the operation just recorded on `job` once a commit has made it durable, without making
+   * the caller (a placement pass, the liveness tick) wait for the whole move or resume.
+   */
+  private runSoon(job: JobRecord, failure: string): void {
+    setImmediate(() => {
+      this.commit()
+        .then(() => this.runOp(job))
+        .catch((err: unknown) => this.log.warn({ job: job.id, err: errorMessage(err) }, failure));
+    });
   }
 
   // ---------------------------------------------------------------- preemption
@@ -1458,11 +1466,12 @@ export class Coordinator {
         continue;
       }
       caps ??= this.capacities();
-      const { fits, misses } = rankSites(caps.values(), restoreRequest(job));
+      const req = restoreRequest(job);
+      const { fits, misses } = rankSites(caps.values(), req);
       // a site that holds the snapshot first: nothing to send
       const fit = fits.filter((f) => f.site !== job.site).sort((a, b) => Number(snap.sites.includes(b.site)) - Number(snap.sites.includes(a.site)))[0];
       if (!fit) {
-        changed = noteReason(job, `${down}; waiting for room elsewhere to resume it from snapshot ${snap.id}: ${pendingReason(restoreRequest(job), misses)}`, this.clock.now()) || changed;
+        changed = noteReason(job, `${down}; waiting for room elsewhere to resume it from snapshot ${snap.id}: ${pendingReason(req, misses)}`, this.clock.now()) || changed;
         continue;
       }
       try {
@@ -1474,12 +1483,7 @@ export class Coordinator {
       consume(caps.get(fit.site) as SiteCapacity, fit.nodes, job);
       this.log.warn({ job: job.id, from: job.site, to: fit.site, snapshot: snap.id }, 'failing a job over to another site');
       changed = true;
-      const moving = job;
-      setImmediate(() => {
-        this.commit()
-          .then(() => this.runOp(moving))
-          .catch((err: unknown) => this.log.warn({ job: moving.id, err: errorMessage(err) }, 'failover move failed'));
-      });
+      this.runSoon(job, 'failover move failed');
     }
     if (changed) void this.commit().catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'commit failed'));
   }

@@ -104,11 +104,6 @@ function ipBlock(c: Cidr): IpBlock {
   return b;
 }
 
-/** First and last address of a block (both included). */
-export function cidrBounds(c: Cidr): { first: bigint; last: bigint } {
-  const b = ipBlock(c);
-  return { first: b.startAddress().bigInt(), last: b.endAddress().bigInt() };
-}
 
 /** Any canonical CIDR, e.g. a leased subnet. Refuses host bits set, naming the block meant. */
 export function parseCidr(text: string, field: string): Cidr {

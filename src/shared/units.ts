@@ -16,6 +16,11 @@ export function parseDurationMs(text: string, field: string): number {
   return total;
 }
 
+/** A time left, to the second above (e.g. an ETA): "4s", "2m". */
+export function formatEta(ms: number): string {
+  return formatDuration(Math.max(1, Math.ceil(ms / 1000)) * 1000);
+}
+
 export function formatDuration(ms: number): string {
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;
