@@ -7,9 +7,11 @@
 // guest took by DHCP, and its agents run with --cleanup: stopping the demo (Ctrl-C or --stop)
 // destroys the VMs and networks instead of leaving them running in libvirtd.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { caFiles, ensureIssued } from '../src/shared/ca.js';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const args = new Set(process.argv.slice(2));
@@ -122,6 +124,29 @@ async function showConsoles(jobId: string): Promise<void> {
   console.log(`consoles: ${job.vms.map((v) => v.console).join(' ')}`);
 }
 
+/**
+ * The demo grid's CA (.brine/ca) and certificates, made on first start: the coordinator's, each
+ * site's, and an admin named after you for the CLI, copied to .brine/credentials where the CLI
+ * looks by default (README, Security).
+ */
+async function ensureCredentials(): Promise<void> {
+  const caDir = join(root, '.brine', 'ca');
+  const admin = userInfo().username.replace(/[^A-Za-z0-9._-]/g, '') || 'admin';
+  const issued = await ensureIssued(caDir, [
+    { role: 'coordinator', name: 'coordinator' },
+    { role: 'site', name: 'site-a' },
+    { role: 'site', name: 'site-b' },
+    { role: 'admin', name: admin },
+  ]);
+  const cli = join(root, '.brine', 'credentials');
+  const mine = issued.get(`admin-${admin}`);
+  if (!mine) throw new Error('the demo admin certificate was not issued');
+  mkdirSync(cli, { recursive: true, mode: 0o700 });
+  copyFileSync(caFiles(caDir).cert, join(cli, 'ca.crt'));
+  copyFileSync(mine.cert, join(cli, 'client.crt'));
+  copyFileSync(mine.key, join(cli, 'client.key'));
+}
+
 async function main(): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -130,6 +155,7 @@ async function main(): Promise<void> {
     const setup = spawnSync('bash', [join(root, 'scripts/setup-qemu.sh')], { cwd: root, stdio: 'inherit' });
     if (setup.status !== 0) throw new Error(`scripts/setup-qemu.sh exited ${setup.status ?? setup.signal}`);
   }
+  await ensureCredentials();
   console.log(`demo: starting brine-coordinator and two agents from ${configDir}/ (logs in ${logDir}/)`);
   start('coordinator', 'bin/brine-coordinator.js', 'coordinator.yaml');
   const agentArgs = qemu ? ['--cleanup'] : [];

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { parseMacRange, parseSubnetPool } from '../src/shared/addresses.js';
 import { durationMs, hostPort, loadYamlConfig, sizeMiB } from '../src/shared/config.js';
 import { NAME_PATTERN } from '../src/shared/names.js';
+import { tlsConfigSchema } from '../src/shared/tls.js';
 import { ACCELS } from './domain-xml.js';
 
 const NAME_RULE = 'use 1–32 characters from [a-z0-9-], starting and ending with a letter or digit';
@@ -85,6 +86,8 @@ export const siteConfigSchema = z
     listen: hostPort,
     /** where the coordinator reaches it (defaults to `listen`) */
     advertise: hostPort.optional(),
+    /** the grid CA and this site's certificate (role site, CN = `site`); required unless --insecure */
+    tls: tlsConfigSchema.optional(),
     /** defaults to .brine/<site> */
     dataDir: path.optional(),
     nodes: z

@@ -19,16 +19,18 @@ import { GrpcRegistry, loadInstanceId, Registrar } from './registration.js';
 import { createAgentHandlers } from './service.js';
 import { SnapshotStore, storeDir } from './snapshot-store/index.js';
 import { ClusterSnapshots } from './snapshots.js';
-import { createTransfers, TRANSFER_SERVER_OPTIONS, type Transfers } from './transfer/index.js';
+import { createTransfers, TRANSFER_CLIENT_OPTIONS, TRANSFER_SERVER_OPTIONS, type Transfers } from './transfer/index.js';
+import { clientCredentials, IDLE_SERVER_OPTIONS, TLS_CLIENT_OPTIONS, INSECURE_WARNING, serverCredentials, transportFrom, type Transport } from '../src/shared/tls.js';
+import { guardAgentHandlers } from './authz.js';
 
-const USAGE = 'usage: brine-agent --config FILE [--log-level debug|info|warn|error] [--cleanup]';
+const USAGE = 'usage: brine-agent --config FILE [--log-level debug|info|warn|error] [--cleanup] [--insecure]';
 
 function die(message: string, code: number): never {
   process.stderr.write(`brine-agent: ${message}\n`);
   process.exit(code);
 }
 
-function parseCommandLine(): { config: string; logLevel: string; cleanup: boolean } {
+function parseCommandLine(): { config: string; logLevel: string; cleanup: boolean; insecure: boolean } {
   let values;
   try {
     ({ values } = parseArgs({
@@ -36,6 +38,7 @@ function parseCommandLine(): { config: string; logLevel: string; cleanup: boolea
         config: { type: 'string', short: 'c' },
         'log-level': { type: 'string' },
         cleanup: { type: 'boolean', default: false },
+        insecure: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -53,7 +56,7 @@ function parseCommandLine(): { config: string; logLevel: string; cleanup: boolea
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
     die(`--log-level: expected debug, info, warn or error, got "${logLevel}"`, 2);
   }
-  return { config: values.config, logLevel, cleanup: values.cleanup ?? false };
+  return { config: values.config, logLevel, cleanup: values.cleanup ?? false, insecure: values.insecure ?? false };
 }
 
 /** One agent per data dir: a second one on the same host would fight over the same VMs. */
@@ -79,9 +82,9 @@ async function lockDataDir(dataDir: string): Promise<string> {
   return file;
 }
 
-function bind(server: grpc.Server, address: string): Promise<number> {
+function bind(server: grpc.Server, address: string, transport: Transport): Promise<number> {
   return new Promise((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+    server.bindAsync(address, serverCredentials(transport), (err, port) => (err ? reject(err) : resolve(port))),
   );
 }
 
@@ -93,6 +96,13 @@ async function main(): Promise<void> {
   } catch (err) {
     die(err instanceof BrineError ? `invalid config: ${err.message}` : String(err), 2);
   }
+  let transport: Transport;
+  try {
+    transport = transportFrom(config.tls, args.insecure, 'brine-agent');
+  } catch (err) {
+    die(err instanceof BrineError ? `invalid config: ${err.message}` : String(err), 2);
+  }
+  if (transport.kind === 'insecure') process.stderr.write(`brine-agent: ${INSECURE_WARNING}\n`);
   // The manager and the registrar add `site` to their own child loggers.
   const root: Logger = createLogger('brine-agent', args.logLevel);
   const log = root.child({ site: config.site });
@@ -127,7 +137,14 @@ async function main(): Promise<void> {
     // coordinator's next FetchSnapshot of each resumes it with only what is still missing.
     const pending = await store.pendingImports();
     if (pending.length > 0) log.info({ snapshots: pending }, 'unfinished snapshot transfers: they resume when fetched again');
-    transfers = createTransfers({ store, transfer: config.transfer, logger: log });
+    // transfers: the source must be another site of the grid
+    const peer = clientCredentials(transport, { roles: ['site'] });
+    transfers = createTransfers({
+      store,
+      transfer: config.transfer,
+      logger: log,
+      connect: (address) => new AgentService(address, peer, { ...TRANSFER_CLIENT_OPTIONS, ...TLS_CLIENT_OPTIONS }),
+    });
   } catch (err) {
     log.error({ err: (err as Error).message }, 'cannot open the snapshot store or recover interrupted snapshots');
     await manager.close();
@@ -138,12 +155,13 @@ async function main(): Promise<void> {
   log.info({ clusters: adopted.map((c) => c.jobId) }, adopted.length > 0 ? 'adopted running clusters' : 'no cluster of this site in libvirt');
 
   // Server options sized for serving snapshot chunks to other agents (transfer/options.ts).
-  const server = new grpc.Server(TRANSFER_SERVER_OPTIONS);
-  server.addService(AgentService.service, createAgentHandlers({ clusters: manager, snapshots, site: config, logger: log, transfers: transfers.handlers }));
+  const server = new grpc.Server({ ...TRANSFER_SERVER_OPTIONS, ...IDLE_SERVER_OPTIONS });
+  const handlers = createAgentHandlers({ clusters: manager, snapshots, site: config, logger: log, transfers: transfers.handlers });
+  server.addService(AgentService.service, guardAgentHandlers(handlers, log, transport.kind === 'insecure'));
   const health = new HealthImplementation({ '': 'SERVING', 'brine.v1.AgentService': 'SERVING' });
   health.addToServer(server);
   try {
-    await bind(server, config.listen);
+    await bind(server, config.listen, transport);
   } catch (err) {
     await manager.close();
     await rm(pidFile, { force: true });
@@ -151,7 +169,7 @@ async function main(): Promise<void> {
   }
   log.info({ listen: config.listen, advertise: config.advertise, nodes: config.nodes.map((n) => `${n.name}@${n.uri}`) }, 'agent serving');
 
-  const registry = new GrpcRegistry(config.coordinator);
+  const registry = new GrpcRegistry(config.coordinator, clientCredentials(transport, { roles: ['coordinator'] }));
   let stopping: Promise<void> | null = null;
   const shutdown = (code: number, cleanup: boolean): Promise<void> => {
     stopping ??= (async () => {

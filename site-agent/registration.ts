@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../src/shared/logger.js';
 import { CLIENT_OPTIONS, RegistryService, type ClusterStatus } from '../src/shared/proto.js';
+import { TLS_CLIENT_OPTIONS } from '../src/shared/tls.js';
 import type { RegistryServiceClient } from '../src/gen/brine/v1/RegistryService.js';
 import type { RegisterRequest } from '../src/gen/brine/v1/RegisterRequest.js';
 import type { RegisterResponse__Output } from '../src/gen/brine/v1/RegisterResponse.js';
@@ -27,9 +28,10 @@ export class GrpcRegistry implements Registry {
 
   constructor(
     readonly address: string,
+    credentials: grpc.ChannelCredentials,
     private readonly timeoutMs = 5_000,
   ) {
-    this.client = new RegistryService(address, grpc.credentials.createInsecure(), CLIENT_OPTIONS);
+    this.client = new RegistryService(address, credentials, { ...CLIENT_OPTIONS, ...TLS_CLIENT_OPTIONS });
   }
 
   private deadline(): grpc.CallOptions {

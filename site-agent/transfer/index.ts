@@ -1,7 +1,7 @@
 // Agent-to-agent snapshot transfers (issue 6): the destination pulls (fetch.ts), the source serves
 // (source.ts), both under the site's limits (scheduler.ts). Bytes never pass through the coordinator.
 import type { Logger } from '../../src/shared/logger.js';
-import type { AgentServiceHandlers } from '../../src/gen/brine/v1/AgentService.js';
+import type { AgentServiceClient, AgentServiceHandlers } from '../../src/gen/brine/v1/AgentService.js';
 import type { SnapshotStore } from '../snapshot-store/index.js';
 import { fetchSnapshotHandler, SnapshotFetcher } from './fetch.js';
 import { ChunkSource } from './source.js';
@@ -27,6 +27,8 @@ export interface TransfersOptions {
   transfer: { maxConcurrent: number; bandwidthMiBps: number };
   logger: Logger;
   clock?: Clock;
+  /** dials a source agent (with the site's TLS credentials); default plaintext */
+  connect?: (address: string) => AgentServiceClient;
 }
 
 /** The site's transfer machinery: one fetcher (destination) and one chunk source, sharing the config (each its own bucket). */
@@ -38,6 +40,7 @@ export function createTransfers(o: TransfersOptions): Transfers {
     bandwidthMiBps: o.transfer.bandwidthMiBps,
     logger: log,
     ...(o.clock ? { clock: o.clock } : {}),
+    ...(o.connect ? { connect: o.connect } : {}),
   });
   // One limit per direction: the fetcher's bucket charges what arrives, the source's what leaves.
   const source = new ChunkSource({

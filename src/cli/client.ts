@@ -2,6 +2,8 @@
 // Every error leaves here as a typed BrineError naming the address it tried.
 import * as grpc from '@grpc/grpc-js';
 import { fromGrpcError, InternalError, UnavailableError, type BrineError } from '../shared/errors.js';
+import { cliCredentials } from './credentials.js';
+import { TLS_CLIENT_OPTIONS } from '../shared/tls.js';
 import { CLIENT_OPTIONS, JobService, type BrineEvent, type Job, type Lease, type Site, type Snapshot } from '../shared/proto.js';
 import type { ListSnapshotsResponse__Output } from '../gen/brine/v1/ListSnapshotsResponse.js';
 import type { JobServiceClient } from '../gen/brine/v1/JobService.js';
@@ -36,9 +38,9 @@ export class CoordinatorClient {
   private readonly raw: JobServiceClient;
   private readonly streams = new Set<grpc.ClientReadableStream<BrineEvent>>();
 
-  constructor(address: string) {
+  constructor(address: string, credentials: grpc.ChannelCredentials = cliCredentials()) {
     this.address = address;
-    this.raw = new JobService(address, grpc.credentials.createInsecure(), CLIENT_OPTIONS);
+    this.raw = new JobService(address, credentials, { ...CLIENT_OPTIONS, ...TLS_CLIENT_OPTIONS });
   }
 
   async listSites(): Promise<Site[]> {

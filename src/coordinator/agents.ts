@@ -2,6 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { AgentService, CLIENT_OPTIONS, type ClusterSpec, type ClusterStatus, type Snapshot } from '../shared/proto.js';
 import { fromGrpcError, UnavailableError } from '../shared/errors.js';
+import { clientCredentials, TLS_CLIENT_OPTIONS, type Transport } from '../shared/tls.js';
 import type { AgentServiceClient } from '../gen/brine/v1/AgentService.js';
 import type { PruneSnapshotsResponse__Output as PruneSnapshotsResponse } from '../gen/brine/v1/PruneSnapshotsResponse.js';
 import type { TransferProgress__Output as TransferProgress } from '../gen/brine/v1/TransferProgress.js';
@@ -46,13 +47,19 @@ type Callback<T> = (err: grpc.ServiceError | null, res?: T) => void;
 
 export class GrpcAgentGateway implements AgentGateway {
   private readonly clients = new Map<string, AgentServiceClient>();
+  private readonly credentials: grpc.ChannelCredentials;
+
+  /** Agents must present a site certificate of the grid CA (the site's name is checked at Register). */
+  constructor(transport: Transport) {
+    this.credentials = clientCredentials(transport, { roles: ['site'] });
+  }
 
   private client(address: string): AgentServiceClient {
     let client = this.clients.get(address);
     if (!client) {
       // its own subchannel pool: `reconnect` must give a fresh connection, not the shared pool's
       // subchannel still in backoff from when the agent was away
-      client = new AgentService(address, grpc.credentials.createInsecure(), { ...CLIENT_OPTIONS, 'grpc.use_local_subchannel_pool': 1 });
+      client = new AgentService(address, this.credentials, { ...CLIENT_OPTIONS, ...TLS_CLIENT_OPTIONS, 'grpc.use_local_subchannel_pool': 1 });
       this.clients.set(address, client);
     }
     return client;

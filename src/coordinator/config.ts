@@ -2,12 +2,15 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { durationMs, hostPort, loadYamlConfig } from '../shared/config.js';
+import { tlsConfigSchema } from '../shared/tls.js';
 
 const DEFAULT_FAILOVER_MS = 2 * 60_000;
 
 export const CoordinatorConfigSchema = z.strictObject({
   listen: hostPort.default('127.0.0.1:7700'),
   dataDir: z.string().min(1).default('.brine/coordinator'),
+  /** the grid CA and the coordinator's certificate (role coordinator); required unless --insecure */
+  tls: tlsConfigSchema.optional(),
   /** A site whose agent has been silent this long is DOWN. */
   heartbeatTimeout: durationMs.default(10_000),
   /** How long acknowledged writes may wait to be batched into one file write. */

@@ -4,25 +4,31 @@ import { BrineError, exitCodeFor } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { loadCoordinatorConfig } from './config.js';
 import { CoordinatorServer } from './server.js';
+import { INSECURE_WARNING, transportFrom } from '../shared/tls.js';
 
 async function main(): Promise<void> {
-  let values: { config?: string | undefined; 'log-level'?: string | undefined; help?: boolean | undefined };
+  let values: { config?: string | undefined; 'log-level'?: string | undefined; help?: boolean | undefined; insecure?: boolean | undefined };
   try {
     ({ values } = parseArgs({
-      options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' }, insecure: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
     }));
   } catch (err) {
-    process.stderr.write(`brine-coordinator: ${(err as Error).message}\nusage: brine-coordinator --config FILE [--log-level LEVEL]\n`);
+    process.stderr.write(`brine-coordinator: ${(err as Error).message}\nusage: brine-coordinator --config FILE [--log-level LEVEL] [--insecure]\n`);
     process.exit(2);
   }
   if (values.help) {
-    process.stdout.write('usage: brine-coordinator --config FILE [--log-level debug|info|warn|error]\n');
+    process.stdout.write('usage: brine-coordinator --config FILE [--log-level debug|info|warn|error] [--insecure]\n');
     return;
   }
   const config = loadCoordinatorConfig(values.config ?? 'config/coordinator.yaml');
   const log = createLogger('brine-coordinator', values['log-level']);
-  const server = await CoordinatorServer.create(config, log);
+  const transport = transportFrom(config.tls, values.insecure === true, 'brine-coordinator');
+  if (transport.kind === 'insecure') {
+    process.stderr.write(`brine-coordinator: ${INSECURE_WARNING}\n`);
+    log.warn({ insecure: true }, 'plaintext gRPC (--insecure): callers are not authenticated');
+  }
+  const server = await CoordinatorServer.create(config, log, transport);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

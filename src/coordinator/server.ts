@@ -2,6 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from '../shared/logger.js';
+import { IDLE_SERVER_OPTIONS, serverCredentials, type Transport } from '../shared/tls.js';
 import { JobService, RegistryService } from '../shared/proto.js';
 import { GrpcAgentGateway } from './agents.js';
 import type { CoordinatorConfig } from './config.js';
@@ -17,17 +18,18 @@ export class CoordinatorServer {
     readonly port: number,
   ) {}
 
-  static async create(config: CoordinatorConfig, log: Logger): Promise<CoordinatorServer> {
+  /** `transport`: TLS from the config's `tls`, or plaintext under --insecure (../shared/tls.ts). */
+  static async create(config: CoordinatorConfig, log: Logger, transport: Transport): Promise<CoordinatorServer> {
     const store = await Store.open(config.dataDir, config.commitDelay ? { commitDelayMs: config.commitDelay } : {});
-    const agents = new GrpcAgentGateway();
+    const agents = new GrpcAgentGateway(transport);
     const coordinator = new Coordinator({ config, store, agents, log });
-    const server = new grpc.Server({ 'grpc.max_concurrent_streams': 1000 });
-    server.addService(JobService.service, jobServiceHandlers(coordinator, log));
-    server.addService(RegistryService.service, registryServiceHandlers(coordinator, log));
+    const server = new grpc.Server({ 'grpc.max_concurrent_streams': 1000, ...IDLE_SERVER_OPTIONS });
+    server.addService(JobService.service, jobServiceHandlers(coordinator, log, { insecure: transport.kind === 'insecure' }));
+    server.addService(RegistryService.service, registryServiceHandlers(coordinator, log, { insecure: transport.kind === 'insecure' }));
     const health = new HealthImplementation({ '': 'SERVING', 'brine.v1.JobService': 'SERVING', 'brine.v1.RegistryService': 'SERVING' });
     health.addToServer(server);
     const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(config.listen, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+      server.bindAsync(config.listen, serverCredentials(transport), (err, p) => (err ? reject(err) : resolve(p))),
     );
     coordinator.start();
     log.info({ listen: config.listen, port, dataDir: config.dataDir }, 'coordinator listening');

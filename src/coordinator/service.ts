@@ -1,19 +1,27 @@
 // gRPC handlers: JobService (for the CLI) and RegistryService (for agents), thin adapters over
-// the Coordinator. Every error goes through one mapping point (toGrpcError).
+// the Coordinator. Every error goes through one mapping point (toGrpcError). Every call is first
+// authorized on the caller's certificate (./authz.ts).
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import type * as grpc from '@grpc/grpc-js';
 import { toGrpcError } from '../shared/errors.js';
 import type { JobServiceHandlers } from '../gen/brine/v1/JobService.js';
 import type { RegistryServiceHandlers } from '../gen/brine/v1/RegistryService.js';
 import type { Logger } from '../shared/logger.js';
+import type { Role } from '../shared/tls.js';
 import { toJobMessage, type Coordinator } from './coordinator.js';
+import { callerFrom, ownerFor, requireJobAccess, requireRole, requireSelf, requireSiteOperator, seesJob, type Caller } from './authz.js';
 
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
 
-function unary<Req, Res>(log: Logger, name: string, fn: (req: Req) => Promise<Res> | Res): Unary<Req, Res> {
+export interface ServiceOptions {
+  /** --insecure: no certificates, every call allowed */
+  insecure: boolean;
+}
+
+function unary<Req, Res>(log: Logger, name: string, o: ServiceOptions, fn: (req: Req, caller: Caller) => Promise<Res> | Res): Unary<Req, Res> {
   return (call, callback) => {
     Promise.resolve()
-      .then(() => fn(call.request))
+      .then(() => fn(call.request, callerFrom(call, o.insecure)))
       .then(
         (res) => callback(null, res),
         (err: unknown) => {
@@ -25,35 +33,72 @@ function unary<Req, Res>(log: Logger, name: string, fn: (req: Req) => Promise<Re
   };
 }
 
-export function jobServiceHandlers(c: Coordinator, log: Logger): JobServiceHandlers {
+export function jobServiceHandlers(c: Coordinator, log: Logger, o: ServiceOptions = { insecure: false }): JobServiceHandlers {
+  const reader: Role[] = ['user', 'admin', 'site'];
+  /** the job, once the caller may act on it (NOT_FOUND first: a bad id is a bad id) */
+  const owned = (caller: Caller, id: string, what: string) => {
+    const job = c.job(id);
+    requireJobAccess(caller, job, what);
+    return job;
+  };
   return {
-    ListSites: unary(log, 'ListSites', () => ({ sites: c.sites() })),
-    SubmitJob: unary(log, 'SubmitJob', async (req) => toJobMessage(await c.submit(req))),
-    GetJob: unary(log, 'GetJob', (req) => toJobMessage(c.job(req.id))),
-    ListJobs: unary(log, 'ListJobs', () => ({ jobs: c.jobs().map(toJobMessage) })),
-    CancelJob: unary(log, 'CancelJob', async (req) => toJobMessage(await c.cancel(req.id))),
-    ListAddresses: unary(log, 'ListAddresses', (req) => ({ leases: c.addresses(req.site) })),
-    SnapshotJob: unary(log, 'SnapshotJob', (req) => c.snapshot(req.id)),
-    ListSnapshots: unary(log, 'ListSnapshots', (req) => ({ snapshots: c.snapshots(req.job) })),
-    SuspendJob: unary(log, 'SuspendJob', async (req) => toJobMessage(await c.suspend(req.id))),
-    ResumeJob: unary(log, 'ResumeJob', async (req) => toJobMessage(await c.resume(req.id, req.site || undefined))),
-    MigrateJob: unary(log, 'MigrateJob', async (req) => toJobMessage(await c.migrate(req.id, req.to, undefined, { precopy: !req.noPrecopy }))),
-    ReclaimNodes: unary(log, 'ReclaimNodes', (req) => c.reclaim(req.site, req.nodes, req.grace)),
-    ReleaseNodes: unary(log, 'ReleaseNodes', (req) => c.releaseNodes(req.site, req.nodes)),
+    ListSites: unary(log, 'ListSites', o, (_req, caller) => {
+      requireRole(caller, reader, 'list sites');
+      return { sites: c.sites() };
+    }),
+    SubmitJob: unary(log, 'SubmitJob', o, async (req, caller) => toJobMessage(await c.submit({ ...req, owner: ownerFor(caller, req.owner) }))),
+    GetJob: unary(log, 'GetJob', o, (req, caller) => toJobMessage(owned(caller, req.id, 'see'))),
+    ListJobs: unary(log, 'ListJobs', o, (_req, caller) => {
+      requireRole(caller, ['user', 'admin'], 'list jobs');
+      return { jobs: c.jobs().filter((j) => seesJob(caller, j)).map(toJobMessage) };
+    }),
+    CancelJob: unary(log, 'CancelJob', o, async (req, caller) => toJobMessage(await c.cancel(owned(caller, req.id, 'cancel').id))),
+    ListAddresses: unary(log, 'ListAddresses', o, (req, caller) => {
+      requireRole(caller, reader, 'list addresses');
+      return { leases: c.addresses(req.site) };
+    }),
+    SnapshotJob: unary(log, 'SnapshotJob', o, (req, caller) => c.snapshot(owned(caller, req.id, 'snapshot').id)),
+    ListSnapshots: unary(log, 'ListSnapshots', o, (req, caller) => {
+      if (req.job) owned(caller, req.job, 'list the snapshots of');
+      else requireRole(caller, ['admin'], 'list the snapshots of every job');
+      return { snapshots: c.snapshots(req.job) };
+    }),
+    SuspendJob: unary(log, 'SuspendJob', o, async (req, caller) => toJobMessage(await c.suspend(owned(caller, req.id, 'suspend').id))),
+    ResumeJob: unary(log, 'ResumeJob', o, async (req, caller) => toJobMessage(await c.resume(owned(caller, req.id, 'resume').id, req.site || undefined))),
+    MigrateJob: unary(log, 'MigrateJob', o, async (req, caller) =>
+      toJobMessage(await c.migrate(owned(caller, req.id, 'migrate').id, req.to, undefined, { precopy: !req.noPrecopy })),
+    ),
+    ReclaimNodes: unary(log, 'ReclaimNodes', o, (req, caller) => {
+      requireSiteOperator(caller, req.site, 'reclaim nodes');
+      return c.reclaim(req.site, req.nodes, req.grace);
+    }),
+    ReleaseNodes: unary(log, 'ReleaseNodes', o, (req, caller) => {
+      requireSiteOperator(caller, req.site, 'release nodes');
+      return c.releaseNodes(req.site, req.nodes);
+    }),
     Watch: (call) => {
       const job = call.request.job;
-      if (job) {
-        try {
-          c.job(job);
-        } catch (err) {
-          call.destroy(Object.assign(new Error(), toGrpcError(err)) as ServiceError);
-          return;
-        }
+      let caller: Caller;
+      try {
+        caller = callerFrom(call, o.insecure);
+        if (job) owned(caller, job, 'watch');
+        else requireRole(caller, ['user', 'admin'], 'watch');
+      } catch (err) {
+        call.destroy(Object.assign(new Error(), toGrpcError(err)) as ServiceError);
+        return;
       }
+      // a user sees only the events of its own jobs
+      const visible = (id: string): boolean => {
+        try {
+          return seesJob(caller, c.job(id));
+        } catch {
+          return seesJob(caller, { owner: '' });
+        }
+      };
       const unsubscribe = c.events.subscribe((event) => {
         if (event === null) {
           call.destroy(Object.assign(new Error('coordinator stopping'), { code: status.UNAVAILABLE, details: 'coordinator stopping' }));
-        } else if (!job || event.job === job) {
+        } else if ((!job || event.job === job) && visible(event.job)) {
           call.write(event);
         }
       });
@@ -69,11 +114,18 @@ export function jobServiceHandlers(c: Coordinator, log: Logger): JobServiceHandl
   };
 }
 
-export function registryServiceHandlers(c: Coordinator, log: Logger): RegistryServiceHandlers {
+export function registryServiceHandlers(c: Coordinator, log: Logger, o: ServiceOptions = { insecure: false }): RegistryServiceHandlers {
   return {
-    Register: unary(log, 'Register', (req) => c.register(req)),
-    Heartbeat: unary(log, 'Heartbeat', async (req) => ({ placedJobs: await c.heartbeat(req.site, req.session, req.clusters) })),
-    ReportStatus: unary(log, 'ReportStatus', async (req) => {
+    Register: unary(log, 'Register', o, (req, caller) => {
+      requireSelf(caller, req.site);
+      return c.register(req);
+    }),
+    Heartbeat: unary(log, 'Heartbeat', o, async (req, caller) => {
+      requireSelf(caller, req.site);
+      return { placedJobs: await c.heartbeat(req.site, req.session, req.clusters) };
+    }),
+    ReportStatus: unary(log, 'ReportStatus', o, async (req, caller) => {
+      requireSelf(caller, req.site);
       if (req.cluster) await c.reportStatus(req.site, req.session, req.cluster);
       return {};
     }),

@@ -11,6 +11,10 @@ export type ErrorCode =
   | 'RESOURCE_EXHAUSTED'
   /** stored or sent data is not what its hash says (or is gone): retrying the same copy cannot help */
   | 'DATA_LOSS'
+  /** the caller presented no valid grid certificate */
+  | 'UNAUTHENTICATED'
+  /** the caller's identity may not do this (its role, or not its job/site) */
+  | 'PERMISSION_DENIED'
   | 'INTERNAL';
 
 export class BrineError extends Error {
@@ -56,6 +60,18 @@ export class UnavailableError extends BrineError {
   }
 }
 
+export class UnauthenticatedError extends BrineError {
+  constructor(message: string) {
+    super('UNAUTHENTICATED', message);
+  }
+}
+
+export class PermissionDeniedError extends BrineError {
+  constructor(message: string) {
+    super('PERMISSION_DENIED', message);
+  }
+}
+
 export class InternalError extends BrineError {
   constructor(message: string, cause?: unknown) {
     super('INTERNAL', message, { cause });
@@ -70,6 +86,8 @@ const toStatus: Record<ErrorCode, status> = {
   UNAVAILABLE: status.UNAVAILABLE,
   RESOURCE_EXHAUSTED: status.RESOURCE_EXHAUSTED,
   DATA_LOSS: status.DATA_LOSS,
+  UNAUTHENTICATED: status.UNAUTHENTICATED,
+  PERMISSION_DENIED: status.PERMISSION_DENIED,
   INTERNAL: status.INTERNAL,
 };
 
@@ -107,6 +125,10 @@ export function fromGrpcError(err: unknown, address?: string): BrineError {
       return new BrineError('RESOURCE_EXHAUSTED', details);
     case status.DATA_LOSS:
       return new BrineError('DATA_LOSS', details);
+    case status.UNAUTHENTICATED:
+      return new UnauthenticatedError(details);
+    case status.PERMISSION_DENIED:
+      return new PermissionDeniedError(details);
     case status.UNAVAILABLE:
     case status.DEADLINE_EXCEEDED:
       return new UnavailableError(
@@ -118,7 +140,10 @@ export function fromGrpcError(err: unknown, address?: string): BrineError {
   }
 }
 
-/** The CLI's exit codes (DESIGN.md): 2 invalid input, 3 not found, 4 wrong state, 5 unreachable. */
+/**
+ * The CLI's exit codes (DESIGN.md): 2 invalid input, 3 not found, 4 wrong state, 5 unreachable;
+ * 6 refused (not authenticated or not allowed), an addition named in the README's Security section.
+ */
 export function exitCodeFor(err: unknown): number {
   if (!(err instanceof BrineError)) return 1;
   switch (err.code) {
@@ -130,6 +155,9 @@ export function exitCodeFor(err: unknown): number {
       return 4;
     case 'UNAVAILABLE':
       return 5;
+    case 'UNAUTHENTICATED':
+    case 'PERMISSION_DENIED':
+      return 6;
     default:
       return 1;
   }

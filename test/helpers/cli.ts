@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ADMIN_FILES, cliEnv } from './pki.js';
 
 /** The repo root, from dist/test/helpers/cli.js. */
 export const CLI_REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
@@ -46,10 +47,11 @@ function parse<T>(text: string, what: string, out: { stdout: string; stderr: str
 
 /**
  * Starts the CLI without waiting for it (for `watch`, or to signal it). The inherited
- * BRINE_COORDINATOR is dropped so a developer's shell never leaks into a test.
+ * BRINE_COORDINATOR is dropped so a developer's shell never leaks into a test. It acts as the
+ * tests' admin (./pki.ts) unless `opts.env` names other credentials.
  */
 export function spawnCli(args: string[], opts: CliOptions = {}): RunningCli {
-  const env: Record<string, string | undefined> = { ...process.env, BRINE_COORDINATOR: undefined, ...opts.env };
+  const env: Record<string, string | undefined> = { ...process.env, BRINE_COORDINATOR: undefined, ...cliEnv(ADMIN_FILES), ...opts.env };
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
   const child = spawn(process.execPath, [CLI_BIN, ...args], {
     cwd: opts.cwd ?? CLI_REPO_ROOT,

@@ -8,12 +8,16 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { AgentService, CLIENT_OPTIONS, type ClusterStatus } from '../../src/shared/proto.js';
+import { identityFiles } from '../../src/shared/ca.js';
+import { clientCredentials, TLS_CLIENT_OPTIONS } from '../../src/shared/tls.js';
+import { COORDINATOR_FILES, credentials, PKI_DIR, tlsYaml, transportOf } from './pki.js';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 
 /** The agent's own view of its clusters (from libvirt), straight from its AgentService. */
 export async function agentStatus(port: number, options: { includeNetworkXml?: boolean } = {}): Promise<ClusterStatus[]> {
-  const client = new AgentService(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), CLIENT_OPTIONS);
+  // as the coordinator: only it may call an agent's control API
+  const client = new AgentService(`127.0.0.1:${port}`, clientCredentials(transportOf(COORDINATOR_FILES), { roles: ['site'] }), { ...CLIENT_OPTIONS, ...TLS_CLIENT_OPTIONS });
   try {
     return await new Promise((resolve, reject) =>
       client.GetStatus({ includeNetworkXml: options.includeNetworkXml ?? false }, { deadline: Date.now() + 5000 }, (err, res) =>
@@ -89,7 +93,7 @@ export class TestGrid {
   async startCoordinator(options: { heartbeatTimeout?: string; extra?: string } = {}): Promise<void> {
     if (!this.coordinatorPort) this.coordinatorPort = await freePort();
     const file = join(this.dir, 'coordinator.yaml');
-    writeFileSync(file, `listen: 127.0.0.1:${this.coordinatorPort}\ndataDir: ${join(this.dir, 'coordinator')}\nheartbeatTimeout: ${options.heartbeatTimeout ?? '3s'}\n${options.extra ?? ''}`);
+    writeFileSync(file, `listen: 127.0.0.1:${this.coordinatorPort}\ndataDir: ${join(this.dir, 'coordinator')}\nheartbeatTimeout: ${options.heartbeatTimeout ?? '3s'}\n${tlsYaml(COORDINATOR_FILES)}${options.extra ?? ''}`);
     this.spawn('coordinator', 'bin/brine-coordinator.js', ['--config', file]);
     await waitFor('the coordinator to listen', () => this.isListening('coordinator'));
   }
@@ -107,6 +111,8 @@ export class TestGrid {
       `listen: 127.0.0.1:${port}`,
       `advertise: 127.0.0.1:${port}`,
       `dataDir: ${join(this.dir, site.name)}`,
+      // the site's certificate from the tests' CA (startAgent makes it)
+      tlsYaml(identityFiles(PKI_DIR, 'site', site.name)).trimEnd(),
       'nodes:',
       ...nodes.map((n) => `  - { name: ${n.name}, uri: "${n.uri ?? 'test:///default'}", cpus: ${n.cpus}, memoryMiB: ${n.memoryMiB} }`),
       'images:',
@@ -133,6 +139,7 @@ export class TestGrid {
       this.sitePorts.set(site.name, port);
     }
     const file = join(this.dir, `${site.name}.yaml`);
+    await credentials('site', site.name);
     writeFileSync(file, this.siteConfig(site, port));
     this.spawn(site.name, 'bin/brine-agent.js', ['--config', file, ...(options.args ?? [])]);
     if (options.waitRegistered !== false) {

@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { userInfo } from 'node:os';
 import { runCli, spawnCli, type CliOptions, type CliResult, type RunningCli } from '../helpers/cli.js';
 import { TestGrid, waitFor } from '../helpers/grid.js';
+import { cliEnv, credentials } from '../helpers/pki.js';
 import type { BrineEvent, Job, Lease, Site } from '../../src/shared/proto.js';
 
 interface ErrorDoc {
@@ -178,10 +179,10 @@ describe('brine CLI against a real grid', function () {
       ]);
     });
 
-    it('submit: prints the id and state; converts --memory units; the owner defaults to $USER', async () => {
+    it('submit: prints the id and state; converts --memory units; the owner is the name in the certificate', async () => {
       // one after the other: two submits at once can make the coordinator place (and report) the
       // second as DEPLOYING before it has even announced it PENDING (a coordinator bug, reported)
-      const zoe = await g.cli(['submit', '--name', fresh('units'), '--vms', '2', '--cpus', '1', '--memory', '1GiB', '--image', 'tiny', '--site', 'site-a', '--checkpoint-every', '1h30m'], { env: { USER: 'zoe' } });
+      const zoe = await g.cli(['submit', '--name', fresh('units'), '--vms', '2', '--cpus', '1', '--memory', '1GiB', '--image', 'tiny', '--site', 'site-a', '--checkpoint-every', '1h30m'], { env: { USER: 'nobody', ...cliEnv(await credentials('user', 'zoe')) } });
       const nobody = await g.cli(['submit', '--name', fresh('owner'), ...STUCK], { env: { USER: undefined } });
       expect(zoe.code, zoe.stderr).to.equal(0);
       expect(zoe.stderr).to.equal('');
@@ -191,7 +192,7 @@ describe('brine CLI against a real grid', function () {
       expect(job).to.deep.include({ id, owner: 'zoe', vmCount: 2, cpus: 1, memoryMiB: 1024, image: 'tiny', pinnedSite: 'site-a', checkpointEvery: '90m' });
       expect(job.history[0]?.reason).to.equal('submitted by zoe');
 
-      // without $USER: the account's name
+      // the tests' admin certificate names the OS account
       expect(nobody.code, nobody.stderr).to.equal(0);
       const other = /^submitted job (\S+) \(PENDING\)\n$/.exec(nobody.stdout)?.[1] as string;
       expect((await jobOf(other)).owner).to.equal(userInfo().username);

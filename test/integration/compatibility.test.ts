@@ -3,10 +3,11 @@
 // real (coordinator, a test-driver agent, the CLI); the other site is a registration-only peer that
 // announces KVM x86_64 nodes through the real registry API, as a QEMU/KVM site's agent would.
 import { expect } from 'chai';
-import * as grpc from '@grpc/grpc-js';
 import { runCli } from '../helpers/cli.js';
 import { TestGrid } from '../helpers/grid.js';
 import { CLIENT_OPTIONS, RegistryService, type Job, type Lease, type Site } from '../../src/shared/proto.js';
+import { clientCredentials, TLS_CLIENT_OPTIONS } from '../../src/shared/tls.js';
+import { credentials, transportOf } from '../helpers/pki.js';
 
 describe('moves check guest compatibility (domain type and architecture)', function () {
   this.timeout(60_000);
@@ -26,7 +27,8 @@ describe('moves check guest compatibility (domain type and architecture)', funct
 
   /** Registers `site` with KVM x86_64 nodes and keeps it UP by heartbeating. */
   async function kvmPeer(site: string): Promise<() => void> {
-    const registry = new RegistryService(grid.coordinator, grpc.credentials.createInsecure(), CLIENT_OPTIONS);
+    // the peer holds its own site certificate: a site registers only under its certificate's name
+    const registry = new RegistryService(grid.coordinator, clientCredentials(transportOf(await credentials('site', site)), { roles: ['coordinator'] }), { ...CLIENT_OPTIONS, ...TLS_CLIENT_OPTIONS });
     const res = await new Promise<{ session: string }>((resolve, reject) =>
       registry.Register(
         {

@@ -8,6 +8,8 @@ import { loadSync } from '@grpc/proto-loader';
 import { runCli } from '../helpers/cli.js';
 import { agentStatus, TestGrid, waitFor } from '../helpers/grid.js';
 import { type Job, type Site } from '../../src/shared/proto.js';
+import { clientCredentials } from '../../src/shared/tls.js';
+import { ADMIN_FILES, credentials, transportOf } from '../helpers/pki.js';
 
 
 describe('grid: coordinator + agents + CLI as real processes', function () {
@@ -213,7 +215,8 @@ describe('grid: coordinator + agents + CLI as real processes', function () {
   it('both servers answer the standard gRPC health check', async () => {
     const Health = healthClient();
     for (const address of [grid.coordinator, `127.0.0.1:${grid.sitePorts.get('site-a') as number}`]) {
-      const client = new Health(address, grpc.credentials.createInsecure());
+      // any holder of a grid certificate may ask whether a server is up
+      const client = new Health(address, clientCredentials(transportOf(ADMIN_FILES), { roles: ['coordinator', 'site'] }));
       const status = await new Promise<string>((resolve, reject) =>
         client.check({ service: '' }, { deadline: Date.now() + 5000 }, (err, res) => (err || !res ? reject(err) : resolve(String(res.status)))),
       );
@@ -277,6 +280,7 @@ async function writeConfig(grid: TestGrid, name: string, opts: { subnetPool?: st
   const { join } = await import('node:path');
   const { freePort } = await import('../helpers/grid.js');
   const port = await freePort();
+  await credentials('site', name);
   const file = join(grid.dir, `${name}-${port}.yaml`);
   const text = grid
     .siteConfig({ name, ...(opts.subnetPool ? { subnetPool: opts.subnetPool } : {}), macRange: `02:b1:7${port % 10}:00:00:00/32` }, port)

@@ -7,6 +7,7 @@ import { createCipheriv, createHash } from 'node:crypto';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI_BIN, CLI_REPO_ROOT, runCli, spawnCli } from '../helpers/cli.js';
+import { ADMIN_FILES, cliEnv } from '../helpers/pki.js';
 import { agentStatus, TestGrid, waitFor } from '../helpers/grid.js';
 import { type Job, type Lease, type Site, type Snapshot } from '../../src/shared/proto.js';
 
@@ -23,7 +24,7 @@ function noise(seed: number, n: number): Buffer {
  * stderr; resolves with the exit code and everything the terminal received (both streams).
  */
 function runInPty(shell: string, timeoutMs = 60_000): Promise<{ code: number | null; out: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm' };
+  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm', ...cliEnv(ADMIN_FILES) };
   delete env.BRINE_COORDINATOR;
   // a pipe kept open as stdin: `script` ends the session when its input reaches EOF
   const child = spawn('script', ['-qec', shell, '/dev/null'], { cwd: CLI_REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });

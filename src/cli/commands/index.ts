@@ -10,10 +10,11 @@ import { register as addresses } from './addresses.js';
 import { register as snapshots } from './snapshots.js';
 import { register as migrate } from './migrate.js';
 import { register as site } from './site.js';
+import { register as ca } from './ca.js';
 
 export type Register = (program: Program, ctx: CliContext) => void;
 
-const COMMANDS: Register[] = [sites, submit, ls, show, cancel, watch, snapshots, migrate, addresses, site];
+const COMMANDS: Register[] = [sites, submit, ls, show, cancel, watch, snapshots, migrate, addresses, site, ca];
 
 export function registerCommands(program: Program, ctx: CliContext): void {
   for (const register of COMMANDS) register(program, ctx);

@@ -1,6 +1,5 @@
 // `brine submit`: validate locally (nothing is sent on bad input), queue the job, optionally wait
 // until it runs or ends.
-import { userInfo } from 'node:os';
 import { BrineError, InvalidArgumentError } from '../../shared/errors.js';
 import { checkName } from '../../shared/names.js';
 import type { Job } from '../../shared/proto.js';
@@ -37,16 +36,6 @@ export interface SubmitFlags {
   timeout?: string | undefined;
 }
 
-function defaultOwner(): string {
-  if (process.env.USER) return process.env.USER;
-  try {
-    return userInfo().username;
-  } catch {
-    // no passwd entry (some containers): let the coordinator decide
-    return '';
-  }
-}
-
 /** Local validation: throws InvalidArgumentError naming the flag; returns the request. */
 export function buildRequest(flags: SubmitFlags): { request: SubmitJobRequest; timeoutMs: number } {
   const name = checkName(flags.name, '--name');
@@ -60,7 +49,9 @@ export function buildRequest(flags: SubmitFlags): { request: SubmitJobRequest; t
     flags.checkpointEvery === undefined ? '' : formatDuration(parseDurationMs(flags.checkpointEvery, '--checkpoint-every'));
   if (flags.timeout !== undefined && !flags.wait) throw new InvalidArgumentError('--timeout', 'only makes sense with --wait');
   const timeoutMs = parseDurationMs(flags.timeout ?? DEFAULT_WAIT, '--timeout');
-  const owner = (flags.owner ?? defaultOwner()).trim();
+  // the owner is the identity of the CLI's certificate (the coordinator decides); an admin may
+  // submit on behalf of someone with --owner
+  const owner = (flags.owner ?? '').trim();
   if (flags.owner !== undefined && owner === '') throw new InvalidArgumentError('--owner', 'must not be empty');
   return { request: { name, vms, cpus, memoryMiB, image, site, checkpointEvery, owner }, timeoutMs };
 }
@@ -90,7 +81,7 @@ export function register(program: Program, ctx: CliContext): void {
     .requiredOption('--image <image>', 'image name, as declared by the sites')
     .option('--site <site>', 'pin the job to this site (default: any site with room)')
     .option('--checkpoint-every <duration>', "periodic snapshot interval, e.g. 10m (default: the site's)")
-    .option('--owner <owner>', 'owner (default: $USER)')
+    .option('--owner <owner>', 'owner (admins only; default: the name in your certificate)')
     .option('--wait', 'wait until the job runs or ends; exit 1 if it fails or is cancelled')
     .option('--timeout <duration>', `with --wait: give up after this long (default ${DEFAULT_WAIT})`)
     .action(async (flags) => {

@@ -1,0 +1,60 @@
+// Who may call this agent (README, Security): the control API only the coordinator (its
+// certificate has role coordinator); the snapshot reads (GetManifest, ReadChunks) only another
+// site of the grid. --insecure allows everything.
+import type * as grpc from '@grpc/grpc-js';
+import { PermissionDeniedError, toGrpcError, UnauthenticatedError } from '../src/shared/errors.js';
+import type { Logger } from '../src/shared/logger.js';
+import { callerOf, type Role } from '../src/shared/tls.js';
+import type { AgentServiceHandlers } from '../src/gen/brine/v1/AgentService.js';
+
+type Authenticated = Parameters<typeof callerOf>[0];
+
+/** Throws the refusal for a caller without one of `roles`. */
+export function checkCaller(call: Authenticated, roles: readonly Role[], method: string, insecure: boolean): void {
+  if (insecure) return;
+  const id = callerOf(call);
+  if (!id) throw new UnauthenticatedError(`${method}: present a certificate issued by the grid CA`);
+  if (!roles.includes(id.role)) throw new PermissionDeniedError(`${method}: ${id.role} ${id.name} may not call this agent (needs ${roles.join(' or ')})`);
+}
+
+const CONTROL: readonly Role[] = ['coordinator'];
+const PEER: readonly Role[] = ['site'];
+
+/** Wraps every AgentService handler with its role check. */
+export function guardAgentHandlers(h: AgentServiceHandlers, log: Logger, insecure: boolean): AgentServiceHandlers {
+  const unary = <Req, Res>(method: string, roles: readonly Role[], fn: grpc.handleUnaryCall<Req, Res>): grpc.handleUnaryCall<Req, Res> =>
+    (call, callback) => {
+      try {
+        checkCaller(call, roles, method, insecure);
+      } catch (err) {
+        const e = toGrpcError(err);
+        log.warn({ method, code: e.code, err: e.details }, 'call refused');
+        callback(e);
+        return;
+      }
+      fn(call, callback);
+    };
+  const stream = <Req, Res>(method: string, roles: readonly Role[], fn: grpc.handleServerStreamingCall<Req, Res>): grpc.handleServerStreamingCall<Req, Res> =>
+    (call) => {
+      try {
+        checkCaller(call, roles, method, insecure);
+      } catch (err) {
+        const e = toGrpcError(err);
+        log.warn({ method, code: e.code, err: e.details }, 'call refused');
+        call.emit('error', e);
+        return;
+      }
+      fn(call);
+    };
+  return {
+    DeployCluster: unary('DeployCluster', CONTROL, h.DeployCluster),
+    DestroyCluster: unary('DestroyCluster', CONTROL, h.DestroyCluster),
+    GetStatus: unary('GetStatus', CONTROL, h.GetStatus),
+    TakeSnapshot: unary('TakeSnapshot', CONTROL, h.TakeSnapshot),
+    RestoreCluster: unary('RestoreCluster', CONTROL, h.RestoreCluster),
+    PruneSnapshots: unary('PruneSnapshots', CONTROL, h.PruneSnapshots),
+    FetchSnapshot: stream('FetchSnapshot', CONTROL, h.FetchSnapshot),
+    GetManifest: unary('GetManifest', PEER, h.GetManifest),
+    ReadChunks: stream('ReadChunks', PEER, h.ReadChunks),
+  };
+}
