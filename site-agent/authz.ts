@@ -5,27 +5,39 @@ import type * as grpc from '@grpc/grpc-js';
 import { PermissionDeniedError, toGrpcError, UnauthenticatedError } from '../src/shared/errors.js';
 import type { Logger } from '../src/shared/logger.js';
 import { callerOf, type Role } from '../src/shared/tls.js';
+import type { TicketVerifier } from '../src/shared/ticket.js';
 import type { AgentServiceHandlers } from '../src/gen/brine/v1/AgentService.js';
 
 type Authenticated = Parameters<typeof callerOf>[0];
 
-/** Throws the refusal for a caller without one of `roles`. */
-export function checkCaller(call: Authenticated, roles: readonly Role[], method: string, insecure: boolean): void {
-  if (insecure) return;
+/** Throws the refusal for a caller without one of `roles`; returns its name. */
+export function checkCaller(call: Authenticated, roles: readonly Role[], method: string, insecure: boolean): string {
+  if (insecure) return '';
   const id = callerOf(call);
   if (!id) throw new UnauthenticatedError(`${method}: present a certificate issued by the grid CA`);
   if (!roles.includes(id.role)) throw new PermissionDeniedError(`${method}: ${id.role} ${id.name} may not call this agent (needs ${roles.join(' or ')})`);
+  return id.name;
 }
+
+/** How snapshot reads are allowed: none under --insecure, else a ticket checked against the CA. */
+export type SnapshotReadPolicy = { insecure: true } | { insecure: false; tickets: TicketVerifier };
 
 const CONTROL: readonly Role[] = ['coordinator'];
 const PEER: readonly Role[] = ['site'];
 
 /** Wraps every AgentService handler with its role check. */
-export function guardAgentHandlers(h: AgentServiceHandlers, log: Logger, insecure: boolean): AgentServiceHandlers {
-  const unary = <Req, Res>(method: string, roles: readonly Role[], fn: grpc.handleUnaryCall<Req, Res>): grpc.handleUnaryCall<Req, Res> =>
+export function guardAgentHandlers(h: AgentServiceHandlers, log: Logger, policy: SnapshotReadPolicy): AgentServiceHandlers {
+  const insecure = policy.insecure;
+  /** the snapshot reads: a site, holding the coordinator's ticket for that snapshot and itself */
+  const reader = (call: Authenticated & { request: { snapshotId: string; ticket: string } }, method: string): void => {
+    const site = checkCaller(call, PEER, method, insecure);
+    if (!policy.insecure) policy.tickets.check(call.request.ticket, call.request.snapshotId, site);
+  };
+  const unary = <Req, Res>(method: string, roles: readonly Role[], fn: grpc.handleUnaryCall<Req, Res>, extra?: (call: grpc.ServerUnaryCall<Req, Res>) => void): grpc.handleUnaryCall<Req, Res> =>
     (call, callback) => {
       try {
         checkCaller(call, roles, method, insecure);
+        extra?.(call);
       } catch (err) {
         const e = toGrpcError(err);
         log.warn({ method, code: e.code, err: e.details }, 'call refused');
@@ -34,10 +46,11 @@ export function guardAgentHandlers(h: AgentServiceHandlers, log: Logger, insecur
       }
       fn(call, callback);
     };
-  const stream = <Req, Res>(method: string, roles: readonly Role[], fn: grpc.handleServerStreamingCall<Req, Res>): grpc.handleServerStreamingCall<Req, Res> =>
+  const stream = <Req, Res>(method: string, roles: readonly Role[], fn: grpc.handleServerStreamingCall<Req, Res>, extra?: (call: grpc.ServerWritableStream<Req, Res>) => void): grpc.handleServerStreamingCall<Req, Res> =>
     (call) => {
       try {
         checkCaller(call, roles, method, insecure);
+        extra?.(call);
       } catch (err) {
         const e = toGrpcError(err);
         log.warn({ method, code: e.code, err: e.details }, 'call refused');
@@ -54,7 +67,7 @@ export function guardAgentHandlers(h: AgentServiceHandlers, log: Logger, insecur
     RestoreCluster: unary('RestoreCluster', CONTROL, h.RestoreCluster),
     PruneSnapshots: unary('PruneSnapshots', CONTROL, h.PruneSnapshots),
     FetchSnapshot: stream('FetchSnapshot', CONTROL, h.FetchSnapshot),
-    GetManifest: unary('GetManifest', PEER, h.GetManifest),
-    ReadChunks: stream('ReadChunks', PEER, h.ReadChunks),
+    GetManifest: unary('GetManifest', PEER, h.GetManifest, (call) => reader(call, 'GetManifest')),
+    ReadChunks: stream('ReadChunks', PEER, h.ReadChunks, (call) => reader(call, 'ReadChunks')),
   };
 }

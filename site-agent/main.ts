@@ -22,6 +22,7 @@ import { ClusterSnapshots } from './snapshots.js';
 import { createTransfers, TRANSFER_CLIENT_OPTIONS, TRANSFER_SERVER_OPTIONS, type Transfers } from './transfer/index.js';
 import { clientCredentials, IDLE_SERVER_OPTIONS, TLS_CLIENT_OPTIONS, INSECURE_WARNING, serverCredentials, transportFrom, type Transport } from '../src/shared/tls.js';
 import { guardAgentHandlers } from './authz.js';
+import { TicketVerifier } from '../src/shared/ticket.js';
 
 const USAGE = 'usage: brine-agent --config FILE [--log-level debug|info|warn|error] [--cleanup] [--insecure]';
 
@@ -157,7 +158,8 @@ async function main(): Promise<void> {
   // Server options sized for serving snapshot chunks to other agents (transfer/options.ts).
   const server = new grpc.Server({ ...TRANSFER_SERVER_OPTIONS, ...IDLE_SERVER_OPTIONS });
   const handlers = createAgentHandlers({ clusters: manager, snapshots, site: config, logger: log, transfers: transfers.handlers });
-  server.addService(AgentService.service, guardAgentHandlers(handlers, log, transport.kind === 'insecure'));
+  const reads = transport.kind === 'insecure' ? ({ insecure: true } as const) : ({ insecure: false, tickets: new TicketVerifier(transport.tls.ca) } as const);
+  server.addService(AgentService.service, guardAgentHandlers(handlers, log, reads));
   const health = new HealthImplementation({ '': 'SERVING', 'brine.v1.AgentService': 'SERVING' });
   health.addToServer(server);
   try {

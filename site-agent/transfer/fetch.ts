@@ -42,6 +42,8 @@ export interface Progress {
 export interface FetchInput {
   snapshotId: string;
   source: string;
+  /** the coordinator's ticket, shown to the source with every read */
+  ticket?: string;
   urgent: boolean;
   jobId?: string;
   operationId?: string;
@@ -176,7 +178,7 @@ export class SnapshotFetcher {
     const client = this.connect(source);
     let slot: Slot | undefined;
     try {
-      const manifest = await this.getManifest(client, snapshotId, source);
+      const manifest = await this.getManifest(client, snapshotId, source, r.input.ticket);
       const missing = await this.store.beginImport(manifest);
       const sizes = new Map<string, number>();
       for (const f of manifest.files) for (const c of f.chunks) sizes.set(c.hash, c.size);
@@ -237,9 +239,9 @@ export class SnapshotFetcher {
     }
   }
 
-  private getManifest(client: AgentServiceClient, snapshotId: string, source: string): Promise<SnapshotManifest> {
+  private getManifest(client: AgentServiceClient, snapshotId: string, source: string, ticket = ''): Promise<SnapshotManifest> {
     return new Promise((resolve, reject) => {
-      client.getManifest({ snapshotId }, { deadline: Date.now() + MANIFEST_DEADLINE_MS }, (err, res) => {
+      client.getManifest({ snapshotId, ticket }, { deadline: Date.now() + MANIFEST_DEADLINE_MS }, (err, res) => {
         if (err) return reject(sourceError(err, source, snapshotId));
         try {
           const m = parseManifest(JSON.parse(res?.manifestJson ?? ''), `manifest of ${snapshotId} from ${source}`);
@@ -266,7 +268,7 @@ export class SnapshotFetcher {
     const signal = r.ac.signal;
     const md = new grpc.Metadata();
     md.set(PRIORITY_METADATA, priority);
-    const call = client.readChunks({ snapshotId, hashes: batch }, md);
+    const call = client.readChunks({ snapshotId, hashes: batch, ticket: r.input.ticket ?? '' }, md);
     const onAbort = (): void => call.cancel();
     signal.addEventListener('abort', onAbort, { once: true });
     const wanted = new Set(batch);
@@ -357,7 +359,7 @@ export function fetchSnapshotHandler(fetcher: SnapshotFetcher, log: Logger): grp
     const req = call.request;
     fetcher
       .fetch(
-        { snapshotId: req.snapshotId, source: req.source, urgent: req.urgent, jobId: req.jobId, operationId: req.operationId },
+        { snapshotId: req.snapshotId, source: req.source, urgent: req.urgent, jobId: req.jobId, operationId: req.operationId, ticket: req.ticket },
         (p) => {
           if (!ac.signal.aborted) call.write(p);
         },

@@ -3,6 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { AgentService, CLIENT_OPTIONS, type ClusterSpec, type ClusterStatus, type Snapshot } from '../shared/proto.js';
 import { fromGrpcError, UnavailableError } from '../shared/errors.js';
 import { clientCredentials, TLS_CLIENT_OPTIONS, type Transport } from '../shared/tls.js';
+import { TicketSigner } from '../shared/ticket.js';
 import type { AgentServiceClient } from '../gen/brine/v1/AgentService.js';
 import type { PruneSnapshotsResponse__Output as PruneSnapshotsResponse } from '../gen/brine/v1/PruneSnapshotsResponse.js';
 import type { TransferProgress__Output as TransferProgress } from '../gen/brine/v1/TransferProgress.js';
@@ -48,10 +49,20 @@ type Callback<T> = (err: grpc.ServiceError | null, res?: T) => void;
 export class GrpcAgentGateway implements AgentGateway {
   private readonly clients = new Map<string, AgentServiceClient>();
   private readonly credentials: grpc.ChannelCredentials;
+  /** signs snapshot tickets with the coordinator's key (none under --insecure) */
+  private readonly signer: TicketSigner | undefined;
+  /** agent address → its site's name (as its certificate says: Register checks it) */
+  private readonly sites = new Map<string, string>();
 
   /** Agents must present a site certificate of the grid CA (the site's name is checked at Register). */
   constructor(transport: Transport) {
     this.credentials = clientCredentials(transport, { roles: ['site'] });
+    this.signer = transport.kind === 'tls' ? new TicketSigner(transport.tls.key, transport.tls.cert) : undefined;
+  }
+
+  /** Site `site` registered at `address`: transfers to that address get tickets naming it. */
+  learn(address: string, site: string): void {
+    this.sites.set(address, site);
   }
 
   private client(address: string): AgentServiceClient {
@@ -97,7 +108,10 @@ export class GrpcAgentGateway implements AgentGateway {
   fetchSnapshot(address: string, req: FetchRequest, onProgress?: (p: TransferProgress) => void): Promise<TransferProgress> {
     return new Promise((resolve, reject) => {
       // a long deadline: a background replica waits behind urgent moves and may take a while
-      const call = this.client(address).FetchSnapshot(req, { deadline: Date.now() + TIMEOUT_MS.fetch });
+      // the source serves the bytes only to the site this ticket names
+      const site = this.sites.get(address);
+      const ticket = this.signer && site ? this.signer.sign(req.snapshotId, site) : '';
+      const call = this.client(address).FetchSnapshot({ ...req, ticket }, { deadline: Date.now() + TIMEOUT_MS.fetch });
       let last: TransferProgress | undefined;
       call.on('data', (p: TransferProgress) => {
         last = p;

@@ -15,11 +15,25 @@ export const CoordinatorConfigSchema = z.strictObject({
   heartbeatTimeout: durationMs.default(10_000),
   /** How long acknowledged writes may wait to be batched into one file write. */
   commitDelay: durationMs.optional(),
+  /** server-side limits on what callers ask (./limits.ts) */
+  limits: z
+    .strictObject({
+      /** a job's checkpointEvery may not be shorter */
+      minCheckpointEvery: durationMs.default(10_000),
+      /** per user (certificate name): at most this many VMs held, jobs pending; unset: no limit */
+      perUser: z
+        .strictObject({
+          runningVms: z.number().int().positive().max(1_000_000).optional(),
+          pendingJobs: z.number().int().positive().max(1_000_000).optional(),
+        })
+        .default({}),
+    })
+    .default({ minCheckpointEvery: 10_000, perUser: {} }),
   jobs: z
     .strictObject({
       checkpointEvery: durationMs.default(30 * 60_000),
       /** Failed deploy attempts before a job is FAILED. */
-      maxDeployAttempts: z.number().int().positive().default(3),
+      maxDeployAttempts: z.number().int().positive().max(1000).default(3),
       /**
        * A site DOWN this long loses its running jobs to other sites: each resumes elsewhere from
        * its latest snapshot copied there (its work since is lost). `never` waits for the site.

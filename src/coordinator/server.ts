@@ -24,8 +24,16 @@ export class CoordinatorServer {
     const agents = new GrpcAgentGateway(transport);
     const coordinator = new Coordinator({ config, store, agents, log });
     const server = new grpc.Server({ 'grpc.max_concurrent_streams': 1000, ...IDLE_SERVER_OPTIONS });
-    server.addService(JobService.service, jobServiceHandlers(coordinator, log, { insecure: transport.kind === 'insecure' }));
-    server.addService(RegistryService.service, registryServiceHandlers(coordinator, log, { insecure: transport.kind === 'insecure' }));
+    const limits = {
+      minCheckpointEveryMs: config.limits.minCheckpointEvery,
+      maxRunningVms: config.limits.perUser.runningVms,
+      maxPendingJobs: config.limits.perUser.pendingJobs,
+    };
+    server.addService(JobService.service, jobServiceHandlers(coordinator, log, { insecure: transport.kind === 'insecure', limits }));
+    server.addService(
+      RegistryService.service,
+      registryServiceHandlers(coordinator, log, { insecure: transport.kind === 'insecure', onRegistered: (site, advertise) => agents.learn(advertise, site) }),
+    );
     const health = new HealthImplementation({ '': 'SERVING', 'brine.v1.JobService': 'SERVING', 'brine.v1.RegistryService': 'SERVING' });
     health.addToServer(server);
     const port = await new Promise<number>((resolve, reject) =>

@@ -3,12 +3,13 @@
 // authorized on the caller's certificate (./authz.ts).
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import type * as grpc from '@grpc/grpc-js';
-import { toGrpcError } from '../shared/errors.js';
+import { NotFoundError, toGrpcError } from '../shared/errors.js';
 import type { JobServiceHandlers } from '../gen/brine/v1/JobService.js';
 import type { RegistryServiceHandlers } from '../gen/brine/v1/RegistryService.js';
 import type { Logger } from '../shared/logger.js';
 import type { Role } from '../shared/tls.js';
 import { toJobMessage, type Coordinator } from './coordinator.js';
+import { checkSizes, checkSubmit, quote, type SubmitLimits } from './limits.js';
 import { callerFrom, ownerFor, requireJobAccess, requireRole, requireSelf, requireSiteOperator, seesJob, type Caller } from './authz.js';
 
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
@@ -16,12 +17,20 @@ type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sen
 export interface ServiceOptions {
   /** --insecure: no certificates, every call allowed */
   insecure: boolean;
+  /** a site registered (its name checked against its certificate) at `advertise` */
+  onRegistered?: (site: string, advertise: string) => void;
+  /** the config's limits; default: the 10 s checkpoint minimum, no quotas */
+  limits?: SubmitLimits;
 }
 
 function unary<Req, Res>(log: Logger, name: string, o: ServiceOptions, fn: (req: Req, caller: Caller) => Promise<Res> | Res): Unary<Req, Res> {
   return (call, callback) => {
     Promise.resolve()
-      .then(() => fn(call.request, callerFrom(call, o.insecure)))
+      .then(() => {
+        const caller = callerFrom(call, o.insecure);
+        checkSizes(call.request as object);
+        return fn(call.request, caller);
+      })
       .then(
         (res) => callback(null, res),
         (err: unknown) => {
@@ -36,8 +45,11 @@ function unary<Req, Res>(log: Logger, name: string, o: ServiceOptions, fn: (req:
 export function jobServiceHandlers(c: Coordinator, log: Logger, o: ServiceOptions = { insecure: false }): JobServiceHandlers {
   const reader: Role[] = ['user', 'admin', 'site'];
   /** the job, once the caller may act on it (NOT_FOUND first: a bad id is a bad id) */
+  const limits: SubmitLimits = o.limits ?? { minCheckpointEveryMs: 10_000 };
   const owned = (caller: Caller, id: string, what: string) => {
     const job = c.job(id);
+    // `__proto__`, `constructor`…: what a plain object lookup finds is not a job
+    if (job.id !== id) throw new NotFoundError('job', quote(id));
     requireJobAccess(caller, job, what);
     return job;
   };
@@ -46,7 +58,11 @@ export function jobServiceHandlers(c: Coordinator, log: Logger, o: ServiceOption
       requireRole(caller, reader, 'list sites');
       return { sites: c.sites() };
     }),
-    SubmitJob: unary(log, 'SubmitJob', o, async (req, caller) => toJobMessage(await c.submit({ ...req, owner: ownerFor(caller, req.owner) }))),
+    SubmitJob: unary(log, 'SubmitJob', o, async (req, caller) => {
+      const owner = ownerFor(caller, req.owner);
+      checkSubmit({ owner, vms: req.vms, checkpointEvery: req.checkpointEvery }, c.jobs(), limits);
+      return toJobMessage(await c.submit({ ...req, owner }));
+    }),
     GetJob: unary(log, 'GetJob', o, (req, caller) => toJobMessage(owned(caller, req.id, 'see'))),
     ListJobs: unary(log, 'ListJobs', o, (_req, caller) => {
       requireRole(caller, ['user', 'admin'], 'list jobs');
@@ -116,9 +132,11 @@ export function jobServiceHandlers(c: Coordinator, log: Logger, o: ServiceOption
 
 export function registryServiceHandlers(c: Coordinator, log: Logger, o: ServiceOptions = { insecure: false }): RegistryServiceHandlers {
   return {
-    Register: unary(log, 'Register', o, (req, caller) => {
+    Register: unary(log, 'Register', o, async (req, caller) => {
       requireSelf(caller, req.site);
-      return c.register(req);
+      const res = await c.register(req);
+      o.onRegistered?.(req.site, req.advertise);
+      return res;
     }),
     Heartbeat: unary(log, 'Heartbeat', o, async (req, caller) => {
       requireSelf(caller, req.site);

@@ -98,7 +98,12 @@ function first(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-export function identityOfCertificate(cert: PeerCertificate | undefined): Identity | undefined {
+/** The fields of a certificate subject an identity is read from (a PeerCertificate has them). */
+export interface SubjectHolder {
+  subject?: { OU?: string | string[] | undefined; CN?: string | string[] | undefined } | undefined;
+}
+
+export function identityOfCertificate(cert: SubjectHolder | undefined): Identity | undefined {
   if (!cert?.subject) return undefined;
   const role = z.enum(ROLES).safeParse(first(cert.subject.OU));
   const name = first(cert.subject.CN);

@@ -3,16 +3,22 @@ import { InvalidArgumentError } from './errors.js';
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+/** The longest delay a Node timer takes (about 24.8 days). */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
 export function parseDurationMs(text: string, field: string): number {
   const trimmed = text.trim();
   if (!/^(\d+(ms|s|m|h|d))+$/.test(trimmed)) {
-    throw new InvalidArgumentError(field, `expected a duration such as 30s, 10m or 1h30m, got "${text}"`);
+    const shown = text.length > 100 ? `${text.slice(0, 100)}…` : text;
+    throw new InvalidArgumentError(field, `expected a duration such as 30s, 10m or 1h30m, got "${shown}"`);
   }
   let total = 0;
   for (const m of trimmed.matchAll(/(\d+)(ms|s|m|h|d)/g)) {
     total += Number(m[1]) * (DURATION_UNITS[m[2] as string] as number);
   }
   if (total <= 0) throw new InvalidArgumentError(field, `must be longer than zero, got "${text}"`);
+  // timers take at most 2^31-1 ms: a longer one would fire at once instead of never
+  if (total > MAX_DURATION_MS) throw new InvalidArgumentError(field, `must be at most 24d, got "${text.slice(0, 100)}"`);
   return total;
 }
 

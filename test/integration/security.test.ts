@@ -11,7 +11,9 @@ import { AgentService, CLIENT_OPTIONS, JobService, RegistryService, type Job, ty
 import { clientCredentials, loadTls, TLS_CLIENT_OPTIONS, type Role, type Transport } from '../../src/shared/tls.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { agentStatus, TestGrid, waitFor } from '../helpers/grid.js';
-import { ADMIN_FILES, CA_CERT, cliEnv, credentials, transportOf } from '../helpers/pki.js';
+import { ADMIN_FILES, CA_CERT, cliEnv, COORDINATOR_FILES, credentials, transportOf } from '../helpers/pki.js';
+import { TicketSigner, TICKET_TTL_MS } from '../../src/shared/ticket.js';
+import { readFileSync } from 'node:fs';
 
 type Outcome = { code: grpc.status | 0; details: string };
 
@@ -63,7 +65,7 @@ describe('security: mutual TLS, identities and authorization (issue 11)', functi
     bob = await credentials('user', 'bob');
     siteB = await credentials('site', 'site-b');
     grid = new TestGrid();
-    await grid.startCoordinator();
+    await grid.startCoordinator({ extra: 'limits:\n  perUser:\n    runningVms: 4\n    pendingJobs: 2\n' });
     await grid.startAgent({ name: 'site-a' });
     await grid.startAgent({ name: 'site-b' });
     const r = await cli(alice, ['submit', '--name', 'secret', '--vms', '1', '--cpus', '1', '--memory', '64', '--image', 'tiny', '--site', 'site-a', '--wait', '--json']);
@@ -134,6 +136,33 @@ describe('security: mutual TLS, identities and authorization (issue 11)', functi
       expect(chunks.code, chunks.details).to.equal(grpc.status.PERMISSION_DENIED);
     }
     expect(await snapshot()).to.equal(before);
+  });
+
+  it("snapshot bytes go only to the site named in the coordinator's unexpired ticket for that snapshot", async () => {
+    const taken = await cli(alice, ['snapshot', job.id, '--json']);
+    expect(taken.code, taken.stderr).to.equal(0);
+    const snap = taken.json<{ id: string }>().id;
+    const coordinator = new TicketSigner(readFileSync(COORDINATOR_FILES.key), readFileSync(COORDINATOR_FILES.cert));
+    const forged = new TicketSigner(readFileSync(siteB.key), readFileSync(siteB.cert));
+    const agent = track(new AgentService(`127.0.0.1:${agentPort('site-a')}`, as(transportOf(siteB), ['site']), opts));
+    const manifest = (ticket: string, id = snap) => outcome((cb) => agent.GetManifest({ snapshotId: id, ticket }, deadline(), cb));
+    const refusals: Array<[string, string, RegExp]> = [
+      ['no ticket', '', /no ticket/],
+      ['another destination', coordinator.sign(snap, 'site-c'), /the ticket is for site site-c/],
+      ['another snapshot', coordinator.sign('s-other', 'site-b'), /the ticket is for snapshot s-other/],
+      ['expired', coordinator.sign(snap, 'site-b', Date.now() - TICKET_TTL_MS - 1000), /expired/],
+      ['signed by a site, not the coordinator', forged.sign(snap, 'site-b'), /not signed by the grid coordinator/],
+      ['tampered', coordinator.sign('s-other', 'site-b').replace(/^[^.]+/, Buffer.from(JSON.stringify({ snapshot: snap, destination: 'site-b', expires: Date.now() + 60_000 })).toString('base64url')), /bad ticket signature/],
+    ];
+    for (const [what, ticket, message] of refusals) {
+      const r = await manifest(ticket);
+      expect(r.code, `${what}: ${r.details}`).to.equal(grpc.status.PERMISSION_DENIED);
+      expect(r.details, what).to.match(message);
+      const chunks = await streamOutcome(agent.ReadChunks({ snapshotId: snap, hashes: [], ticket }, deadline()));
+      expect(chunks.code, `ReadChunks, ${what}: ${chunks.details}`).to.equal(grpc.status.PERMISSION_DENIED);
+    }
+    const ok = await manifest(coordinator.sign(snap, 'site-b'));
+    expect(ok.code, ok.details).to.equal(0);
   });
 
   it("a site registers only under its certificate's name; users cannot register sites", async () => {
@@ -219,6 +248,43 @@ describe('security: mutual TLS, identities and authorization (issue 11)', functi
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('limits: odd ids are NOT_FOUND, huge fields and short checkpoints INVALID_ARGUMENT with a short message, quotas RESOURCE_EXHAUSTED', async () => {
+    const before = await snapshot();
+    for (const id of ['__proto__', 'constructor', 'toString']) {
+      const r = await cli(alice, ['show', id]);
+      expect(r.code, `${id}: ${r.stderr}`).to.equal(3);
+    }
+    const jobs = track(new JobService(grid.coordinator, as(transportOf(alice), ['coordinator']), opts));
+    const submit = (fields: Record<string, unknown>) =>
+      outcome((cb) => jobs.SubmitJob({ name: 'x', vms: 1, cpus: 1, memoryMiB: 64, image: 'tiny', site: '', checkpointEvery: '', owner: '', ...fields }, deadline(), cb));
+    const huge = await submit({ name: 'n'.repeat(65_536) });
+    expect(huge.code).to.equal(grpc.status.INVALID_ARGUMENT);
+    expect(huge.details.length, huge.details).to.be.lessThan(200);
+    const short = await submit({ checkpointEvery: '1s' });
+    expect(short.code, short.details).to.equal(grpc.status.INVALID_ARGUMENT);
+    expect(short.details).to.match(/checkpointEvery: must be at least 10s/);
+    const tooLong = await submit({ checkpointEvery: '99999999999d' });
+    expect(tooLong.code, tooLong.details).to.equal(grpc.status.INVALID_ARGUMENT);
+    // quota 4 running VMs: alice runs 1
+    const vms = await submit({ vms: 4 });
+    expect(vms.code, vms.details).to.equal(grpc.status.RESOURCE_EXHAUSTED);
+    expect(vms.details).to.match(/alice runs 1 VMs \(quota 4\)/);
+    expect(await snapshot()).to.equal(before);
+    // quota 2 pending jobs: bob's third stuck job is refused
+    // 3 VMs of 8 cpus never fit next to alice's VM on site-a's two 8-cpu nodes: they stay PENDING
+    const stuck = ['submit', '--name', 'stuck', '--vms', '3', '--cpus', '8', '--memory', '64', '--image', 'tiny', '--site', 'site-a', '--json'];
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const r = await cli(bob, stuck);
+      expect(r.code, r.stderr).to.equal(0);
+      ids.push(r.json<Job>().id);
+    }
+    const third = await cli(bob, stuck);
+    expect(third.code, third.stderr).to.equal(1);
+    expect(third.stderr).to.match(/bob has 2 pending jobs \(quota 2\)/);
+    for (const id of ids) expect((await cli(bob, ['cancel', id])).code).to.equal(0);
   });
 
   it('the owner and an admin may act on the job', async () => {

@@ -20,7 +20,8 @@ describe('snapshots, suspend and resume through the coordinator (test driver)', 
 
   beforeEach(async () => {
     grid = new TestGrid();
-    await grid.startCoordinator();
+    // the periodic test checkpoints every 2s, under the default 10s minimum
+    await grid.startCoordinator({ extra: 'limits:\n  minCheckpointEvery: 1s\n' });
     await grid.startAgent({ name: 'site-a' });
   });
 

@@ -13,6 +13,10 @@ export interface FetchSnapshotRequest {
    * a resume someone waits for (true) goes before background replication (false)
    */
   'urgent'?: (boolean);
+  /**
+   * signed by the coordinator for this snapshot and this destination; shown to the source
+   */
+  'ticket'?: (string);
 }
 
 export interface FetchSnapshotRequest__Output {
@@ -27,4 +31,8 @@ export interface FetchSnapshotRequest__Output {
    * a resume someone waits for (true) goes before background replication (false)
    */
   'urgent': (boolean);
+  /**
+   * signed by the coordinator for this snapshot and this destination; shown to the source
+   */
+  'ticket': (string);
 }

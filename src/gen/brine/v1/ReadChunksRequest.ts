@@ -4,9 +4,17 @@
 export interface ReadChunksRequest {
   'snapshotId'?: (string);
   'hashes'?: (string)[];
+  /**
+   * as in GetManifestRequest
+   */
+  'ticket'?: (string);
 }
 
 export interface ReadChunksRequest__Output {
   'snapshotId': (string);
   'hashes': (string)[];
+  /**
+   * as in GetManifestRequest
+   */
+  'ticket': (string);
 }
