@@ -45,6 +45,7 @@ import type { LibvirtConnection } from './libvirt/types.js';
 import { CorruptChunkError, MissingChunkError, type SnapshotStore, type SnapshotWriter } from './snapshot-store/index.js';
 import { SNAPSHOT_ID_RE } from './snapshot-store/manifest.js';
 import type { SnapshotManifest } from './snapshot-store/manifest.js';
+import { guardRestoredXml, type OwnedByVm } from './domain-guard.js';
 
 export type SnapshotKind = 'checkpoint' | 'suspend';
 /**
@@ -630,6 +631,13 @@ export class ClusterSnapshots {
     return this.o.clusters.withJobLock(spec.jobId, () => this.restoreHeld(spec, m, inSnapshot), { asDeploy: true });
   }
 
+  /** The spec's image as this site's config defines it (validateClusterSpec checked the name). */
+  private imageOf(name: string): ImageConfig {
+    const image = Object.hasOwn(this.o.site.images, name) ? this.o.site.images[name] : undefined;
+    if (!image) throw new InvalidArgumentError('cluster.image', `unknown image ${name.slice(0, 100)} at this site`);
+    return image;
+  }
+
   private async restoreHeld(spec: ClusterSpec, m: SnapshotManifest, captured: Map<string, CapturedVm>): Promise<ClusterStatus> {
     const site = this.o.clusters.site;
     const log = this.log.child({ job: spec.jobId, snapshot: m.id });
@@ -749,7 +757,14 @@ export class ClusterSnapshots {
           // Host-side parts of the saved image (name, metadata, console, disks) rewritten where
           // they differ from the snapshot's (never the MAC: QEMU refuses it, see nic-swap.ts).
           const imageXml = await conn.saveImageXml(s.mem);
-          const newImageXml = retarget(imageXml, target);
+          // never trusted as received (domain-guard.ts): host references from this site's config
+          const owned: OwnedByVm = {
+            metadata: target.metadata,
+            files: [consolePath, ...target.disks.map((d) => d.to)],
+            image: this.imageOf(spec.image),
+            networks: [netName, c.network],
+          };
+          const newImageXml = guardRestoredXml(retarget(imageXml, target), owned, `VM ${vm.name} of snapshot ${m.id}`);
           if (newImageXml !== imageXml) await conn.saveImageDefineXml(s.mem, newImageXml);
           const macChanged = c.mac !== '' && c.mac !== vm.mac.toLowerCase();
           const nics = [{ oldMac: c.mac, newMac: vm.mac.toLowerCase(), network: netName }];
@@ -757,6 +772,7 @@ export class ClusterSnapshots {
           // defined (and its next cold boot uses the new MAC and network).
           let config = retarget(await readFile(s.xml, 'utf8'), target);
           if (macChanged || c.network !== netName) config = rewriteInterfaces(config, nics, { macs: true, requireAll: false });
+          config = guardRestoredXml(config, { ...owned, networks: [netName] }, `VM ${vm.name} of snapshot ${m.id}`);
           await conn.defineDomain(config);
           created.domains.push({ conn, name: domain });
           const t0 = Date.now();
