@@ -14,6 +14,11 @@ import type { JobServiceClient } from '../src/gen/brine/v1/JobService.js';
 import type { RegistryServiceClient } from '../src/gen/brine/v1/RegistryService.js';
 import type { AgentServiceHandlers } from '../src/gen/brine/v1/AgentService.js';
 import { TestGrid, waitFor } from '../test/helpers/grid.js';
+import { ADMIN_FILES, credentials, transportOf } from '../test/helpers/pki.js';
+import { clientCredentials, serverCredentials, TLS_CLIENT_OPTIONS } from '../src/shared/tls.js';
+
+/** The benchmark's CLI-side calls, as the tests' admin over mutual TLS like every real client. */
+const ADMIN_CREDENTIALS = (): grpc.ChannelCredentials => clientCredentials(transportOf(ADMIN_FILES), { roles: ['coordinator'] });
 
 // 300 by default: past ~1000 live jobs on 2 cores the run degrades (see the notes); BENCH_SUBMITS overrides.
 const SUBMITS = Number(process.env.BENCH_SUBMITS ?? 300);
@@ -57,7 +62,7 @@ async function healthRate(address: string): Promise<number> {
   const pkg = grpc.loadPackageDefinition(loadSync(protoPath)) as unknown as {
     grpc: { health: { v1: { Health: new (a: string, c: grpc.ChannelCredentials) => grpc.Client & { Check: (req: object, cb: (e: unknown) => void) => void } } } };
   };
-  const client = new pkg.grpc.health.v1.Health(address, grpc.credentials.createInsecure());
+  const client = new pkg.grpc.health.v1.Health(address, ADMIN_CREDENTIALS());
   const t0 = performance.now();
   await pool(SUBMITS, CONCURRENCY, () => new Promise<void>((res, rej) => client.Check({ service: '' }, (e) => (e ? rej(e) : res()))));
   const rate = SUBMITS / ((performance.now() - t0) / 1000);
@@ -89,7 +94,7 @@ interface Result {
 }
 
 async function measure(scenario: string, grid: TestGrid): Promise<Result> {
-  const client = new JobService(grid.coordinator, grpc.credentials.createInsecure(), CLIENT_OPTIONS);
+  const client = new JobService(grid.coordinator, ADMIN_CREDENTIALS(), { ...CLIENT_OPTIONS, ...TLS_CLIENT_OPTIONS });
   const t0 = performance.now();
   await pool(SUBMITS, CONCURRENCY, (i) => submit(client, i));
   const submitsPerSec = SUBMITS / ((performance.now() - t0) / 1000);
@@ -154,11 +159,23 @@ async function loadGenerator(grid: TestGrid, sites: number, nodes: number): Prom
     ReadChunks: (call) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'load generator: no snapshots' }),
   };
   server.addService(AgentService.service, handlers);
-  const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
-  const registry: RegistryServiceClient = new RegistryService(grid.coordinator, grpc.credentials.createInsecure(), CLIENT_OPTIONS);
+  // the coordinator dials agents expecting a site certificate; one serves for every fake site
+  const serving = serverCredentials(transportOf(await credentials('site', 's000')));
+  const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', serving, (e, p) => (e ? rej(e) : res(p))));
+  // each fake site registers with its own certificate (a site speaks only for itself)
+  const registries = new Map<string, RegistryServiceClient>();
+  const registryOf = async (site: string): Promise<RegistryServiceClient> => {
+    let r = registries.get(site);
+    if (!r) {
+      const creds = clientCredentials(transportOf(await credentials('site', site)), { roles: ['coordinator'] });
+      registries.set(site, (r = new RegistryService(grid.coordinator, creds, { ...CLIENT_OPTIONS, ...TLS_CLIENT_OPTIONS })));
+    }
+    return r;
+  };
   const sessions: Array<{ site: string; session: string; prefix: string }> = [];
   await pool(sites, 16, async (i) => {
     const site = `s${String(i).padStart(3, '0')}`;
+    const registry = await registryOf(site);
     const res = await new Promise<{ session: string; heartbeatIntervalMs: number }>((resolve, reject) =>
       registry.Register(
         {
@@ -184,7 +201,7 @@ async function loadGenerator(grid: TestGrid, sites: number, nodes: number): Prom
         const s = sessions[i] as (typeof sessions)[number];
         if (stopped) return Promise.resolve();
         return new Promise<void>((resolve) =>
-          registry.Heartbeat({ site: s.site, session: s.session, clusters: [...(deployed.get(s.site)?.values() ?? [])] }, () => resolve()),
+          (registries.get(s.site) as RegistryServiceClient).Heartbeat({ site: s.site, session: s.session, clusters: [...(deployed.get(s.site)?.values() ?? [])] }, () => resolve()),
         );
       });
       await new Promise((r) => setTimeout(r, 500));
@@ -193,7 +210,7 @@ async function loadGenerator(grid: TestGrid, sites: number, nodes: number): Prom
   void beat();
   return () => {
     stopped = true;
-    registry.close();
+    for (const r of registries.values()) r.close();
     server.forceShutdown();
   };
 }

@@ -38,6 +38,11 @@ export interface AgentGateway {
    * redeployed on a site that came back used up its deploy attempts within a second).
    */
   reconnect(address: string): void;
+  /**
+   * Cancels the job's transfers in flight (a cancelled job, issue 11 point 6): each destination
+   * aborts its fetch; the fetchSnapshot promises reject. Returns how many were cancelled.
+   */
+  abortFetches?(jobId: string): number;
   close(): void;
 }
 
@@ -53,6 +58,8 @@ export class GrpcAgentGateway implements AgentGateway {
   private readonly signer: TicketSigner | undefined;
   /** agent address → its site's name (as its certificate says: Register checks it) */
   private readonly sites = new Map<string, string>();
+  /** FetchSnapshot calls in flight, by job */
+  private readonly fetches = new Map<string, Set<grpc.ClientReadableStream<TransferProgress>>>();
 
   /** Agents must present a site certificate of the grid CA (the site's name is checked at Register). */
   constructor(transport: Transport) {
@@ -112,6 +119,14 @@ export class GrpcAgentGateway implements AgentGateway {
       const site = this.sites.get(address);
       const ticket = this.signer && site ? this.signer.sign(req.snapshotId, site) : '';
       const call = this.client(address).FetchSnapshot({ ...req, ticket }, { deadline: Date.now() + TIMEOUT_MS.fetch });
+      let inFlight = this.fetches.get(req.jobId);
+      if (!inFlight) this.fetches.set(req.jobId, (inFlight = new Set()));
+      inFlight.add(call);
+      const settled = (): void => {
+        inFlight.delete(call);
+        if (inFlight.size === 0 && this.fetches.get(req.jobId) === inFlight) this.fetches.delete(req.jobId);
+      };
+      call.on('status', settled);
       let last: TransferProgress | undefined;
       call.on('data', (p: TransferProgress) => {
         last = p;
@@ -124,6 +139,13 @@ export class GrpcAgentGateway implements AgentGateway {
         else reject(new UnavailableError(`transfer of ${req.snapshotId} to ${address} ended before it was complete`));
       });
     });
+  }
+
+  abortFetches(jobId: string): number {
+    const calls = [...(this.fetches.get(jobId) ?? [])];
+    for (const call of calls) call.cancel();
+    this.fetches.delete(jobId);
+    return calls.length;
   }
 
   reconnect(address: string): void {
