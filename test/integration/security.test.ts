@@ -295,3 +295,32 @@ describe('security: mutual TLS, identities and authorization (issue 11)', functi
     await waitFor('the cluster gone from site-a', async () => (await agentStatus(agentPort('site-a'))).every((c) => c.jobId !== job.id));
   });
 });
+
+describe('brine ca: the grid CA and its certificates', () => {
+  it('init makes a CA once; issue signs ROLE NAME (subject CN/OU) verifiable against it; bad roles exit 2', async () => {
+    const { X509Certificate } = await import('node:crypto');
+    const { statSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'brine-ca-'));
+    try {
+      const init = await runCli(['ca', 'init', '--dir', join(dir, 'ca'), '--json']);
+      expect(init.code, init.stderr).to.equal(0);
+      const again = await runCli(['ca', 'init', '--dir', join(dir, 'ca')]);
+      expect(again.code).to.not.equal(0);
+      expect(again.stderr).to.match(/a CA already exists/);
+      const issued = await runCli(['ca', 'issue', 'site', 'site-q', '--dir', join(dir, 'ca'), '--out', join(dir, 'q'), '--days', '30', '--json']);
+      expect(issued.code, issued.stderr).to.equal(0);
+      const files = issued.json<{ role: string; name: string; cert: string; key: string }>();
+      const cert = new X509Certificate(readFileSync(files.cert));
+      expect(cert.subject).to.match(/CN=site-q/).and.to.match(/OU=site/);
+      expect(cert.verify(new X509Certificate(readFileSync(join(dir, 'ca', 'ca.crt'))).publicKey)).to.equal(true);
+      expect(Date.parse(cert.validTo) - Date.now()).to.be.within(29 * 86_400_000, 31 * 86_400_000);
+      expect(statSync(files.key).mode & 0o077).to.equal(0);
+      const bad = await runCli(['ca', 'issue', 'wizard', 'x', '--dir', join(dir, 'ca')]);
+      expect(bad.code, bad.stderr).to.equal(2);
+      const badName = await runCli(['ca', 'issue', 'user', 'a,OU=admin', '--dir', join(dir, 'ca')]);
+      expect(badName.code, badName.stderr).to.equal(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
