@@ -177,9 +177,14 @@ describe('snapshot transfer between agents (gRPC on loopback)', function () {
   it('an interrupted transfer (client gone, then source killed) resumes with only what is missing', async () => {
     const m = await snapshot(src.store, 's1', { 'vm0/memory': mem });
     const all = uniqueHashes(m).length;
-    // A slow destination (4 MiB/s) so the transfer can be interrupted mid-way.
+    // A slow link (4 MiB/s at both ends) so the transfer can be interrupted mid-way. The source's
+    // limit matters for step 2: with ~1 MiB messages a fast source would have put the whole rest
+    // into the destination's buffers (window + grpc-js's 16 messages) before it is killed, and the
+    // transfer would rightly complete from what had arrived.
     dst.stop();
     dst = await Agent.start(join(dir, 'dst'), { maxConcurrent: 2, bandwidthMiBps: 4 });
+    src.stop();
+    src = await Agent.start(join(dir, 'src'), { maxConcurrent: 2, bandwidthMiBps: 4 });
     client.close();
     client = new AgentService(dst.address, grpc.credentials.createInsecure()) as unknown as AgentServiceClient;
 
