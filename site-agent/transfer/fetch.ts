@@ -21,7 +21,7 @@ import type { AgentServiceClient } from '../../src/gen/brine/v1/AgentService.js'
 import type { ChunkBatch__Output } from '../../src/gen/brine/v1/ChunkBatch.js';
 import type { FetchSnapshotRequest__Output } from '../../src/gen/brine/v1/FetchSnapshotRequest.js';
 import type { TransferProgress } from '../../src/gen/brine/v1/TransferProgress.js';
-import { CorruptChunkError, manifestHashes, parseManifest, type SnapshotManifest, type SnapshotStore } from '../snapshot-store/index.js';
+import { CorruptChunkError, parseManifest, type SnapshotManifest, type SnapshotStore } from '../snapshot-store/index.js';
 import { TransferDataError } from './errors.js';
 import { BATCH_CHUNKS, PRIORITY_METADATA, PROGRESS_INTERVAL_MS, TRANSFER_CLIENT_OPTIONS, WRITE_CONCURRENCY } from './options.js';
 import { AbortedError, RateMeter, realClock, TokenBucket, TransferScheduler, type Clock, type Priority, type Slot } from './scheduler.js';
@@ -183,8 +183,7 @@ export class SnapshotFetcher {
       for (const f of manifest.files) for (const c of f.chunks) sizes.set(c.hash, c.size);
       r.progress.chunksTotal = missing.length;
       r.progress.bytesTotal = missing.reduce((s, h) => s + (sizes.get(h) ?? 0), 0);
-      const allChunks = manifestHashes(manifest).size;
-      log.info({ chunks: allChunks, missing: missing.length, bytes: r.progress.bytesTotal, urgent: r.input.urgent }, 'transfer queued');
+      log.info({ chunks: sizes.size, missing: missing.length, bytes: r.progress.bytesTotal, urgent: r.input.urgent }, 'transfer queued');
       this.emit(r, true);
 
       const priority = (): Priority => (r.input.urgent ? 'urgent' : 'background');

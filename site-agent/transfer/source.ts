@@ -35,7 +35,9 @@ export class ChunkSource {
   private readonly log: Logger;
   /** bytes sent since start (for logs and tests) */
   bytesSent = 0;
+  /** per manifest object (the store caches them): its hash set and its JSON, built once */
   private readonly known = new WeakMap<SnapshotManifest, Set<string>>();
+  private readonly manifestJson = new WeakMap<SnapshotManifest, string>();
 
   constructor(o: ChunkSourceOptions) {
     this.store = o.store;
@@ -48,7 +50,14 @@ export class ChunkSource {
     (async () => {
       if (!call.request.snapshotId) throw new InvalidArgumentError('snapshotId', 'required');
       const m = await this.store.manifest(call.request.snapshotId); // NotFoundError → NOT_FOUND
-      return { manifestJson: JSON.stringify(m) };
+      // Serialised once per manifest: a 64 GiB snapshot's is ~60 MB of JSON, asked by every
+      // destination (and again by each retry).
+      let json = this.manifestJson.get(m);
+      if (json === undefined) {
+        json = JSON.stringify(m);
+        this.manifestJson.set(m, json);
+      }
+      return { manifestJson: json };
     })().then(
       (res) => callback(null, res),
       (err: unknown) => {
