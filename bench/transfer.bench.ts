@@ -9,8 +9,15 @@
 // brine: a child process (the source agent) stores the files as one snapshot and serves them with
 // the agent's real handlers and server options; this process (the destination) runs the real
 // SnapshotFetcher into an empty store: GetManifest, beginImport, ReadChunks batches, verify
-// (decompress + SHA-256) and write every chunk, importManifest. Run twice: with the transfer's
-// 16 MiB HTTP/2 window and with grpc-js's default 64 KiB window.
+// (decompress + SHA-256) and write every chunk, importManifest. Variants: the transfer's 16 MiB
+// HTTP/2 window and grpc-js's default 64 KiB one; with and without fsync.
+// CPU: user+system seconds of the source process (asked over its stdin) and of this process
+// during each run, per GiB of snapshot data that travelled; peak RSS of both.
+// 64 GiB synthetic: the source also holds a snapshot whose manifest repeats the 256 MiB one's
+// chunks 256 times (~64 GiB, ~740k chunk refs, the same ~2.9k distinct chunks; made with
+// importManifest, no 64 GiB on disk). Its transfer carries the same bytes as the 256 MiB one, so
+// the difference between the two rows is what grows with snapshot size (manifest, hash sets,
+// missing-chunk checks, batch bookkeeping): CPU per GiB carried must stay close, not grow ×256.
 // TCP: a child process streams the same files over node:net; this one writes them to a file (fsync).
 // rsync: `rsync --daemon` on a loopback port serves the files' directory; `rsync -a --whole-file`
 // pulls them into an empty directory (both processes on this host, over TCP).
@@ -28,9 +35,10 @@ import { silentLogger } from '../src/shared/logger.js';
 import { AgentService } from '../src/shared/proto.js';
 import type { AgentServiceClient } from '../src/gen/brine/v1/AgentService.js';
 import { createAgentHandlers, type ClusterBackend, type SnapshotBackend } from '../site-agent/service.js';
-import { nodeFs, SnapshotStore, type StoreFs } from '../site-agent/snapshot-store/index.js';
+import { nodeFs, parseManifest, SnapshotStore, type SnapshotManifest, type StoreFs } from '../site-agent/snapshot-store/index.js';
+import { z } from 'zod';
 import { writeFile } from 'node:fs/promises';
-import { createTransfers, SnapshotFetcher, TRANSFER_CLIENT_OPTIONS, TRANSFER_SERVER_OPTIONS } from '../site-agent/transfer/index.js';
+import { BATCH_CHUNKS, createTransfers, SnapshotFetcher, TRANSFER_CLIENT_OPTIONS, TRANSFER_SERVER_OPTIONS } from '../site-agent/transfer/index.js';
 
 const MiB = 1024 * 1024;
 const TARGET = 256 * MiB;
@@ -41,16 +49,37 @@ const now = (): number => performance.now() / 1000;
 // ---------------------------------------------------------------------------------------------
 // child roles
 
+const SYNTHETIC_COPIES = 256;
+
+/** ~64 GiB of refs to the chunks `m` already has: no new data on disk. */
+function syntheticManifest(m: SnapshotManifest): SnapshotManifest {
+  const chunks = m.files.flatMap((f) => f.chunks);
+  const size = chunks.reduce((n, c) => n + c.size, 0);
+  const files = Array.from({ length: SYNTHETIC_COPIES }, (_, i) => ({ name: `copy-${i}`, kind: 'memory' as const, size, chunks }));
+  return { ...m, id: 'bench-64g', files, totalBytes: size * SYNTHETIC_COPIES, newBytes: 0, newStoredBytes: 0 };
+}
+
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
 async function sourceAgent(filesDir: string, storeDir: string): Promise<void> {
   const store = await SnapshotStore.open(storeDir);
   const w = await store.beginSnapshot('bench', 'bench-job');
   for (const f of readdirSync(filesDir).sort()) await w.addFile(f, join(filesDir, f));
   const m = await w.commit();
+  const big = syntheticManifest(m);
+  await store.importManifest(big);
+  // One line in → one line out: the parent reads our CPU time and peak RSS around each run.
+  createInterface({ input: process.stdin }).on('line', () => {
+    process.stdout.write(JSON.stringify({ cpu: cpuSeconds(), maxRss: process.resourceUsage().maxRSS * 1024 }) + '\n');
+  });
   const t = createTransfers({ store, transfer: { maxConcurrent: 4, bandwidthMiBps: 1e6 }, logger: silentLogger });
   const server = new grpc.Server(TRANSFER_SERVER_OPTIONS);
   server.addService(AgentService.service, createAgentHandlers({ clusters: {} as ClusterBackend, snapshots: {} as SnapshotBackend, site: { nodes: [], images: {} }, logger: silentLogger, transfers: t.handlers }));
   const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
-  process.stdout.write(JSON.stringify({ port, storedBytes: m.newStoredBytes, totalBytes: m.totalBytes }) + '\n');
+  process.stdout.write(JSON.stringify({ port, storedBytes: m.newStoredBytes, totalBytes: m.totalBytes, bigRefs: big.files.reduce((n, f) => n + f.chunks.length, 0), bigBytes: big.totalBytes }) + '\n');
 }
 
 async function tcpSender(filesDir: string): Promise<void> {
@@ -73,12 +102,31 @@ async function tcpSender(filesDir: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-function startChild(args: string[]): Promise<{ child: ChildProcess; info: Record<string, number> }> {
-  const child = spawn(process.execPath, [SELF, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+interface Child {
+  child: ChildProcess;
+  info: Record<string, number>;
+  /** the next line it prints */
+  nextLine(): Promise<string>;
+}
+
+function startChild(args: string[]): Promise<Child> {
+  const child = spawn(process.execPath, [SELF, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const waiting: Array<(l: string) => void> = [];
+  lines.on('line', (l) => waiting.shift()?.(l));
+  const nextLine = (): Promise<string> => new Promise((r) => waiting.push(r));
   return new Promise((resolve, reject) => {
     child.on('exit', (code) => reject(new Error(`child ${args[0]} exited with ${code}`)));
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).once('line', (line) => resolve({ child, info: JSON.parse(line) as Record<string, number> }));
+    void nextLine().then((line) => resolve({ child, info: JSON.parse(line) as Record<string, number>, nextLine }));
   });
+}
+
+const usageSchema = z.object({ cpu: z.number(), maxRss: z.number() });
+
+async function childUsage(c: Child): Promise<z.infer<typeof usageSchema>> {
+  const line = c.nextLine();
+  c.child.stdin?.write('usage\n');
+  return usageSchema.parse(JSON.parse(await line));
 }
 
 function synthetic(seed: number, n: number): Buffer {
@@ -117,6 +165,9 @@ interface Row {
   plainMiB: number;
   wireMiB: number;
   note: string;
+  /** CPU seconds per GiB of snapshot data carried, source and destination */
+  srcCpuPerGiB?: number;
+  dstCpuPerGiB?: number;
 }
 
 /** The real calls without fsync: separates the transfer path's speed from the disk's fsync cost. */
@@ -127,7 +178,7 @@ const noSyncFs: StoreFs = {
   fsyncDir: async () => undefined,
 };
 
-async function brineRun(port: number, dir: string, label: string, window: number | undefined, writeConcurrency = 8, fsync = true): Promise<Row> {
+async function brineRun(src: Child, dir: string, label: string, window: number | undefined, fsync = true, snapshotId = 'bench'): Promise<Row> {
   const storeDir = join(dir, `dst-${label.replace(/\W/g, '_')}`);
   const store = await SnapshotStore.open(storeDir, fsync ? {} : { fs: noSyncFs });
   const opts: grpc.ChannelOptions = { ...TRANSFER_CLIENT_OPTIONS };
@@ -138,18 +189,71 @@ async function brineRun(port: number, dir: string, label: string, window: number
     maxConcurrent: 2,
     bandwidthMiBps: 1e6,
     logger: silentLogger,
-    writeConcurrency,
     connect: (a) => new AgentService(a, grpc.credentials.createInsecure(), opts) as unknown as AgentServiceClient,
   });
   const rss0 = process.memoryUsage().rss;
   let peak = rss0;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  const srcBefore = await childUsage(src);
+  const cpu0 = cpuSeconds();
   const t0 = now();
-  const r = await fetcher.fetch({ snapshotId: 'bench', source: `127.0.0.1:${port}`, urgent: true });
+  const r = await fetcher.fetch({ snapshotId, source: `127.0.0.1:${src.info.port ?? 0}`, urgent: true });
   const s = now() - t0;
+  const dstCpu = cpuSeconds() - cpu0;
+  const srcAfter = await childUsage(src);
   clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage().rss);
   rmSync(storeDir, { recursive: true, force: true });
-  return { what: `brine FetchSnapshot (${label})`, seconds: s, plainMiB: r.bytesDone / MiB, wireMiB: r.wireBytes / MiB, note: `${r.chunksDone} chunks, verified${fsync ? " + fsync'd" : ', no fsync'}, ${writeConcurrency} writes in flight; dest RSS peak +${((peak - rss0) / MiB).toFixed(0)} MiB` };
+  const gib = r.bytesDone / (1024 * MiB);
+  return {
+    what: `brine FetchSnapshot (${label})`,
+    seconds: s,
+    plainMiB: r.bytesDone / MiB,
+    wireMiB: r.wireBytes / MiB,
+    srcCpuPerGiB: (srcAfter.cpu - srcBefore.cpu) / gib,
+    dstCpuPerGiB: dstCpu / gib,
+    note: `${r.chunksDone} chunks, verified${fsync ? " + fsync'd" : ', no fsync'}; dest RSS peak +${((peak - rss0) / MiB).toFixed(0)} MiB, source peak RSS ${(srcAfter.maxRss / MiB).toFixed(0)} MiB (whole life)`,
+  };
+}
+
+const wireOnly = z.object({ chunks: z.array(z.object({ hash: z.string(), data: z.instanceof(Uint8Array) })) });
+
+/**
+ * The transfer path alone: GetManifest + ReadChunks batches from the real source, each chunk
+ * received and dropped (no verify, no store). Separates the wire (gRPC, windows, messages) from
+ * the destination store's cost.
+ */
+async function wireRun(src: Child): Promise<Row | string> {
+  const client = new AgentService(`127.0.0.1:${src.info.port ?? 0}`, grpc.credentials.createInsecure(), TRANSFER_CLIENT_OPTIONS) as unknown as AgentServiceClient;
+  try {
+    const srcBefore = await childUsage(src);
+    const cpu0 = cpuSeconds();
+    const t0 = now();
+    const json = await new Promise<string>((res, rej) => client.getManifest({ snapshotId: 'bench' }, (e, r) => (e ? rej(e) : res(r?.manifestJson ?? ''))));
+    const m = parseManifest(JSON.parse(json), 'bench manifest');
+    const sizes = new Map(m.files.flatMap((f) => f.chunks.map((c) => [c.hash, c.size] as const)));
+    const hashes = [...sizes.keys()];
+    let plain = 0;
+    let wire = 0;
+    for (let i = 0; i < hashes.length; i += BATCH_CHUNKS) {
+      const call = client.readChunks({ snapshotId: 'bench', hashes: hashes.slice(i, i + BATCH_CHUNKS) });
+      for await (const raw of call as AsyncIterable<unknown>) {
+        const msg = wireOnly.safeParse(raw);
+        if (!msg.success) return 'ReadChunks only: this build sends one chunk per message (skipped)';
+        for (const c of msg.data.chunks) {
+          plain += sizes.get(c.hash) ?? 0;
+          wire += c.data.length;
+        }
+      }
+    }
+    const s = now() - t0;
+    const gib = plain / (1024 * MiB);
+    const dstCpu = cpuSeconds() - cpu0;
+    const srcAfter = await childUsage(src);
+    return { what: 'ReadChunks only (received, dropped)', seconds: s, plainMiB: plain / MiB, wireMiB: wire / MiB, srcCpuPerGiB: (srcAfter.cpu - srcBefore.cpu) / gib, dstCpuPerGiB: dstCpu / gib, note: 'the wire path alone: no verify, no store' };
+  } finally {
+    client.close();
+  }
 }
 
 async function tcpRun(port: number, dir: string): Promise<Row> {
@@ -228,28 +332,46 @@ async function main(): Promise<void> {
     children.push(src.child);
     console.log(`source agent (child process) stored it in ${(now() - t0).toFixed(1)} s: ${((src.info.storedBytes ?? 0) / MiB).toFixed(0)} MiB compressed`);
     const rows: Array<Row | string> = [];
-    const p = src.info.port ?? 0;
-    rows.push(await brineRun(p, dir, '16 MiB window', 16 * MiB, 8));
-    rows.push(await brineRun(p, dir, '16 MiB window, 32 writes', 16 * MiB, 32));
-    rows.push(await brineRun(p, dir, 'default 64 KiB window', undefined, 8));
-    rows.push(await brineRun(p, dir, '16 MiB window, no fsync', 16 * MiB, 8, false));
-    rows.push(await brineRun(p, dir, '64 KiB window, no fsync', undefined, 8, false));
+    rows.push(await wireRun(src));
+    const base = await brineRun(src, dir, '16 MiB window', 16 * MiB);
+    rows.push(base);
+    rows.push(await brineRun(src, dir, 'default 64 KiB window', undefined));
+    rows.push(await brineRun(src, dir, '16 MiB window, no fsync', 16 * MiB, false));
+    const big = await brineRun(src, dir, `64 GiB synthetic, ${((src.info.bigRefs ?? 0) / 1000).toFixed(0)}k refs`, 16 * MiB, true, 'bench-64g');
+    const bigGiB = (src.info.bigBytes ?? 0) / (1024 * MiB);
+    const perSnapGiB = (((big.srcCpuPerGiB ?? 0) + (big.dstCpuPerGiB ?? 0)) * (big.plainMiB / 1024)) / bigGiB;
+    big.note += `; ${bigGiB.toFixed(0)} GiB of snapshot, only its distinct chunks travel: src+dst ${perSnapGiB.toFixed(2)} CPU s per GiB of snapshot`;
+    rows.push(big);
     const tcp = await startChild(['tcp', filesDir]);
     children.push(tcp.child);
-    rows.push(await tcpRun(tcp.info.port ?? 0, dir));
-    rows.push(await rsyncRun(filesDir, dir));
+    const tcpRow = await tcpRun(tcp.info.port ?? 0, dir);
+    rows.push(tcpRow);
+    const rsync = await rsyncRun(filesDir, dir);
+    rows.push(rsync);
 
+    const rate = (r: Row): number => r.plainMiB / r.seconds;
+    const cpu = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(2));
     console.log('');
-    console.log(`${'method'.padEnd(44)}${'time s'.padStart(8)}${'data MiB/s'.padStart(12)}${'wire MiB'.padStart(10)}${'wire MiB/s'.padStart(12)}  notes`);
+    console.log(
+      `${'method'.padEnd(48)}${'time s'.padStart(8)}${'data MiB/s'.padStart(12)}${'wire MiB'.padStart(10)}${'×TCP'.padStart(7)}${'×rsync'.padStart(8)}${'src CPU'.padStart(9)}${'dst CPU'.padStart(9)}  notes`,
+    );
     for (const r of rows) {
       if (typeof r === 'string') {
         console.log(r);
         continue;
       }
+      const vsRsync = typeof rsync === 'string' ? '-' : (rate(r) / rate(rsync)).toFixed(2);
       console.log(
-        `${r.what.padEnd(44)}${r.seconds.toFixed(2).padStart(8)}${(r.plainMiB / r.seconds).toFixed(0).padStart(12)}${r.wireMiB.toFixed(0).padStart(10)}${(r.wireMiB / r.seconds).toFixed(0).padStart(12)}  ${r.note}`,
+        `${r.what.padEnd(48)}${r.seconds.toFixed(2).padStart(8)}${rate(r).toFixed(0).padStart(12)}${r.wireMiB.toFixed(0).padStart(10)}${(rate(r) / rate(tcpRow)).toFixed(2).padStart(7)}${vsRsync.padStart(8)}${cpu(r.srcCpuPerGiB).padStart(9)}${cpu(r.dstCpuPerGiB).padStart(9)}  ${r.note}`,
       );
     }
+    console.log('src/dst CPU: user+system CPU seconds per GiB of snapshot data carried, of the source process and of the destination process.');
+    const cpuOf = (r: Row): number => ((r.srcCpuPerGiB ?? 0) + (r.dstCpuPerGiB ?? 0)) * (r.plainMiB / 1024);
+    const refs = (src.info.bigRefs ?? 0) * (1 - 1 / SYNTHETIC_COPIES);
+    console.log(
+      `64 GiB synthetic vs 256 MiB (same bytes carried): +${(cpuOf(big) - cpuOf(base)).toFixed(2)} CPU s for +${(refs / 1000).toFixed(0)}k chunk refs = ${(((cpuOf(big) - cpuOf(base)) / refs) * 1e6).toFixed(1)} µs per ref (src+dst); ` +
+        `a real 64 GiB snapshot would add that per ref to the per-GiB cost above, not a factor of its size.`,
+    );
     console.log('data MiB/s: snapshot bytes delivered per second (brine sends chunks compressed: wire < data).');
   } finally {
     await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : (c.once('exit', r), c.kill('SIGTERM'))))));

@@ -5,7 +5,7 @@
 //   store.beginImport(m)    → the chunks still missing (durable: a retry after an interruption or
 //                             an agent restart asks only for these)
 //   queued                  → waits for a transfer slot (scheduler.ts), urgent first
-//   ReadChunks in batches   → each chunk charged to the bandwidth bucket, verified and written by
+//   ReadChunks in batches   → ~1 MiB of chunks per message; each chunk charged to the bandwidth bucket, verified and written by
 //                             writeChunkCompressed (DATA_LOSS if it does not match its hash; it is
 //                             not stored); bounded memory: HTTP/2 window + WRITE_CONCURRENCY chunks
 //   store.importManifest(m) → the snapshot exists here; `done`
@@ -18,9 +18,10 @@ import { BrineError, fromGrpcError, InvalidArgumentError, NotFoundError, toGrpcE
 import type { Logger } from '../../src/shared/logger.js';
 import { AgentService } from '../../src/shared/proto.js';
 import type { AgentServiceClient } from '../../src/gen/brine/v1/AgentService.js';
+import type { ChunkBatch__Output } from '../../src/gen/brine/v1/ChunkBatch.js';
 import type { FetchSnapshotRequest__Output } from '../../src/gen/brine/v1/FetchSnapshotRequest.js';
 import type { TransferProgress } from '../../src/gen/brine/v1/TransferProgress.js';
-import { CorruptChunkError, manifestHashes, parseManifest, type SnapshotManifest, type SnapshotStore } from '../snapshot-store/index.js';
+import { CorruptChunkError, parseManifest, type SnapshotManifest, type SnapshotStore } from '../snapshot-store/index.js';
 import { TransferDataError } from './errors.js';
 import { BATCH_CHUNKS, PRIORITY_METADATA, PROGRESS_INTERVAL_MS, TRANSFER_CLIENT_OPTIONS, WRITE_CONCURRENCY } from './options.js';
 import { AbortedError, RateMeter, realClock, TokenBucket, TransferScheduler, type Clock, type Priority, type Slot } from './scheduler.js';
@@ -184,8 +185,7 @@ export class SnapshotFetcher {
       for (const f of manifest.files) for (const c of f.chunks) sizes.set(c.hash, c.size);
       r.progress.chunksTotal = missing.length;
       r.progress.bytesTotal = missing.reduce((s, h) => s + (sizes.get(h) ?? 0), 0);
-      const allChunks = manifestHashes(manifest).size;
-      log.info({ chunks: allChunks, missing: missing.length, bytes: r.progress.bytesTotal, urgent: r.input.urgent }, 'transfer queued');
+      log.info({ chunks: sizes.size, missing: missing.length, bytes: r.progress.bytesTotal, urgent: r.input.urgent }, 'transfer queued');
       this.emit(r, true);
 
       const priority = (): Priority => (r.input.urgent ? 'urgent' : 'background');
@@ -193,16 +193,21 @@ export class SnapshotFetcher {
       r.progress.phase = 'transferring';
       const meter = new RateMeter(this.clock, PROGRESS_INTERVAL_MS);
       this.emit(r, true, meter);
-      let remaining = missing;
+      // A cursor over `missing`, not slices of it: copying the rest per batch was quadratic in
+      // snapshot size. `retry`: chunks of the last batch not received (it yielded).
+      let cursor = 0;
+      let retry: string[] = [];
       let wireBytes = 0;
-      while (remaining.length > 0) {
-        const batch = remaining.slice(0, BATCH_CHUNKS);
+      while (retry.length > 0 || cursor < missing.length) {
+        const take = Math.max(0, BATCH_CHUNKS - retry.length);
+        const batch = retry.concat(missing.slice(cursor, cursor + take));
+        cursor = Math.min(missing.length, cursor + take);
         const got = await this.readBatch(client, r, batch, sizes, slot, priority(), meter);
         wireBytes += got.wireBytes;
-        remaining = got.received.size === batch.length ? remaining.slice(batch.length) : remaining.filter((h) => !got.received.has(h));
-        if (got.yielded && remaining.length > 0) {
+        retry = got.received.size === batch.length ? [] : batch.filter((h) => !got.received.has(h));
+        if (got.yielded && (retry.length > 0 || cursor < missing.length)) {
           // An urgent transfer waits: give the slot up, keep our turn among background ones.
-          log.info({ remaining: remaining.length }, 'background transfer yields to an urgent one');
+          log.info({ remaining: retry.length + missing.length - cursor }, 'background transfer yields to an urgent one');
           slot.release();
           slot = undefined;
           r.progress.phase = 'queued';
@@ -273,37 +278,42 @@ export class SnapshotFetcher {
     signal.addEventListener('abort', onAbort, { once: true });
     const wanted = new Set(batch);
     const received = new Set<string>();
+    /** handed to the store, not yet confirmed (a duplicate in the stream is the source's error) */
+    const pending = new Set<string>();
     const writes = new Set<Promise<void>>();
     let failure: unknown;
     let wireBytes = 0;
     let yielded = false;
     let cancelledByUs = false;
     try {
-      for await (const msg of call as AsyncIterable<{ hash: string; data: Buffer }>) {
-        if (failure !== undefined) break;
-        const { hash, data } = msg;
-        if (!wanted.has(hash) || received.has(hash)) {
-          failure = new TransferDataError(source, hash, `chunk ${hash} was not asked for`);
-          break;
+      reading: for await (const msg of call as AsyncIterable<ChunkBatch__Output>) {
+        for (const { hash, data } of msg.chunks) {
+          if (failure !== undefined) break reading;
+          if (!wanted.has(hash) || received.has(hash) || pending.has(hash)) {
+            failure = new TransferDataError(source, hash, `chunk ${hash} was not asked for`);
+            break reading;
+          }
+          pending.add(hash);
+          // Charged before it is written: a transfer out of tokens stops reading, and the HTTP/2
+          // window then stops the sender (no unbounded buffering anywhere).
+          await this.bucket.take(data.length, signal);
+          wireBytes += data.length;
+          const w = this.store.writeChunkCompressed(hash, data).then(
+            () => {
+              received.add(hash);
+              r.progress.chunksDone++;
+              r.progress.bytesDone += sizes.get(hash) ?? 0;
+              this.emit(r, false, meter);
+            },
+            (err: unknown) => {
+              failure ??= err instanceof CorruptChunkError ? new TransferDataError(source, hash, err.message, err) : err;
+            },
+          );
+          const tracked = w.finally(() => writes.delete(tracked));
+          writes.add(tracked);
+          if (writes.size >= this.writeConcurrency) await Promise.race(writes);
         }
-        // Charged before it is written: a transfer out of tokens stops reading, and the HTTP/2
-        // window then stops the sender (no unbounded buffering anywhere).
-        await this.bucket.take(data.length, signal);
-        wireBytes += data.length;
-        const w = this.store.writeChunkCompressed(hash, data).then(
-          () => {
-            received.add(hash);
-            r.progress.chunksDone++;
-            r.progress.bytesDone += sizes.get(hash) ?? 0;
-            this.emit(r, false, meter);
-          },
-          (err: unknown) => {
-            failure ??= err instanceof CorruptChunkError ? new TransferDataError(source, hash, err.message, err) : err;
-          },
-        );
-        const tracked = w.finally(() => writes.delete(tracked));
-        writes.add(tracked);
-        if (writes.size >= this.writeConcurrency) await Promise.race(writes);
+        // Checked per message (~1 MiB): the rest of a message that was cut short is asked again.
         if (slot.shouldYield()) {
           yielded = true;
           break;

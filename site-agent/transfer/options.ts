@@ -1,8 +1,10 @@
 // gRPC settings of the agent-to-agent transfer path, chosen deliberately (see bench/transfer.bench.ts
 // and docs/design-notes.md "Transfers"):
-// - one stored chunk per `ChunkData` message (FastCDC 64 KiB average, ~30–64 KiB compressed, at most
-//   256 KiB + 1): the proto has one chunk per message, and with a large HTTP/2 window the per-message
-//   cost is small next to the copy; batching is done by asking for many hashes per `ReadChunks`;
+// - ~1 MiB of stored chunks per `ChunkBatch` message (FastCDC 64 KiB average, ~30–64 KiB
+//   compressed, at most 256 KiB + 1 each): grpc-js pays a fixed cost per message (framing, a
+//   callback, a decode, an async-iterator step on each side) that at one chunk per message held a
+//   transfer to 28–45 MiB/s on this machine (bench/transfer.bench.ts); per MiB it vanishes;
+// - no gRPC-level compression (the default): chunks travel already compressed;
 // - the receiver's HTTP/2 window (`grpc-node.flow_control_window`, stream and connection) is 16 MiB:
 //   HTTP/2's default 64 KiB lets only one chunk be in flight, which caps throughput as soon as there
 //   is any latency; 16 MiB covers ~1.3 Gbit/s × 100 ms and bounds what can be buffered per stream;
@@ -12,17 +14,21 @@ import { CLIENT_OPTIONS } from '../../src/shared/proto.js';
 
 export const MiB = 1024 * 1024;
 
-/** hashes asked per `ReadChunks` call: ~16–32 MiB of compressed chunks, a 70 KB request */
-export const BATCH_CHUNKS = 512;
+/** hashes asked per `ReadChunks` call: ~60–130 MiB of compressed chunks, a ~140 KB request; each
+ * call costs a round trip and a drained pipe, and the source's slot is given up between calls
+ * (n-to-1 turn-taking): ~0.5 s of data at loopback speed */
+export const BATCH_CHUNKS = 2048;
+/** stored chunk bytes packed into one `ChunkBatch` message (a message may exceed it by one chunk) */
+export const MESSAGE_BYTES = 1 * MiB;
 /** chunks being verified and written at once on the destination: overlaps the store's per-chunk fsyncs; bounds memory at 32 × 256 KiB (8 vs 32: within the noise on a loaded 2-core VM) */
 export const WRITE_CONCURRENCY = 32;
-/** chunks read ahead from disk on the source per stream */
-export const READ_AHEAD = 8;
+/** chunks read ahead from disk on the source per stream: a bit more than one message */
+export const READ_AHEAD = 32;
 /** at most this often a `TransferProgress` is sent (plus the first and the last) */
 export const PROGRESS_INTERVAL_MS = 250;
-/** a chunk message is at most the chunker's max size (256 KiB) + the codec byte + framing */
-const MAX_CHUNK_MESSAGE = 1 * MiB;
-/** a `ReadChunksRequest` of BATCH_CHUNKS hashes is ~35 KB; a manifest of a 64 GiB snapshot ~100 MB */
+/** a `ChunkBatch` is at most MESSAGE_BYTES + one chunk (the chunker's max 256 KiB + the codec byte) + framing */
+const MAX_CHUNK_MESSAGE = MESSAGE_BYTES + 1 * MiB;
+/** a `ReadChunksRequest` of BATCH_CHUNKS hashes is ~140 KB; a manifest of a 64 GiB snapshot ~100 MB */
 const MAX_MANIFEST_MESSAGE = 256 * MiB;
 
 /** Channel options of the destination's client to a source agent. */
@@ -41,7 +47,7 @@ export const TRANSFER_CLIENT_OPTIONS: ChannelOptions = {
 
 /** Options of the agent's gRPC server (it serves the source side). */
 export const TRANSFER_SERVER_OPTIONS: ChannelOptions = {
-  // requests are small (the largest is a ReadChunks batch, ~35 KB); refuse anything absurd
+  // requests are small (the largest is a ReadChunks batch, ~140 KB); refuse anything absurd
   'grpc.max_receive_message_length': 4 * MiB,
   // the largest reply is a manifest (GetManifest); chunks are ≤ MAX_CHUNK_MESSAGE
   'grpc.max_send_message_length': Math.max(MAX_MANIFEST_MESSAGE, MAX_CHUNK_MESSAGE),

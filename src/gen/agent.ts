@@ -2,6 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { AgentServiceClient as _brine_v1_AgentServiceClient, AgentServiceDefinition as _brine_v1_AgentServiceDefinition } from './brine/v1/AgentService.js';
+import type { ChunkBatch as _brine_v1_ChunkBatch, ChunkBatch__Output as _brine_v1_ChunkBatch__Output } from './brine/v1/ChunkBatch.js';
 import type { ChunkData as _brine_v1_ChunkData, ChunkData__Output as _brine_v1_ChunkData__Output } from './brine/v1/ChunkData.js';
 import type { ClusterSpec as _brine_v1_ClusterSpec, ClusterSpec__Output as _brine_v1_ClusterSpec__Output } from './brine/v1/ClusterSpec.js';
 import type { ClusterStatus as _brine_v1_ClusterStatus, ClusterStatus__Output as _brine_v1_ClusterStatus__Output } from './brine/v1/ClusterStatus.js';
@@ -38,6 +39,7 @@ export interface ProtoGrpcType {
   brine: {
     v1: {
       AgentService: SubtypeConstructor<typeof grpc.Client, _brine_v1_AgentServiceClient> & { service: _brine_v1_AgentServiceDefinition }
+      ChunkBatch: MessageTypeDefinition<_brine_v1_ChunkBatch, _brine_v1_ChunkBatch__Output>
       ChunkData: MessageTypeDefinition<_brine_v1_ChunkData, _brine_v1_ChunkData__Output>
       ClusterSpec: MessageTypeDefinition<_brine_v1_ClusterSpec, _brine_v1_ClusterSpec__Output>
       ClusterStatus: MessageTypeDefinition<_brine_v1_ClusterStatus, _brine_v1_ClusterStatus__Output>

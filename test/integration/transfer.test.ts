@@ -9,6 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { silentLogger } from '../../src/shared/logger.js';
 import { AgentService } from '../../src/shared/proto.js';
 import type { AgentServiceClient } from '../../src/gen/brine/v1/AgentService.js';
+import type { ChunkBatch } from '../../src/gen/brine/v1/ChunkBatch.js';
 import type { TransferProgress__Output } from '../../src/gen/brine/v1/TransferProgress.js';
 import { createAgentHandlers, type ClusterBackend, type SnapshotBackend } from '../../site-agent/service.js';
 import { SnapshotStore, type SnapshotManifest } from '../../site-agent/snapshot-store/index.js';
@@ -38,8 +39,8 @@ class Agent {
     await a.listen(port);
     return a;
   }
-  /** Every ReadChunks stream this agent served: when its first and last chunk went onto the wire. */
-  readonly served: Array<{ first: number; last: number; chunks: number }> = [];
+  /** Every ReadChunks stream this agent served: when its first and last message went onto the wire, how many messages and chunks. */
+  readonly served: Array<{ first: number; last: number; messages: number; chunks: number }> = [];
   async listen(port: number): Promise<void> {
     this.transfers = createTransfers({ store: this.store, transfer: this.transfer, logger: silentLogger });
     this.server = new grpc.Server(TRANSFER_SERVER_OPTIONS);
@@ -47,14 +48,15 @@ class Agent {
     // source's own scheduler bookkeeping.
     const readChunks = this.transfers.handlers.ReadChunks;
     const observed: typeof readChunks = (call) => {
-      const span = { first: -1, last: -1, chunks: 0 };
+      const span = { first: -1, last: -1, messages: 0, chunks: 0 };
       this.served.push(span);
       const write = call.write.bind(call) as (...a: unknown[]) => boolean;
       call.write = ((...a: unknown[]) => {
         const t = performance.now();
         if (span.first < 0) span.first = t;
         span.last = t;
-        span.chunks++;
+        span.messages++;
+        span.chunks += (a[0] as ChunkBatch).chunks?.length ?? 0;
         return write(...a);
       }) as typeof call.write;
       readChunks(call);
@@ -147,6 +149,10 @@ describe('snapshot transfer between agents (gRPC on loopback)', function () {
     expect(last?.bytesTotal).to.equal(14 * MiB);
     expect(last?.chunksDone).to.equal(uniqueHashes(m).length);
     expect(last?.rateBps).to.be.greaterThan(0);
+    // Many chunks per message (~1 MiB each; random data stays ~14 MiB stored), not one per message.
+    const sent = src.served.reduce((n, s) => ({ messages: n.messages + s.messages, chunks: n.chunks + s.chunks }), { messages: 0, chunks: 0 });
+    expect(sent.chunks).to.equal(uniqueHashes(m).length);
+    expect(sent.messages).to.be.within(14, 20);
     expect(msgs.map((p) => p.phase)).to.include.members(['queued', 'transferring', 'done']);
     expect(msgs.length).to.be.lessThan(60); // throttled: a few a second
     await sameBytes(dst.store, 's1', 'vm0/memory', mem, dir);
@@ -177,9 +183,14 @@ describe('snapshot transfer between agents (gRPC on loopback)', function () {
   it('an interrupted transfer (client gone, then source killed) resumes with only what is missing', async () => {
     const m = await snapshot(src.store, 's1', { 'vm0/memory': mem });
     const all = uniqueHashes(m).length;
-    // A slow destination (4 MiB/s) so the transfer can be interrupted mid-way.
+    // A slow link (4 MiB/s at both ends) so the transfer can be interrupted mid-way. The source's
+    // limit matters for step 2: with ~1 MiB messages a fast source would have put the whole rest
+    // into the destination's buffers (window + grpc-js's 16 messages) before it is killed, and the
+    // transfer would rightly complete from what had arrived.
     dst.stop();
     dst = await Agent.start(join(dir, 'dst'), { maxConcurrent: 2, bandwidthMiBps: 4 });
+    src.stop();
+    src = await Agent.start(join(dir, 'src'), { maxConcurrent: 2, bandwidthMiBps: 4 });
     client.close();
     client = new AgentService(dst.address, grpc.credentials.createInsecure()) as unknown as AgentServiceClient;
 

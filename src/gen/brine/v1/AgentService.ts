@@ -2,7 +2,7 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
-import type { ChunkData as _brine_v1_ChunkData, ChunkData__Output as _brine_v1_ChunkData__Output } from '../../brine/v1/ChunkData.js';
+import type { ChunkBatch as _brine_v1_ChunkBatch, ChunkBatch__Output as _brine_v1_ChunkBatch__Output } from '../../brine/v1/ChunkBatch.js';
 import type { ClusterStatus as _brine_v1_ClusterStatus, ClusterStatus__Output as _brine_v1_ClusterStatus__Output } from '../../brine/v1/ClusterStatus.js';
 import type { DeployClusterRequest as _brine_v1_DeployClusterRequest, DeployClusterRequest__Output as _brine_v1_DeployClusterRequest__Output } from '../../brine/v1/DeployClusterRequest.js';
 import type { DestroyClusterRequest as _brine_v1_DestroyClusterRequest, DestroyClusterRequest__Output as _brine_v1_DestroyClusterRequest__Output } from '../../brine/v1/DestroyClusterRequest.js';
@@ -93,15 +93,15 @@ export interface AgentServiceClient extends grpc.Client {
   pruneSnapshots(argument: _brine_v1_PruneSnapshotsRequest, callback: grpc.requestCallback<_brine_v1_PruneSnapshotsResponse__Output>): grpc.ClientUnaryCall;
   
   /**
-   * Served by the source: the asked chunks, compressed as stored, in order.
+   * Served by the source: the asked chunks, compressed as stored, in order, many per message.
    */
-  ReadChunks(argument: _brine_v1_ReadChunksRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_ChunkData__Output>;
-  ReadChunks(argument: _brine_v1_ReadChunksRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_ChunkData__Output>;
+  ReadChunks(argument: _brine_v1_ReadChunksRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_ChunkBatch__Output>;
+  ReadChunks(argument: _brine_v1_ReadChunksRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_ChunkBatch__Output>;
   /**
-   * Served by the source: the asked chunks, compressed as stored, in order.
+   * Served by the source: the asked chunks, compressed as stored, in order, many per message.
    */
-  readChunks(argument: _brine_v1_ReadChunksRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_ChunkData__Output>;
-  readChunks(argument: _brine_v1_ReadChunksRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_ChunkData__Output>;
+  readChunks(argument: _brine_v1_ReadChunksRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_ChunkBatch__Output>;
+  readChunks(argument: _brine_v1_ReadChunksRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_ChunkBatch__Output>;
   
   /**
    * Recreates a cluster from a snapshot in this site's store; the guests continue where they were.
@@ -164,9 +164,9 @@ export interface AgentServiceHandlers extends grpc.UntypedServiceImplementation 
   PruneSnapshots: grpc.handleUnaryCall<_brine_v1_PruneSnapshotsRequest__Output, _brine_v1_PruneSnapshotsResponse>;
   
   /**
-   * Served by the source: the asked chunks, compressed as stored, in order.
+   * Served by the source: the asked chunks, compressed as stored, in order, many per message.
    */
-  ReadChunks: grpc.handleServerStreamingCall<_brine_v1_ReadChunksRequest__Output, _brine_v1_ChunkData>;
+  ReadChunks: grpc.handleServerStreamingCall<_brine_v1_ReadChunksRequest__Output, _brine_v1_ChunkBatch>;
   
   /**
    * Recreates a cluster from a snapshot in this site's store; the guests continue where they were.
@@ -189,7 +189,7 @@ export interface AgentServiceDefinition extends grpc.ServiceDefinition {
   GetManifest: MethodDefinition<_brine_v1_GetManifestRequest, _brine_v1_GetManifestResponse, _brine_v1_GetManifestRequest__Output, _brine_v1_GetManifestResponse__Output>
   GetStatus: MethodDefinition<_brine_v1_GetStatusRequest, _brine_v1_GetStatusResponse, _brine_v1_GetStatusRequest__Output, _brine_v1_GetStatusResponse__Output>
   PruneSnapshots: MethodDefinition<_brine_v1_PruneSnapshotsRequest, _brine_v1_PruneSnapshotsResponse, _brine_v1_PruneSnapshotsRequest__Output, _brine_v1_PruneSnapshotsResponse__Output>
-  ReadChunks: MethodDefinition<_brine_v1_ReadChunksRequest, _brine_v1_ChunkData, _brine_v1_ReadChunksRequest__Output, _brine_v1_ChunkData__Output>
+  ReadChunks: MethodDefinition<_brine_v1_ReadChunksRequest, _brine_v1_ChunkBatch, _brine_v1_ReadChunksRequest__Output, _brine_v1_ChunkBatch__Output>
   RestoreCluster: MethodDefinition<_brine_v1_RestoreClusterRequest, _brine_v1_ClusterStatus, _brine_v1_RestoreClusterRequest__Output, _brine_v1_ClusterStatus__Output>
   TakeSnapshot: MethodDefinition<_brine_v1_TakeSnapshotRequest, _brine_v1_Snapshot, _brine_v1_TakeSnapshotRequest__Output, _brine_v1_Snapshot__Output>
 }
