@@ -509,4 +509,22 @@ describe('snapshot store', () => {
     expect(nf).to.be.instanceOf(BrineError).with.property('code', 'NOT_FOUND');
     expect(statSync(join(storeDir, 'store.json')).isFile()).to.equal(true);
   });
+  it('reads chunks an older store compressed with brotli or deflate, after the default became zstd', async () => {
+    const data = mixed(70);
+    const old = await SnapshotStore.open(storeDir, { compression: { codec: 'brotli', level: 1 } });
+    await snapshot(old, 'b', 'j', { mem: data.subarray(0, 3 * MiB) });
+    const older = await SnapshotStore.open(storeDir, { compression: { codec: 'deflate', level: 1 } });
+    await snapshot(older, 'd', 'j', { mem: mixed(71) });
+    const store = await SnapshotStore.open(storeDir); // today's default
+    await snapshot(store, 'z', 'j', { mem: data });
+    const codecs = new Set<number>();
+    for (const h of chunkFiles(storeDir)) codecs.add((await store.readChunkCompressed(h))[0] ?? -1);
+    expect([...codecs]).to.include.members([1, 2, 3]); // deflate, brotli, zstd side by side (0: raw)
+    for (const [id, want] of [['b', data.subarray(0, 3 * MiB)], ['d', mixed(71)], ['z', data]] as const) {
+      const dest = join(dir, `out-${id}`);
+      await store.restoreFile(id, 'mem', dest);
+      expect(readFileSync(dest).equals(want)).to.equal(true);
+      expect((await store.verify(id)).ok).to.equal(true);
+    }
+  });
 });
