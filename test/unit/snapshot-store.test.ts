@@ -527,4 +527,19 @@ describe('snapshot store', () => {
       expect((await store.verify(id)).ok).to.equal(true);
     }
   });
+  it('collectGarbageSoon: calls while a scan is queued share it, and it removes what nothing uses', async () => {
+    const store = await SnapshotStore.open(storeDir);
+    const keep = await snapshot(store, 'keep', 'j', { f: prng(80, MiB) });
+    await snapshot(store, 'gone', 'j', { f: prng(81, MiB) });
+    await store.delete('gone');
+    const running = store.collectGarbage({ graceMs: 0 }); // the scan the next calls queue behind
+    const a = store.collectGarbageSoon({ graceMs: 0 });
+    const b = store.collectGarbageSoon({ graceMs: 0 });
+    expect(a).to.equal(b); // one queued scan for the burst
+    await running;
+    await a;
+    expect(chunkFiles(storeDir)).to.deep.equal(hashesOf(keep));
+    expect(store.collectGarbageSoon({ graceMs: 0 })).to.not.equal(a); // once started, a new call queues another
+    await store.collectGarbageSoon();
+  });
 });
