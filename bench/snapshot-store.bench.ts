@@ -23,6 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
+import zstd from 'zstd-napi';
 import {
   chunkStream,
   DEFAULT_CHUNKER,
@@ -221,6 +222,9 @@ async function compressionTable(s: Samples): Promise<void> {
     ['deflate 6', (c) => zlib.deflateRawSync(c, { level: 6 }), (d) => zlib.inflateRawSync(d)],
     ['brotli 1', brotli(1), (d) => zlib.brotliDecompressSync(d)],
     ['brotli 4', brotli(4), (d) => zlib.brotliDecompressSync(d)],
+    ['zstd -1', (c) => zstd.compress(c, { compressionLevel: -1 }), (d) => zstd.decompress(d)],
+    ['zstd 1', (c) => zstd.compress(c, { compressionLevel: 1 }), (d) => zstd.decompress(d)],
+    ['zstd 3', (c) => zstd.compress(c, { compressionLevel: 3 }), (d) => zstd.decompress(d)],
   ];
   console.log(`\n2. Compression of the first image's chunks (${chunks.length} chunks, ${fmt(total / MB, 1)} MB; one core; a chunk that does not shrink is stored raw)`);
   console.log(`   ${pad('codec', 12)}${lpad('stored', 10)}${lpad('%', 7)}${lpad('comp MB/s', 11)}${lpad('decomp MB/s', 13)}`);
@@ -311,6 +315,14 @@ async function storeTable(s: Samples): Promise<void> {
     const noSync = await SnapshotStore.open(join(dir, 'nosync'), { fs: noSyncFs });
     const ns = await timed(() => snap(noSync, 's1', s.a));
     row('  + chunk files written, no fsync', size, ns.wall, ns.cpu);
+
+    // Baseline in the same run: the codec the store used before issue 9 (brotli 1), same layout.
+    const old = await SnapshotStore.open(join(dir, 'brotli'), { compression: { codec: 'brotli', level: 1 } });
+    const ob = await timed(() => snap(old, 's1', s.a));
+    row('baseline: first snapshot, brotli 1', size, ob.wall, ob.cpu);
+    const obr = await timed(() => old.restoreFile('s1', 'vm0/memory', join(dir, 'restored-brotli.img')));
+    row('baseline: restore, brotli 1', size, obr.wall, obr.cpu);
+    await rm(join(dir, 'brotli'), { recursive: true, force: true });
 
     const store = await SnapshotStore.open(join(dir, 'store'));
     const first = await timed(() => snap(store, 's1', s.a));

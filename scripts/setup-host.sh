@@ -44,6 +44,20 @@ if [ ! -f node_modules/.package-lock.json ] || [ node_modules/.package-lock.json
   done_what+=("npm ci")
 fi
 
+# zstd-napi's own install script is not allowed (package.json allowScripts): it would try a
+# prebuilt-binary download first. Its bundled libzstd is built here from source, offline: Node's
+# headers come from the Node install (--nodedir), never from the network.
+if [ ! -f node_modules/zstd-napi/build/Release/binding.node ]; then
+  gyp="$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js"
+  [ -f "$gyp" ] || die "node-gyp (bundled with npm) not found: needed to build zstd-napi"
+  nodedir="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")"
+  [ -d "$nodedir/include/node" ] || die "Node headers not found in $nodedir/include/node: install them (Debian: nodejs headers; or the Node tarball)"
+  command -v make >/dev/null && command -v g++ >/dev/null || die "make and g++ are needed to build zstd-napi (apt-get install build-essential)"
+  log "building zstd-napi (libzstd) from source"
+  (cd node_modules/zstd-napi && node "$gyp" rebuild --nodedir="$nodedir" --loglevel=error >/dev/null)
+  done_what+=("built zstd-napi")
+fi
+
 npm run --silent build
 done_what+=("built")
 

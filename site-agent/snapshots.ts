@@ -62,7 +62,7 @@ export type SnapshotClusters = Pick<
 >;
 
 /** What this module needs of the store (site-agent/snapshot-store/). */
-export type SnapshotStoreApi = Pick<SnapshotStore, 'beginSnapshot' | 'manifest' | 'restoreFile' | 'retain' | 'collectGarbage'>;
+export type SnapshotStoreApi = Pick<SnapshotStore, 'beginSnapshot' | 'manifest' | 'restoreFile' | 'retain' | 'collectGarbage' | 'collectGarbageSoon'>;
 
 export interface ClusterSnapshotsOptions {
   clusters: SnapshotClusters;
@@ -839,8 +839,13 @@ export class ClusterSnapshots {
     if (!Number.isInteger(keep) || keep < 0) throw new InvalidArgumentError('keep', `a whole number ≥ 0, got ${keep}`);
     // Under the job's lock: never racing a capture or a restore of the same job.
     const deleted = await this.o.clusters.withJobLock(jobId, () => this.o.store.retain(jobId, keep));
-    const gc = await this.o.store.collectGarbage();
-    this.log.child({ job: jobId }).info({ keep, deleted, removedChunks: gc.removedChunks, removedBytes: gc.removedBytes }, 'snapshots pruned');
+    const log = this.log.child({ job: jobId });
+    log.info({ keep, deleted }, 'snapshots pruned');
+    // The chunk scan grows with the store: it runs in the background, not on the prune's path.
+    void this.o.store.collectGarbageSoon().then(
+      (gc) => log.info({ removedChunks: gc.removedChunks, removedBytes: gc.removedBytes }, 'chunks collected after prune'),
+      (err: unknown) => log.error({ err }, 'chunk collection after prune failed; the next prune retries'),
+    );
     return deleted;
   }
 

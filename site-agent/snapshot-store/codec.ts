@@ -9,8 +9,14 @@
 //   none         92.5 MB (100 %)          -                 -
 //   deflate 1    40.5 MB (43.8 %)       25–85            54–190
 //   deflate 6    39.4 MB (42.5 %)       31–58           150–325
-//   brotli 1     41.7 MB (45.1 %)      176–290          137–213     <- chosen
+//   brotli 1     41.7 MB (45.1 %)      176–290          137–213     <- default until issue 9
 //   brotli 4     38.9 MB (42.0 %)       34–102           60–221
+//
+// Issue 9: zstd level 1 (zstd-napi, libzstd bundled and built from source by
+// scripts/setup-host.sh) is the default now: ~510 MB/s compress / ~490 MB/s decompress on binary
+// data and ~850 MB/s on half-zero pages here, 2–4× brotli 1, at about brotli 1's ratio
+// (/work/shared/notes/datapath.md). brotli-1 was ~57 % of ingest CPU. Chunks stored as brotli or
+// deflate by older stores keep their codec byte and stay readable.
 //
 // Memory images halve (zero-ish pages; the rest is kernel and initramfs, much of it already
 // compressed). Brotli at quality 1 compresses 3× faster than deflate 1 for 1.3 points of size, and
@@ -19,21 +25,23 @@
 //
 // A chunk that does not shrink is stored raw: no decompression on restore for nothing.
 import * as zlib from 'node:zlib';
+import zstd from 'zstd-napi';
 
-export type CodecName = 'none' | 'deflate' | 'brotli';
+export type CodecName = 'none' | 'deflate' | 'brotli' | 'zstd';
 
 export interface Compression {
   codec: CodecName;
-  /** deflate level 1–9, brotli quality 0–11; ignored for 'none' */
+  /** deflate level 1–9, brotli quality 0–11, zstd level -7–22; ignored for 'none' */
   level: number;
 }
 
-export const DEFAULT_COMPRESSION: Compression = Object.freeze({ codec: 'brotli', level: 1 });
+export const DEFAULT_COMPRESSION: Compression = Object.freeze({ codec: 'zstd', level: 1 });
 
 const enum CodecByte {
   Raw = 0,
   Deflate = 1,
   Brotli = 2,
+  Zstd = 3,
 }
 
 /** Larger than any chunk the store makes (max 256 KiB): a bound on what a received chunk may inflate to. */
@@ -54,6 +62,9 @@ export function encodeChunkSync(plain: Uint8Array, c: Compression): Buffer {
       },
     });
     byte = CodecByte.Brotli;
+  } else if (c.codec === 'zstd') {
+    payload = zstd.compress(plain, { compressionLevel: c.level });
+    byte = CodecByte.Zstd;
   }
   if (payload === undefined || payload.length >= plain.length) return Buffer.concat([Buffer.of(CodecByte.Raw), plain]);
   return Buffer.concat([Buffer.of(byte), payload]);
@@ -70,6 +81,13 @@ export function decodeChunkSync(stored: Uint8Array): Buffer {
       return zlib.inflateRawSync(payload, { maxOutputLength: MAX_CHUNK_BYTES });
     case CodecByte.Brotli:
       return zlib.brotliDecompressSync(payload, { maxOutputLength: MAX_CHUNK_BYTES });
+    case CodecByte.Zstd: {
+      // zstd.compress records the content size in the frame; a window above 8 MiB (2^23) is refused
+      // before decoding, which bounds the memory a hostile frame can ask for.
+      const out = zstd.decompress(payload, { windowLogMax: 23 });
+      if (out.length > MAX_CHUNK_BYTES) throw new Error(`zstd chunk inflates to ${out.length} bytes`);
+      return out;
+    }
     default:
       throw new Error(`unknown codec byte ${stored[0]}`);
   }

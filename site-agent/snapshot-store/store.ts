@@ -687,6 +687,24 @@ export class SnapshotStore {
     }
   }
 
+  private gcQueued: Promise<GcResult> | null = null;
+
+  /**
+   * A collection in the background, off the caller's path (a prune answers once its manifests are
+   * gone; the chunk scan, which grows with the store, runs after). Calls while one is queued and not
+   * yet started share it: a burst of prunes costs one scan.
+   */
+  collectGarbageSoon(opts: GcOptions = {}): Promise<GcResult> {
+    if (this.gcQueued) return this.gcQueued;
+    const queued = (async () => {
+      while (this.s.gcRunning) await this.s.gcRunning.catch(ignore);
+      this.gcQueued = null; // from here on a new call queues the next scan
+      return this.collectGarbage(opts);
+    })();
+    this.gcQueued = queued;
+    return queued;
+  }
+
   private async runGc(graceMs: number): Promise<GcResult> {
     const s = this.s;
     // Set before listing manifests: a commit from now on reports its hashes here (see unpin).

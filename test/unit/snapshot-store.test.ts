@@ -509,4 +509,37 @@ describe('snapshot store', () => {
     expect(nf).to.be.instanceOf(BrineError).with.property('code', 'NOT_FOUND');
     expect(statSync(join(storeDir, 'store.json')).isFile()).to.equal(true);
   });
+  it('reads chunks an older store compressed with brotli or deflate, after the default became zstd', async () => {
+    const data = mixed(70);
+    const old = await SnapshotStore.open(storeDir, { compression: { codec: 'brotli', level: 1 } });
+    await snapshot(old, 'b', 'j', { mem: data.subarray(0, 3 * MiB) });
+    const older = await SnapshotStore.open(storeDir, { compression: { codec: 'deflate', level: 1 } });
+    await snapshot(older, 'd', 'j', { mem: mixed(71) });
+    const store = await SnapshotStore.open(storeDir); // today's default
+    await snapshot(store, 'z', 'j', { mem: data });
+    const codecs = new Set<number>();
+    for (const h of chunkFiles(storeDir)) codecs.add((await store.readChunkCompressed(h))[0] ?? -1);
+    expect([...codecs]).to.include.members([1, 2, 3]); // deflate, brotli, zstd side by side (0: raw)
+    for (const [id, want] of [['b', data.subarray(0, 3 * MiB)], ['d', mixed(71)], ['z', data]] as const) {
+      const dest = join(dir, `out-${id}`);
+      await store.restoreFile(id, 'mem', dest);
+      expect(readFileSync(dest).equals(want)).to.equal(true);
+      expect((await store.verify(id)).ok).to.equal(true);
+    }
+  });
+  it('collectGarbageSoon: calls while a scan is queued share it, and it removes what nothing uses', async () => {
+    const store = await SnapshotStore.open(storeDir);
+    const keep = await snapshot(store, 'keep', 'j', { f: prng(80, MiB) });
+    await snapshot(store, 'gone', 'j', { f: prng(81, MiB) });
+    await store.delete('gone');
+    const running = store.collectGarbage({ graceMs: 0 }); // the scan the next calls queue behind
+    const a = store.collectGarbageSoon({ graceMs: 0 });
+    const b = store.collectGarbageSoon({ graceMs: 0 });
+    expect(a).to.equal(b); // one queued scan for the burst
+    await running;
+    await a;
+    expect(chunkFiles(storeDir)).to.deep.equal(hashesOf(keep));
+    expect(store.collectGarbageSoon({ graceMs: 0 })).to.not.equal(a); // once started, a new call queues another
+    await store.collectGarbageSoon();
+  });
 });
