@@ -2,7 +2,9 @@
 // Every error leaves here as a typed BrineError naming the address it tried.
 import * as grpc from '@grpc/grpc-js';
 import { fromGrpcError, InternalError, UnavailableError, type BrineError } from '../shared/errors.js';
-import { CLIENT_OPTIONS, JobService, type BrineEvent, type Job, type Lease, type Site, type Snapshot } from '../shared/proto.js';
+import type { BrineEvent, Job, Lease, Site, Snapshot } from '../shared/proto.js';
+import { CLIENT_OPTIONS } from '../shared/proto-options.js';
+import { JobService } from './job-service.js';
 import type { ListSnapshotsResponse__Output } from '../gen/brine/v1/ListSnapshotsResponse.js';
 import type { JobServiceClient } from '../gen/brine/v1/JobService.js';
 import type { SubmitJobRequest } from '../gen/brine/v1/SubmitJobRequest.js';
