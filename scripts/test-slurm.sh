@@ -28,6 +28,12 @@ set +e; bash scripts/setup-slurm.sh; rc=$?; set -e
 [ "$rc" -eq 0 ] || exit "$rc"
 
 bash scripts/install.sh >/dev/null
+# as batch scheduler hooks run them: no PATH, no HOME
+want=$(node -p 'require("./package.json").version')
+for prog in brine brine-coordinator brine-agent; do
+  env -i /bin/sh -c "command -v $prog" >/dev/null || { log "$prog is not on the default PATH of an empty environment"; exit 1; }
+done
+got=$(env -i /bin/sh -c 'brine --version') && [ "$got" = "$want" ] || { log "env -i brine --version said '$got', want $want"; exit 1; }
 
 DIR=$(mktemp -d /tmp/brine-slurm-XXXXXX)
 chmod 755 "$DIR" # SlurmUser reads the settings file and writes the hooks' log under it

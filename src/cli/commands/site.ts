@@ -4,6 +4,7 @@
 // `--ignore-unknown` (what the hooks in contrib/ pass): nodes the site does not have are left
 // alone with one line on stderr instead of failing the call, so a batch job on nodes brine does
 // not manage is never held back by brine.
+import { status as grpcStatus } from '@grpc/grpc-js';
 import { BrineError } from '../../shared/errors.js';
 import { checkName } from '../../shared/names.js';
 import { parseDurationMs } from '../../shared/units.js';
@@ -39,17 +40,18 @@ export function register(program: Program, ctx: CliContext): void {
       const asked = parseNodes(opts.nodes);
       if (opts.grace !== undefined) parseDurationMs(opts.grace, '--grace');
       const agent = opts.agent === undefined ? undefined : checkAddress(opts.agent, '--agent');
-      let target: { nodes: string[]; site?: Site };
+      let nodes: string[] = [];
+      let res: Site;
       try {
-        target = await targetNodes(ctx, name, asked, opts.ignoreUnknown === true);
+        const target = await targetNodes(ctx, name, asked, opts.ignoreUnknown === true);
+        nodes = target.nodes;
+        if (nodes.length === 0) return nothingToDo(ctx, name, asked, target.site);
+        if (!ctx.json) note(`reclaiming ${nodes.join(', ')} of ${name}: checkpointing their clusters…`);
+        res = await (await ctx.client()).reclaimNodes(name, nodes, opts.grace ?? '');
       } catch (err) {
-        if (!(agent && err instanceof BrineError && err.code === 'UNAVAILABLE')) throw err;
+        if (!(agent && neverReached(err))) throw err;
         return reclaimWithoutCoordinator(ctx, name, asked, agent, err);
       }
-      const nodes = target.nodes;
-      if (nodes.length === 0) return nothingToDo(ctx, name, asked, target.site);
-      if (!ctx.json) note(`reclaiming ${nodes.join(', ')} of ${name}: checkpointing their clusters…`);
-      const res: Site = await (await ctx.client()).reclaimNodes(name, nodes, opts.grace ?? '');
       const unsaved = res.preempted.filter((p) => !p.saved);
       if (unsaved.length) {
         // the nodes are reclaimed all the same; the caller must know the state is not safe
@@ -81,6 +83,16 @@ export function register(program: Program, ctx: CliContext): void {
       if (ctx.json) return printJson(res);
       say(`nodes ${nodes.join(', ')} of ${name} released for best-effort work.`);
     });
+}
+
+/**
+ * The coordinator could not be reached at all (connection refused, unknown host): not a deadline
+ * passed, after which a reclaim may still be under way there.
+ */
+function neverReached(err: unknown): err is BrineError {
+  if (!(err instanceof BrineError) || err.code !== 'UNAVAILABLE') return false;
+  const cause = err.cause as { code?: unknown } | undefined;
+  return cause?.code === grpcStatus.UNAVAILABLE;
 }
 
 /** None of the nodes is the site's: nothing to reclaim or release, which is a success. */
