@@ -11,6 +11,7 @@ import { parseDurationMs } from '../../shared/units.js';
 import type { Site } from '../../shared/proto.js';
 import { checkAddress, CommandFailed, type CliContext, type Program } from '../context.js';
 import { parseNodes, splitManaged } from '../node-list.js';
+import type { VmOnNode } from '../agent-status.js';
 import { note, printJson, say } from '../output.js';
 
 /** The nodes to act on: all of them, or with `ignoreUnknown` only the site's own (one note for the rest). */
@@ -108,7 +109,7 @@ function nothingToDo(ctx: CliContext, site: string, asked: string[], found: Site
  */
 async function reclaimWithoutCoordinator(ctx: CliContext, site: string, nodes: string[], agent: string, cause: BrineError): Promise<void> {
   const { vmsOnNodes } = await import('../agent-status.js');
-  let vms;
+  let vms: VmOnNode[];
   try {
     vms = await vmsOnNodes(agent, nodes);
   } catch (err) {
