@@ -26,8 +26,15 @@ const CONTROL: readonly Role[] = ['coordinator'];
 const PEER: readonly Role[] = ['site'];
 
 /** Wraps every AgentService handler with its role check. */
-export function guardAgentHandlers(h: AgentServiceHandlers, log: Logger, policy: SnapshotReadPolicy): AgentServiceHandlers {
+export function guardAgentHandlers(h: AgentServiceHandlers, log: Logger, policy: SnapshotReadPolicy, site: string): AgentServiceHandlers {
   const insecure = policy.insecure;
+  // the site's own tooling (a batch scheduler hook with the site's certificate, when the
+  // coordinator is unreachable) may read which VMs run here; another site may not
+  const ownSite = (call: Authenticated): void => {
+    if (insecure) return;
+    const id = callerOf(call);
+    if (id?.role === 'site' && id.name !== site) throw new PermissionDeniedError(`GetStatus: site ${id.name} may not read the status of ${site}`);
+  };
   /** the snapshot reads: a site, holding the coordinator's ticket for that snapshot and itself */
   const reader = (call: Authenticated & { request: { snapshotId: string; ticket: string } }, method: string): void => {
     const site = checkCaller(call, PEER, method, insecure);
@@ -62,7 +69,7 @@ export function guardAgentHandlers(h: AgentServiceHandlers, log: Logger, policy:
   return {
     DeployCluster: unary('DeployCluster', CONTROL, h.DeployCluster),
     DestroyCluster: unary('DestroyCluster', CONTROL, h.DestroyCluster),
-    GetStatus: unary('GetStatus', CONTROL, h.GetStatus),
+    GetStatus: unary('GetStatus', [...CONTROL, ...PEER], h.GetStatus, ownSite),
     TakeSnapshot: unary('TakeSnapshot', CONTROL, h.TakeSnapshot),
     RestoreCluster: unary('RestoreCluster', CONTROL, h.RestoreCluster),
     PruneSnapshots: unary('PruneSnapshots', CONTROL, h.PruneSnapshots),

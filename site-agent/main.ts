@@ -159,7 +159,7 @@ async function main(): Promise<void> {
   const server = new grpc.Server({ ...TRANSFER_SERVER_OPTIONS, ...IDLE_SERVER_OPTIONS });
   const handlers = createAgentHandlers({ clusters: manager, snapshots, site: config, logger: log, transfers: transfers.handlers });
   const reads = transport.kind === 'insecure' ? ({ insecure: true } as const) : ({ insecure: false, tickets: new TicketVerifier(transport.tls.ca) } as const);
-  server.addService(AgentService.service, guardAgentHandlers(handlers, log, reads));
+  server.addService(AgentService.service, guardAgentHandlers(handlers, log, reads, config.site));
   const health = new HealthImplementation({ '': 'SERVING', 'brine.v1.AgentService': 'SERVING' });
   health.addToServer(server);
   try {

@@ -7,7 +7,7 @@ CONF=/etc/brine/slurm-hooks.conf
 BRINE_LOG=/var/log/slurm/brine-hooks.log
 PATH=/usr/local/bin:/usr/bin:/bin
 if ! . "$CONF"; then echo "brine epilog: cannot read $CONF" >&2; exit 0; fi
-export PATH BRINE_COORDINATOR BRINE_TLS_CERT BRINE_TLS_KEY BRINE_TLS_CA SLURM_CONF
+export PATH BRINE_COORDINATOR BRINE_CERT BRINE_KEY BRINE_CA SLURM_CONF
 
 t0=$(date +%s%N)
 nodes=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | paste -sd, -)

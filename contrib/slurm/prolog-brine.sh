@@ -7,7 +7,7 @@ CONF=/etc/brine/slurm-hooks.conf
 BRINE_GRACE=2m BRINE_POLICY=fail-closed BRINE_LOG=/var/log/slurm/brine-hooks.log BRINE_AGENT=
 PATH=/usr/local/bin:/usr/bin:/bin
 if ! . "$CONF"; then echo "brine prolog: cannot read $CONF" >&2; exit 1; fi
-export PATH BRINE_COORDINATOR BRINE_TLS_CERT BRINE_TLS_KEY BRINE_TLS_CA SLURM_CONF
+export PATH BRINE_COORDINATOR BRINE_CERT BRINE_KEY BRINE_CA SLURM_CONF
 
 t0=$(date +%s%N)
 nodes=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | paste -sd, -)

@@ -4,11 +4,12 @@
 // libvirt's test driver; a3 is a Slurm node brine does not manage), and real Slurm jobs.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { TestGrid, waitFor } from '../helpers/grid.js';
 import { runCli } from '../helpers/cli.js';
+import { CA_CERT, credentials } from '../helpers/pki.js';
 import type { Job, Snapshot } from '../../src/shared/proto.js';
 
 const run = promisify(execFile);
@@ -52,10 +53,12 @@ describe('Slurm hooks against a real slurmctld (contrib/slurm)', function () {
   const job = (id: string): Promise<Job> => cli<Job>(['show', id]);
   const submit = async (name: string, vms: number): Promise<Job> =>
     cli<Job>(['submit', '--name', name, '--vms', String(vms), '--cpus', '4', '--memory', '256', '--image', 'tiny', '--wait', '--timeout', '30s']);
+  // the site's credentials where SlurmUser can read them (the test PKI's dir is private to root)
+  let creds = '';
   const settings = (policy: 'fail-open' | 'fail-closed'): void =>
     writeFileSync(
       join(DIR, 'brine-hooks.conf'),
-      `BRINE_SITE=site-a\nBRINE_COORDINATOR=${grid.coordinator}\nBRINE_AGENT=127.0.0.1:${grid.sitePorts.get('site-a')}\nBRINE_GRACE=30s\nBRINE_POLICY=${policy}\nBRINE_LOG=${LOG}\nSLURM_CONF=${process.env.SLURM_CONF ?? ''}\n`,
+      `${creds}BRINE_SITE=site-a\nBRINE_COORDINATOR=${grid.coordinator}\nBRINE_AGENT=127.0.0.1:${grid.sitePorts.get('site-a')}\nBRINE_GRACE=30s\nBRINE_POLICY=${policy}\nBRINE_LOG=${LOG}\nSLURM_CONF=${process.env.SLURM_CONF ?? ''}\n`,
     );
   const finished = (id: string): Promise<string> =>
     waitFor(`Slurm job ${id} to finish`, async () => {
@@ -69,6 +72,14 @@ describe('Slurm hooks against a real slurmctld (contrib/slurm)', function () {
     grid = new TestGrid();
     await grid.startCoordinator();
     await grid.startAgent(SITE_A);
+    const site = await credentials('site', 'site-a');
+    const dir = join(DIR, 'credentials');
+    mkdirSync(dir, { recursive: true });
+    for (const [name, from] of [['ca.crt', CA_CERT], ['site.crt', site.cert], ['site.key', site.key]] as const) {
+      copyFileSync(from, join(dir, name));
+      chmodSync(join(dir, name), 0o644);
+    }
+    creds = `BRINE_CA=${join(dir, 'ca.crt')}\nBRINE_CERT=${join(dir, 'site.crt')}\nBRINE_KEY=${join(dir, 'site.key')}\n`;
     settings('fail-closed');
   });
   afterEach(function () {
