@@ -3,6 +3,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { AgentService, CLIENT_OPTIONS, type ClusterStatus } from '../shared/proto.js';
 import { UnavailableError } from '../shared/errors.js';
+import { TLS_CLIENT_OPTIONS } from '../shared/tls.js';
+import { cliCredentials } from './credentials.js';
 
 const STATUS_TIMEOUT_MS = 3_000;
 
@@ -14,7 +16,7 @@ export interface VmOnNode {
 
 /** The brine VMs the agent at `address` runs on `nodes` (throws UnavailableError if it does not answer). */
 export async function vmsOnNodes(address: string, nodes: readonly string[]): Promise<VmOnNode[]> {
-  const client = new AgentService(address, grpc.credentials.createInsecure(), CLIENT_OPTIONS);
+  const client = new AgentService(address, cliCredentials(process.env, 'site'), { ...CLIENT_OPTIONS, ...TLS_CLIENT_OPTIONS });
   try {
     const clusters = await new Promise<ClusterStatus[]>((resolve, reject) =>
       client.GetStatus({ includeNetworkXml: false }, new grpc.Metadata({ waitForReady: false }), { deadline: Date.now() + STATUS_TIMEOUT_MS }, (err, res) => {

@@ -6,12 +6,13 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { UnauthenticatedError } from '../shared/errors.js';
-import { clientCredentials, INSECURE_WARNING, loadTls } from '../shared/tls.js';
+import { clientCredentials, INSECURE_WARNING, loadTls, type Role } from '../shared/tls.js';
 
-export function cliCredentials(env: NodeJS.ProcessEnv = process.env): grpc.ChannelCredentials {
+/** `server`: the role the other end's certificate must carry (the coordinator, or a site's agent). */
+export function cliCredentials(env: NodeJS.ProcessEnv = process.env, server: Role = 'coordinator'): grpc.ChannelCredentials {
   if (env.BRINE_INSECURE === '1') {
     process.stderr.write(`brine: ${INSECURE_WARNING}\n`);
-    return clientCredentials({ kind: 'insecure' }, { roles: ['coordinator'] });
+    return clientCredentials({ kind: 'insecure' }, { roles: [server] });
   }
   const dir = resolve(env.BRINE_CREDENTIALS || join('.brine', 'credentials'));
   const files = {
@@ -25,5 +26,5 @@ export function cliCredentials(env: NodeJS.ProcessEnv = process.env): grpc.Chann
       `no grid credentials: ${missing.join(', ')} missing. Ask the grid admin for a certificate (brine ca issue user NAME) and set BRINE_CREDENTIALS, or BRINE_CA, BRINE_CERT and BRINE_KEY`,
     );
   }
-  return clientCredentials({ kind: 'tls', tls: loadTls(files) }, { roles: ['coordinator'] });
+  return clientCredentials({ kind: 'tls', tls: loadTls(files) }, { roles: [server] });
 }

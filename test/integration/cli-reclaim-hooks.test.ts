@@ -3,6 +3,7 @@
 // over nodes without VMs when the coordinator is down but names the VMs it could not save.
 import { expect } from 'chai';
 import { runCli } from '../helpers/cli.js';
+import { cliEnv, credentials } from '../helpers/pki.js';
 import { TestGrid } from '../helpers/grid.js';
 import type { Job, Site } from '../../src/shared/proto.js';
 
@@ -52,16 +53,19 @@ describe('site reclaim/release as the batch scheduler hooks call them', function
     const idle = busy === 'a1' ? 'a2' : 'a1';
     await grid.kill('coordinator');
     const agent = `127.0.0.1:${grid.sitePorts.get('site-a')}`;
+    // as the site's hooks run it: with site-a's certificate (an admin's may not read an agent)
+    const asSite = { env: cliEnv(await credentials('site', 'site-a')) };
+    const hook = (args: string[]) => runCli(['--coordinator', grid.coordinator, ...args], asSite);
 
-    const free = await cli(['site', 'reclaim', 'site-a', '--nodes', idle, '--ignore-unknown', '--agent', agent]);
+    const free = await hook(['site', 'reclaim', 'site-a', '--nodes', idle, '--ignore-unknown', '--agent', agent]);
     expect(free.code, free.stderr).to.equal(0);
     expect(free.stdout).to.include(`runs no brine VM on ${idle}: nothing to save`);
 
-    const taken = await cli(['site', 'reclaim', 'site-a', '--nodes', `${idle},${busy}`, '--ignore-unknown', '--agent', agent]);
+    const taken = await hook(['site', 'reclaim', 'site-a', '--nodes', `${idle},${busy}`, '--ignore-unknown', '--agent', agent]);
     expect(taken.code).to.equal(5);
     expect(taken.stderr).to.include(`hooked-0 of job ${job.id} on ${busy}: NOT saved`);
 
-    const noAgent = await cli(['site', 'reclaim', 'site-a', '--nodes', idle, '--agent', '127.0.0.1:1']);
+    const noAgent = await hook(['site', 'reclaim', 'site-a', '--nodes', idle, '--agent', '127.0.0.1:1']);
     expect(noAgent.code).to.equal(5);
     expect(noAgent.stderr).to.include('did not answer either');
   });
