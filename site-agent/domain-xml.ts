@@ -241,7 +241,7 @@ export const ACCELS: readonly Accel[] = ['auto', 'kvm', 'tcg'];
  * - `test:///default` offers only its own `test` type (an i686 guest).
  * - `tcg`: `qemu` (software emulation). `kvm`: `kvm`, or an error if libvirt offers none.
  * - `auto`: `kvm` where libvirt offers it and, on x86, the host CPU shows hardware virtualization
- *   (`vmx`/`svm`, or an AMD CPU whose model may hold `svm` itself); else `qemu`. libvirt offers
+ *   (`vmx`/`svm`, or a bare-metal AMD CPU whose model may hold `svm` itself); else `qemu`. libvirt offers
  *   `kvm` wherever /dev/kvm exists, which is not proof: inside some VMs /dev/kvm is a paravirtual
  *   KVM (e.g. PVM, `kvm_pvm`) that boots only kernels built for it, and a stock guest hangs before
  *   its first console line (seen on this project's CI machines).
@@ -265,7 +265,9 @@ export function pickGuest(capabilitiesXml: string, accel: Accel = 'auto'): Guest
   if (accel === 'auto' && kvm) {
     const x86 = hostArch === 'x86_64' || hostArch === 'i686';
     const features = new Set([...hostCpu.matchAll(/<feature name=['"]([^'"]+)['"]/g)].map((m) => m[1]));
-    const amd = /<vendor>\s*AMD\s*<\/vendor>/.test(hostCpu);
+    // An AMD model may hold `svm` without listing it, but not on a host that is itself a guest
+    // (`hypervisor`): there /dev/kvm may be paravirtual (seen: an AMD EPYC VM, model kvm64, no svm).
+    const amd = /<vendor>\s*AMD\s*<\/vendor>/.test(hostCpu) && !features.has('hypervisor');
     if (!x86 || features.has('vmx') || features.has('svm') || amd) return { ...kvm, why: 'KVM (hardware virtualization)' };
     if (tcg) return { ...tcg, why: 'TCG: libvirt offers kvm, but the host CPU shows no vmx/svm (a paravirtual /dev/kvm cannot boot a stock guest); set accel: kvm to force it' };
   }

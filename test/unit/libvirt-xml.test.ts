@@ -196,6 +196,8 @@ describe('libvirt XML builders', () => {
       const g = pickGuest(caps(['qemu', 'kvm'], `<vendor>Intel</vendor>`));
       expect({ type: g.type, arch: g.arch }).to.deep.equal({ type: 'qemu', arch: 'x86_64' });
       expect(g.why).to.match(/no vmx\/svm/);
+      // an AMD host that is itself a VM (libvirt's model kvm64, `hypervisor`, no svm): seen on CI
+      expect(pick(caps(['qemu', 'kvm'], `<vendor>AMD</vendor>`))).to.deep.equal({ type: 'qemu', arch: 'x86_64' });
     });
 
     it('accel: kvm forces kvm (and refuses a host without it); accel: tcg forces qemu', () => {
