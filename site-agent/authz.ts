@@ -40,31 +40,29 @@ export function guardAgentHandlers(h: AgentServiceHandlers, log: Logger, policy:
     const site = checkCaller(call, PEER, method, insecure);
     if (!policy.insecure) policy.tickets.check(call.request.ticket, call.request.snapshotId, site);
   };
+  /** The refusal (logged) for a call that may not go on, else null. */
+  const admit = <C extends Authenticated>(call: C, roles: readonly Role[], method: string, extra?: (call: C) => void): ReturnType<typeof toGrpcError> | null => {
+    try {
+      checkCaller(call, roles, method, insecure);
+      extra?.(call);
+      return null;
+    } catch (err) {
+      const e = toGrpcError(err);
+      log.warn({ method, code: e.code, err: e.details }, 'call refused');
+      return e;
+    }
+  };
   const unary = <Req, Res>(method: string, roles: readonly Role[], fn: grpc.handleUnaryCall<Req, Res>, extra?: (call: grpc.ServerUnaryCall<Req, Res>) => void): grpc.handleUnaryCall<Req, Res> =>
     (call, callback) => {
-      try {
-        checkCaller(call, roles, method, insecure);
-        extra?.(call);
-      } catch (err) {
-        const e = toGrpcError(err);
-        log.warn({ method, code: e.code, err: e.details }, 'call refused');
-        callback(e);
-        return;
-      }
-      fn(call, callback);
+      const refused = admit(call, roles, method, extra);
+      if (refused) callback(refused);
+      else fn(call, callback);
     };
   const stream = <Req, Res>(method: string, roles: readonly Role[], fn: grpc.handleServerStreamingCall<Req, Res>, extra?: (call: grpc.ServerWritableStream<Req, Res>) => void): grpc.handleServerStreamingCall<Req, Res> =>
     (call) => {
-      try {
-        checkCaller(call, roles, method, insecure);
-        extra?.(call);
-      } catch (err) {
-        const e = toGrpcError(err);
-        log.warn({ method, code: e.code, err: e.details }, 'call refused');
-        call.emit('error', e);
-        return;
-      }
-      fn(call);
+      const refused = admit(call, roles, method, extra);
+      if (refused) call.emit('error', refused);
+      else fn(call);
     };
   return {
     DeployCluster: unary('DeployCluster', CONTROL, h.DeployCluster),
