@@ -162,3 +162,13 @@ export function exitCodeFor(err: unknown): number {
       return 1;
   }
 }
+
+/** The message of anything thrown (an Error's message, else its string form), for logs and replies. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Stored or sent snapshot data that is not what its hashes say (or is gone): that copy is damaged. */
+export function isDataLoss(err: unknown): boolean {
+  return err instanceof BrineError && err.code === 'DATA_LOSS';
+}
