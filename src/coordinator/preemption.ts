@@ -1,7 +1,7 @@
 // A site's batch scheduler takes nodes back (`brine site reclaim`): no new VM goes there, and each
 // job with VMs on them is suspended within the grace period, then resumes by itself elsewhere.
 import { errorMessage, InvalidArgumentError, NotFoundError } from '../shared/errors.js';
-import { sleep } from '../shared/clock.js';
+import { sleep, type TimerHandle } from '../shared/clock.js';
 import { checkName } from '../shared/names.js';
 import type { Site } from '../shared/proto.js';
 import { parseDurationMs } from '../shared/units.js';
@@ -88,7 +88,13 @@ export class Preemption {
           lastError = errorMessage(err);
           failed = true;
         });
-        await Promise.race([suspending, sleep(this.ctx.timers, left)]);
+        // the grace period's end, cleared once the suspend ends (a pending timer would outlive the reply)
+        let graceTimer: TimerHandle | undefined;
+        const graceOver = new Promise<void>((resolve) => {
+          graceTimer = this.ctx.timers.setTimeout(resolve, left);
+        });
+        await Promise.race([suspending, graceOver]);
+        this.ctx.timers.clearTimeout(graceTimer);
         if (failed) {
           failures++;
           const wait = Math.min(retryDelayMs(failures, undefined, Math.random()), Math.max(0, deadline - this.ctx.clock.now().getTime()));
