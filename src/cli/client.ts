@@ -102,6 +102,10 @@ export class CoordinatorClient {
     return this.unary<Site>('ReleaseNodes', WRITE_TIMEOUT_MS, (md, o, cb) => this.raw.releaseNodes({ site, nodes }, md, o, cb));
   }
 
+  removeSite(site: string): Promise<Site> {
+    return this.unary<Site>('RemoveSite', WRITE_TIMEOUT_MS, (md, o, cb) => this.raw.removeSite({ site }, md, o, cb));
+  }
+
   /** Live events (only `job`'s when given) delivered to `onEvent` until cancelled or broken. */
   watch(job: string, onEvent: (event: BrineEvent) => void): WatchStream {
     // no deadline: a watch lasts as long as the user wants it

@@ -191,6 +191,11 @@ export class Coordinator {
     return this.p.registry.views();
   }
 
+  /** (admin) Forgets a DOWN site no live job is placed on; its pool is free again. */
+  removeSite(name: string): Promise<Site> {
+    return this.p.registry.remove(name);
+  }
+
   addresses(site?: string): Lease[] {
     if (site) checkName(site, 'site');
     if (site && !this.p.store.data.sites[site]) throw new NotFoundError('site', site);

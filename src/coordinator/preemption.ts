@@ -40,7 +40,13 @@ export class Preemption {
     this.ctx.log.info({ site: siteName, nodes, jobs: hit.map((j) => j.id), graceMs }, 'nodes reclaimed');
     this.ctx.events.publish({ type: 'site.reclaim', site: siteName, reason: `${reason}; preempting ${hit.map((j) => j.id).join(', ') || 'no job'}` });
     const deadline = this.ctx.clock.now().getTime() + graceMs;
-    const preempted = await Promise.all(hit.map((job) => this.preempt(job, siteName, nodes, deadline, reason)));
+    const preempted = await Promise.all(
+      hit.map(async (job) => {
+        // the reclaimed nodes its VMs held when the reclaim came: free of brine VMs only if saved
+        const held = [...new Set(job.vms.map((v) => v.node).filter((n) => nodes.includes(n)))].sort();
+        return { ...(await this.preempt(job, siteName, nodes, deadline, reason)), nodes: held };
+      }),
+    );
     const unsaved = preempted.filter((p) => !p.saved);
     if (unsaved.length) this.ctx.log.warn({ site: siteName, jobs: unsaved.map((p) => p.job) }, 'reclaimed nodes: some jobs were not saved within the grace period');
     this.ctx.placement.schedule();
@@ -63,7 +69,7 @@ export class Preemption {
    * Suspends one job hit by a reclaim, waiting out whatever it is doing first, until `deadline`.
    * A suspend that fails is retried with backoff (`backoff.ts`), never in a tight loop.
    */
-  private async preempt(job: JobRecord, site: string, nodes: readonly string[], deadline: number, reason: string): Promise<PreemptedJob> {
+  private async preempt(job: JobRecord, site: string, nodes: readonly string[], deadline: number, reason: string): Promise<Omit<PreemptedJob, 'nodes'>> {
     let lastError = '';
     let failures = 0;
     for (;;) {

@@ -88,6 +88,10 @@ export function jobServiceHandlers(c: Coordinator, log: Logger, o: ServiceOption
       requireSiteOperator(caller, req.site, 'reclaim nodes');
       return c.reclaim(req.site, req.nodes, req.grace);
     }),
+    RemoveSite: unary(log, 'RemoveSite', o, (req, caller) => {
+      requireRole(caller, ['admin'], 'remove a site');
+      return c.removeSite(req.site);
+    }),
     ReleaseNodes: unary(log, 'ReleaseNodes', o, (req, caller) => {
       requireSiteOperator(caller, req.site, 'release nodes');
       return c.releaseNodes(req.site, req.nodes);

@@ -1,10 +1,11 @@
 // The registry of sites: registration (pools checked against every other site's), sessions and
 // heartbeats, liveness (UP/DOWN), and the sites as `brine site ls` shows them.
-import { AlreadyExistsError, BrineError, InvalidArgumentError, NotFoundError } from '../shared/errors.js';
+import { AlreadyExistsError, BrineError, InvalidArgumentError, NotAllowedError, NotFoundError } from '../shared/errors.js';
 import { checkName } from '../shared/names.js';
 import type { ClusterStatus, Site } from '../shared/proto.js';
 import { formatDuration } from '../shared/units.js';
 import type { RegisterRequest__Output as RegisterRequest } from '../gen/brine/v1/RegisterRequest.js';
+import { isMove } from './capacity.js';
 import { HOLDING_STATES } from './job-state.js';
 import type { SiteRecord } from './store.js';
 import type { CoordinatorContext } from './context.js';
@@ -21,7 +22,7 @@ export class SiteRegistry {
   private readonly downSince = new Map<string, number>();
 
   constructor(
-    private readonly ctx: Pick<CoordinatorContext, 'store' | 'allocator' | 'agents' | 'config' | 'clock' | 'ids' | 'log' | 'events' | 'grid' | 'placement' | 'reconciler'>,
+    private readonly ctx: Pick<CoordinatorContext, 'store' | 'allocator' | 'agents' | 'config' | 'clock' | 'ids' | 'log' | 'events' | 'grid' | 'catalog' | 'placement' | 'reconciler'>,
   ) {}
 
   /** A restarted coordinator has seen no site yet: the failover clock starts now, not at their last heartbeat. */
@@ -93,6 +94,43 @@ export class SiteRegistry {
     const found = this.views().find((s) => s.name === site);
     if (!found) throw new NotFoundError('site', site);
     return found;
+  }
+
+  /**
+   * Forgets a DOWN site (`brine site remove`, admin): its pool and MAC range are free for another
+   * site, its snapshot copies leave the catalog, and leases still `releasing` there (clusters it
+   * never confirmed gone) are dropped: if its agent ever comes back it registers anew and fences
+   * whatever it still runs. Refused while the site is UP or any live job is placed on it.
+   */
+  async remove(name: string): Promise<Site> {
+    checkName(name, 'site');
+    const { store, allocator } = this.ctx;
+    const record = store.data.sites[name];
+    if (!record || !Object.hasOwn(store.data.sites, name)) throw new NotFoundError('site', name);
+    if (this.isUp(name)) {
+      throw new NotAllowedError(`site ${name} is UP (its agent heartbeats): stop its agent first; only a DOWN site can be removed`);
+    }
+    const placed = Object.values(store.data.jobs).filter(
+      (j) => j.site === name || (isMove(j.pendingOp) && (j.pendingOp.move.from.site === name || j.pendingOp.move.to.site === name)),
+    );
+    if (placed.length > 0) {
+      const ids = placed.map((j) => `${j.id} (${j.state})`).join(', ');
+      throw new NotAllowedError(`site ${name} still holds job${placed.length > 1 ? 's' : ''} ${ids}: cancel them or let them fail over first`);
+    }
+    const view = this.view(name);
+    for (const lease of allocator.leases(name)) allocator.release(name, lease.job);
+    allocator.removeSite(name);
+    for (const snap of Object.values(store.data.snapshots)) {
+      if (snap.sites.includes(name)) this.ctx.catalog.forgetCopies(name, [snap.id]);
+    }
+    delete store.data.sites[name];
+    this.sessions.delete(name);
+    this.downSince.delete(name);
+    await this.ctx.grid.commit();
+    this.ctx.log.warn({ site: name, pool: record.subnetPool }, 'site removed');
+    this.ctx.events.publish({ type: 'site.removed', site: name, reason: `site ${name} removed; pool ${record.subnetPool} is free` });
+    this.ctx.placement.schedule();
+    return view;
   }
 
   async register(req: RegisterRequest): Promise<{ session: string; heartbeatIntervalMs: number }> {

@@ -27,6 +27,7 @@ import type { RegisterRequest as _brine_v1_RegisterRequest, RegisterRequest__Out
 import type { RegisterResponse as _brine_v1_RegisterResponse, RegisterResponse__Output as _brine_v1_RegisterResponse__Output } from './brine/v1/RegisterResponse.js';
 import type { RegistryServiceClient as _brine_v1_RegistryServiceClient, RegistryServiceDefinition as _brine_v1_RegistryServiceDefinition } from './brine/v1/RegistryService.js';
 import type { ReleaseNodesRequest as _brine_v1_ReleaseNodesRequest, ReleaseNodesRequest__Output as _brine_v1_ReleaseNodesRequest__Output } from './brine/v1/ReleaseNodesRequest.js';
+import type { RemoveSiteRequest as _brine_v1_RemoveSiteRequest, RemoveSiteRequest__Output as _brine_v1_RemoveSiteRequest__Output } from './brine/v1/RemoveSiteRequest.js';
 import type { ReportStatusRequest as _brine_v1_ReportStatusRequest, ReportStatusRequest__Output as _brine_v1_ReportStatusRequest__Output } from './brine/v1/ReportStatusRequest.js';
 import type { ReportStatusResponse as _brine_v1_ReportStatusResponse, ReportStatusResponse__Output as _brine_v1_ReportStatusResponse__Output } from './brine/v1/ReportStatusResponse.js';
 import type { ResumeJobRequest as _brine_v1_ResumeJobRequest, ResumeJobRequest__Output as _brine_v1_ResumeJobRequest__Output } from './brine/v1/ResumeJobRequest.js';
@@ -75,6 +76,7 @@ export interface ProtoGrpcType {
       RegisterResponse: MessageTypeDefinition<_brine_v1_RegisterResponse, _brine_v1_RegisterResponse__Output>
       RegistryService: SubtypeConstructor<typeof grpc.Client, _brine_v1_RegistryServiceClient> & { service: _brine_v1_RegistryServiceDefinition }
       ReleaseNodesRequest: MessageTypeDefinition<_brine_v1_ReleaseNodesRequest, _brine_v1_ReleaseNodesRequest__Output>
+      RemoveSiteRequest: MessageTypeDefinition<_brine_v1_RemoveSiteRequest, _brine_v1_RemoveSiteRequest__Output>
       ReportStatusRequest: MessageTypeDefinition<_brine_v1_ReportStatusRequest, _brine_v1_ReportStatusRequest__Output>
       ReportStatusResponse: MessageTypeDefinition<_brine_v1_ReportStatusResponse, _brine_v1_ReportStatusResponse__Output>
       ResumeJobRequest: MessageTypeDefinition<_brine_v1_ResumeJobRequest, _brine_v1_ResumeJobRequest__Output>

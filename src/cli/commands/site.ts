@@ -56,9 +56,12 @@ export function register(program: Program, ctx: CliContext): void {
       const unsaved = res.preempted.filter((p) => !p.saved);
       if (unsaved.length) {
         // the nodes are reclaimed all the same; the caller must know the state is not safe
+        const held = new Set(unsaved.flatMap((p) => p.nodes));
+        const free = nodes.filter((n) => !held.has(n));
         throw new CommandFailed(
           'DEADLINE_EXCEEDED',
-          `nodes ${nodes.join(', ')} of ${name} are reclaimed, but ${unsaved.map((p) => `job ${p.job} (${p.reason})`).join('; ')} could not be saved within the grace period`,
+          `nodes ${nodes.join(', ')} of ${name} are reclaimed, but ${unsaved.map((p) => `job ${p.job} on ${p.nodes.join(', ') || '?'} (${p.reason})`).join('; ')} could not be saved within the grace period: ` +
+            `${[...held].sort().join(', ')} still run${held.size === 1 ? 's' : ''} unsaved VMs; ${free.length ? `${free.join(', ')} ${free.length === 1 ? 'is' : 'are'} free of brine VMs` : 'no node is free of brine VMs'}`,
           { site: res },
         );
       }
@@ -66,6 +69,17 @@ export function register(program: Program, ctx: CliContext): void {
       if (res.preempted.length === 0) return say(`nodes ${nodes.join(', ')} of ${name} reclaimed; no best-effort VM ran there.`);
       for (const p of res.preempted) say(`job ${p.job}: ${p.reason}`);
       say(`nodes ${nodes.join(', ')} of ${name} reclaimed: every snapshot is complete on disk; the jobs resume where there is room.`);
+    });
+
+  site
+    .command('remove')
+    .description("(admin) forget a DOWN site that no live job is placed on; its subnet pool and MAC range are free again")
+    .argument('<site>', 'site name')
+    .action(async (name) => {
+      checkName(name, 'site');
+      const res = await (await ctx.client()).removeSite(name);
+      if (ctx.json) return printJson(res);
+      say(`site ${name} removed: pool ${res.subnetPool} and MAC range ${res.macRange} are free.`);
     });
 
   site

@@ -17,6 +17,7 @@ import type { ListSnapshotsResponse as _brine_v1_ListSnapshotsResponse, ListSnap
 import type { MigrateJobRequest as _brine_v1_MigrateJobRequest, MigrateJobRequest__Output as _brine_v1_MigrateJobRequest__Output } from '../../brine/v1/MigrateJobRequest.js';
 import type { ReclaimNodesRequest as _brine_v1_ReclaimNodesRequest, ReclaimNodesRequest__Output as _brine_v1_ReclaimNodesRequest__Output } from '../../brine/v1/ReclaimNodesRequest.js';
 import type { ReleaseNodesRequest as _brine_v1_ReleaseNodesRequest, ReleaseNodesRequest__Output as _brine_v1_ReleaseNodesRequest__Output } from '../../brine/v1/ReleaseNodesRequest.js';
+import type { RemoveSiteRequest as _brine_v1_RemoveSiteRequest, RemoveSiteRequest__Output as _brine_v1_RemoveSiteRequest__Output } from '../../brine/v1/RemoveSiteRequest.js';
 import type { ResumeJobRequest as _brine_v1_ResumeJobRequest, ResumeJobRequest__Output as _brine_v1_ResumeJobRequest__Output } from '../../brine/v1/ResumeJobRequest.js';
 import type { Site as _brine_v1_Site, Site__Output as _brine_v1_Site__Output } from '../../brine/v1/Site.js';
 import type { Snapshot as _brine_v1_Snapshot, Snapshot__Output as _brine_v1_Snapshot__Output } from '../../brine/v1/Snapshot.js';
@@ -126,6 +127,21 @@ export interface JobServiceClient extends grpc.Client {
   releaseNodes(argument: _brine_v1_ReleaseNodesRequest, callback: grpc.requestCallback<_brine_v1_Site__Output>): grpc.ClientUnaryCall;
   
   /**
+   * (admin) forgets a DOWN site that no live job is placed on, freeing its pool and MAC range
+   */
+  RemoveSite(argument: _brine_v1_RemoveSiteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Site__Output>): grpc.ClientUnaryCall;
+  RemoveSite(argument: _brine_v1_RemoveSiteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_Site__Output>): grpc.ClientUnaryCall;
+  RemoveSite(argument: _brine_v1_RemoveSiteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Site__Output>): grpc.ClientUnaryCall;
+  RemoveSite(argument: _brine_v1_RemoveSiteRequest, callback: grpc.requestCallback<_brine_v1_Site__Output>): grpc.ClientUnaryCall;
+  /**
+   * (admin) forgets a DOWN site that no live job is placed on, freeing its pool and MAC range
+   */
+  removeSite(argument: _brine_v1_RemoveSiteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Site__Output>): grpc.ClientUnaryCall;
+  removeSite(argument: _brine_v1_RemoveSiteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_Site__Output>): grpc.ClientUnaryCall;
+  removeSite(argument: _brine_v1_RemoveSiteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Site__Output>): grpc.ClientUnaryCall;
+  removeSite(argument: _brine_v1_RemoveSiteRequest, callback: grpc.requestCallback<_brine_v1_Site__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * Recreates a SUSPENDED job from its latest snapshot.
    */
   ResumeJob(argument: _brine_v1_ResumeJobRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
@@ -221,6 +237,11 @@ export interface JobServiceHandlers extends grpc.UntypedServiceImplementation {
   ReleaseNodes: grpc.handleUnaryCall<_brine_v1_ReleaseNodesRequest__Output, _brine_v1_Site>;
   
   /**
+   * (admin) forgets a DOWN site that no live job is placed on, freeing its pool and MAC range
+   */
+  RemoveSite: grpc.handleUnaryCall<_brine_v1_RemoveSiteRequest__Output, _brine_v1_Site>;
+  
+  /**
    * Recreates a SUSPENDED job from its latest snapshot.
    */
   ResumeJob: grpc.handleUnaryCall<_brine_v1_ResumeJobRequest__Output, _brine_v1_Job>;
@@ -254,6 +275,7 @@ export interface JobServiceDefinition extends grpc.ServiceDefinition {
   MigrateJob: MethodDefinition<_brine_v1_MigrateJobRequest, _brine_v1_Job, _brine_v1_MigrateJobRequest__Output, _brine_v1_Job__Output>
   ReclaimNodes: MethodDefinition<_brine_v1_ReclaimNodesRequest, _brine_v1_Site, _brine_v1_ReclaimNodesRequest__Output, _brine_v1_Site__Output>
   ReleaseNodes: MethodDefinition<_brine_v1_ReleaseNodesRequest, _brine_v1_Site, _brine_v1_ReleaseNodesRequest__Output, _brine_v1_Site__Output>
+  RemoveSite: MethodDefinition<_brine_v1_RemoveSiteRequest, _brine_v1_Site, _brine_v1_RemoveSiteRequest__Output, _brine_v1_Site__Output>
   ResumeJob: MethodDefinition<_brine_v1_ResumeJobRequest, _brine_v1_Job, _brine_v1_ResumeJobRequest__Output, _brine_v1_Job__Output>
   SnapshotJob: MethodDefinition<_brine_v1_SnapshotJobRequest, _brine_v1_Snapshot, _brine_v1_SnapshotJobRequest__Output, _brine_v1_Snapshot__Output>
   SubmitJob: MethodDefinition<_brine_v1_SubmitJobRequest, _brine_v1_Job, _brine_v1_SubmitJobRequest__Output, _brine_v1_Job__Output>

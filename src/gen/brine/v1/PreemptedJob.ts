@@ -12,6 +12,10 @@ export interface PreemptedJob {
    */
   'saved'?: (boolean);
   'reason'?: (string);
+  /**
+   * the reclaimed nodes its VMs were on: free of brine VMs only if `saved`
+   */
+  'nodes'?: (string)[];
 }
 
 export interface PreemptedJob__Output {
@@ -25,4 +29,8 @@ export interface PreemptedJob__Output {
    */
   'saved': (boolean);
   'reason': (string);
+  /**
+   * the reclaimed nodes its VMs were on: free of brine VMs only if `saved`
+   */
+  'nodes': (string)[];
 }
