@@ -1,7 +1,6 @@
-// Pure: how much of each site the jobs hold, and what a restore of a job needs.
-import { HOLDING_STATES } from './job-state.js';
-import { consume, type GuestNeed, type PlacementRequest, type SiteCapacity } from './scheduler.js';
-import type { JobRecord, MoveState, PendingOp, Placement, SiteRecord } from './store.js';
+// Pure: each site's capacity as placement sees it, and what a restore of a job needs.
+import type { GuestNeed, PlacementRequest, SiteCapacity } from './scheduler.js';
+import type { JobRecord, MoveState, PendingOp, SiteRecord } from './store.js';
 
 export type MoveOp = PendingOp & { kind: 'move'; move: MoveState };
 
@@ -25,42 +24,32 @@ export function guestNeeds(site: SiteRecord | undefined, nodes: readonly string[
   return [...out.values()];
 }
 
-/** Each site's nodes with what the live jobs hold of them. */
-export function capacities(sites: Iterable<SiteRecord>, jobs: Iterable<JobRecord>, isUp: (site: string) => boolean): Map<string, SiteCapacity> {
+/** Each site's nodes with what the live jobs hold of them (`use`, from the job index). */
+export function capacities(
+  sites: Iterable<SiteRecord>,
+  use: (site: string, node: string) => { usedCpus: number; usedMemoryMiB: number } | undefined,
+  isUp: (site: string) => boolean,
+): Map<string, SiteCapacity> {
   const caps = new Map<string, SiteCapacity>();
   for (const site of sites) {
     caps.set(site.name, {
       name: site.name,
       up: isUp(site.name),
       images: site.images,
-      nodes: site.nodes.map((n) => ({
-        name: n.name,
-        cpus: n.cpus,
-        memoryMiB: n.memoryMiB,
-        usedCpus: 0,
-        usedMemoryMiB: 0,
-        schedulable: !site.reclaimedNodes.includes(n.name),
-        arch: n.arch,
-        domainTypes: n.domainTypes,
-      })),
+      nodes: site.nodes.map((n) => {
+        const u = use(site.name, n.name);
+        return {
+          name: n.name,
+          cpus: n.cpus,
+          memoryMiB: n.memoryMiB,
+          usedCpus: u?.usedCpus ?? 0,
+          usedMemoryMiB: u?.usedMemoryMiB ?? 0,
+          schedulable: !site.reclaimedNodes.includes(n.name),
+          arch: n.arch,
+          domainTypes: n.domainTypes,
+        };
+      }),
     });
-  }
-  for (const job of jobs) {
-    if (isMove(job.pendingOp)) {
-      // a move holds the destination's nodes from the start, and the origin's only until its
-      // final snapshot stopped the VMs there
-      const m = job.pendingOp.move;
-      const holds: Placement[] = m.phase === 'rollback' ? [] : [m.to];
-      if ((m.phase === 'precopy' || m.phase === 'snapshot') && m.wasRunning) holds.push(m.from);
-      for (const p of holds) {
-        const cap = caps.get(p.site);
-        if (cap) consume(cap, p.vms.map((v) => v.node), job);
-      }
-      continue;
-    }
-    if (!HOLDING_STATES.has(job.state) || !job.site) continue;
-    const cap = caps.get(job.site);
-    if (cap) consume(cap, job.vms.map((v) => v.node), job);
   }
   return caps;
 }

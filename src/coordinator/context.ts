@@ -9,6 +9,7 @@ import type { EventBus } from './events.js';
 import type { Ids } from './ids.js';
 import type { Store } from './store.js';
 import type { JobFlags } from './job-flags.js';
+import type { JobIndex } from './job-index.js';
 import type { GridState } from './grid-state.js';
 import type { SnapshotCatalog } from './snapshot-catalog.js';
 import type { SiteRegistry } from './site-registry.js';
@@ -36,6 +37,7 @@ export interface CoordinatorContext extends CoordinatorEdges {
   readonly allocator: AddressAllocator;
   readonly events: EventBus;
   readonly flags: JobFlags;
+  readonly index: JobIndex;
   readonly grid: GridState;
   readonly catalog: SnapshotCatalog;
   readonly registry: SiteRegistry;

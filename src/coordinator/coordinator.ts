@@ -21,6 +21,7 @@ import { GridState } from './grid-state.js';
 import { randomIds, type Ids } from './ids.js';
 import { JobCommands } from './job-commands.js';
 import { JobFlags } from './job-flags.js';
+import { JobIndex } from './job-index.js';
 import { MoveExecutor } from './move-executor.js';
 import { JobOperations } from './operations.js';
 import { PlacementLoop } from './placement.js';
@@ -57,6 +58,7 @@ class Parts implements CoordinatorContext {
   readonly ids: Ids;
   readonly events = new EventBus();
   readonly flags = new JobFlags();
+  readonly index = new JobIndex();
   readonly allocator: AddressAllocator;
   // parts keep `this` and use each other only when called, so the order here does not matter
   readonly grid = new GridState(this);
@@ -87,6 +89,7 @@ class Parts implements CoordinatorContext {
       Object.values(data.sites).map((s) => ({ site: s.name, pool: s.subnetPool, macRange: s.macRange })),
       data.leases,
     );
+    this.index.rebuild(Object.values(data.jobs));
   }
 }
 
@@ -212,6 +215,13 @@ export class Coordinator {
 
   reportStatus(site: string, session: string, cluster: ClusterStatus): Promise<void> {
     return this.p.registry.reportStatus(site, session, cluster);
+  }
+
+  /** The live indexes, dumped (tests compare them with a rebuild from the records). */
+  indexDump(): { live: string; rebuilt: string } {
+    const rebuilt = new JobIndex();
+    rebuilt.rebuild(Object.values(this.p.store.data.jobs));
+    return { live: this.p.index.dump(), rebuilt: rebuilt.dump() };
   }
 
   /** The housekeeping tick: settle marks, liveness, failover, periodic checkpoints. */

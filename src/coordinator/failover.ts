@@ -36,7 +36,7 @@ export function decideFailover(
 }
 
 export class Failover {
-  constructor(private readonly ctx: Pick<CoordinatorContext, 'store' | 'config' | 'clock' | 'log' | 'flags' | 'grid' | 'catalog' | 'registry' | 'moves' | 'operations'>) {}
+  constructor(private readonly ctx: Pick<CoordinatorContext, 'config' | 'clock' | 'log' | 'flags' | 'index' | 'grid' | 'catalog' | 'registry' | 'moves' | 'operations'>) {}
 
   /**
    * Its leases at the dead site stay `releasing` until that site is back and shows the cluster
@@ -53,7 +53,7 @@ export class Failover {
     if (dead.size === 0) return;
     let caps: Map<string, SiteCapacity> | undefined;
     let changed = false;
-    for (const job of Object.values(this.ctx.store.data.jobs)) {
+    for (const job of [...dead.keys()].flatMap((site) => [...this.ctx.index.at(site)])) {
       const since = dead.get(job.site);
       if (since === undefined || job.state !== 'RUNNING' || job.pendingOp || flags.inflight.has(job.id)) continue;
       caps ??= this.ctx.grid.capacities();

@@ -9,7 +9,7 @@ import type { JobRecord } from './store.js';
 import type { CoordinatorContext } from './context.js';
 
 export class GridState {
-  constructor(private readonly ctx: Pick<CoordinatorContext, 'store' | 'allocator' | 'config' | 'clock' | 'log' | 'events' | 'registry' | 'flags'>) {}
+  constructor(private readonly ctx: Pick<CoordinatorContext, 'store' | 'allocator' | 'config' | 'clock' | 'log' | 'events' | 'registry' | 'flags' | 'index'>) {}
 
   /** Writes the allocator's leases into the store and commits (group commit: see store.ts). */
   async commit(): Promise<void> {
@@ -19,6 +19,7 @@ export class GridState {
 
   setState(job: JobRecord, to: JobStateName, reason: string): void {
     transition(job, to, reason, this.ctx.clock.now());
+    this.ctx.index.update(job);
     // placed, moved or resumed elsewhere: the default interval is the new site's
     if (job.checkpointEveryGiven === false && job.site) job.checkpointEvery = this.defaultCheckpointEvery(job.site);
     this.ctx.log.info({ job: job.id, site: job.site || undefined, state: to, reason }, 'job state');
@@ -61,6 +62,7 @@ export class GridState {
 
   /** Each site's nodes with what the live jobs hold of them now. */
   capacities(): Map<string, SiteCapacity> {
-    return capacities(Object.values(this.ctx.store.data.sites), Object.values(this.ctx.store.data.jobs), (s) => this.ctx.registry.isUp(s));
+    const { index, registry } = this.ctx;
+    return capacities(Object.values(this.ctx.store.data.sites), (site, node) => index.nodeUse(site, node), (s) => registry.isUp(s));
   }
 }

@@ -19,7 +19,7 @@ interface Checked {
 
 export class JobCommands {
   constructor(
-    private readonly ctx: Pick<CoordinatorContext, 'store' | 'allocator' | 'agents' | 'clock' | 'ids' | 'log' | 'events' | 'flags' | 'grid' | 'placement' | 'teardown'>,
+    private readonly ctx: Pick<CoordinatorContext, 'store' | 'allocator' | 'agents' | 'clock' | 'ids' | 'log' | 'events' | 'flags' | 'index' | 'grid' | 'placement' | 'teardown'>,
   ) {}
 
   async submit(req: SubmitJobRequest): Promise<JobRecord> {
@@ -50,12 +50,14 @@ export class JobCommands {
       deployAttempts: 0,
     };
     store.data.jobs[id] = job;
+    this.ctx.index.update(job);
     // Not placed before its submission is durable and acknowledged (so PENDING is always first).
     flags.unacked.add(id);
     try {
       await grid.commit();
     } catch (err) {
       delete store.data.jobs[id];
+      this.ctx.index.remove(job);
       throw err;
     } finally {
       flags.unacked.delete(id);

@@ -19,7 +19,7 @@ export class MoveExecutor {
   constructor(
     private readonly ctx: Pick<
       CoordinatorContext,
-      'store' | 'allocator' | 'agents' | 'clock' | 'ids' | 'log' | 'flags' | 'grid' | 'catalog' | 'registry' | 'placement' | 'operations' | 'transfers' | 'teardown'
+      'store' | 'allocator' | 'agents' | 'clock' | 'ids' | 'log' | 'flags' | 'index' | 'grid' | 'catalog' | 'registry' | 'placement' | 'operations' | 'transfers' | 'teardown'
     >,
   ) {}
 
@@ -104,6 +104,7 @@ export class MoveExecutor {
         if (next === 'abandoned') throw result.error;
         if (next === 'done' || next === 'rolled-back') break;
         m.phase = next;
+        this.ctx.index.update(job); // a move holds the origin only until its final snapshot
         await grid.commit();
         if (result.freedNodes) this.ctx.placement.schedule();
         phase = next;

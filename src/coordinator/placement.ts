@@ -15,7 +15,7 @@ export class PlacementLoop {
   constructor(
     private readonly ctx: Pick<
       CoordinatorContext,
-      'store' | 'allocator' | 'clock' | 'timers' | 'log' | 'events' | 'flags' | 'grid' | 'catalog' | 'registry' | 'deployer' | 'operations' | 'moves'
+      'store' | 'allocator' | 'clock' | 'timers' | 'log' | 'events' | 'flags' | 'index' | 'grid' | 'catalog' | 'registry' | 'deployer' | 'operations' | 'moves'
     >,
   ) {}
 
@@ -47,10 +47,9 @@ export class PlacementLoop {
   /** One pass (exposed for tests; `schedule` is how the coordinator asks for one). */
   async placePending(): Promise<void> {
     const { store, flags, grid } = this.ctx;
-    const pending = Object.values(store.data.jobs)
-      .filter((j) => j.state === 'PENDING' && !flags.unacked.has(j.id))
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-    const waiting = Object.values(store.data.jobs).filter((j) => j.state === 'SUSPENDED' && j.autoResume && !j.pendingOp && !flags.inflight.has(j.id));
+    const { index } = this.ctx;
+    const pending = [...index.pending()].filter((j) => !flags.unacked.has(j.id)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    const waiting = [...index.waiting()].filter((j) => !flags.inflight.has(j.id));
     if (pending.length === 0 && waiting.length === 0) return;
     const caps = grid.capacities();
     // preempted jobs first: they ran already, and a resume costs less than a first deploy waits

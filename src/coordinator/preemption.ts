@@ -19,7 +19,7 @@ const BUSY_POLL_MS = 200;
 
 export class Preemption {
   constructor(
-    private readonly ctx: Pick<CoordinatorContext, 'store' | 'clock' | 'timers' | 'log' | 'events' | 'flags' | 'grid' | 'registry' | 'placement' | 'operations'>,
+    private readonly ctx: Pick<CoordinatorContext, 'store' | 'clock' | 'timers' | 'log' | 'events' | 'flags' | 'index' | 'grid' | 'registry' | 'placement' | 'operations'>,
   ) {}
 
   /**
@@ -32,9 +32,7 @@ export class Preemption {
     const graceMs = grace ? parseDurationMs(grace, 'grace') : DEFAULT_GRACE_MS;
     const reason = `nodes ${[...nodes].sort().join(', ')} of ${siteName} reclaimed by its batch scheduler`;
     site.reclaimedNodes = [...new Set([...site.reclaimedNodes, ...nodes])].sort();
-    const hit = Object.values(store.data.jobs).filter(
-      (j) => j.site === siteName && (HOLDING_STATES.has(j.state) || isMove(j.pendingOp)) && j.vms.some((v) => nodes.includes(v.node)),
-    );
+    const hit = [...this.ctx.index.at(siteName)].filter((j) => (HOLDING_STATES.has(j.state) || isMove(j.pendingOp)) && j.vms.some((v) => nodes.includes(v.node)));
     for (const job of hit) job.autoResume = reason;
     await grid.commit();
     this.ctx.log.info({ site: siteName, nodes, jobs: hit.map((j) => j.id), graceMs }, 'nodes reclaimed');

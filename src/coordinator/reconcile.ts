@@ -63,7 +63,7 @@ export function planReconcile(i: ReconcileInput): ReconcileAction[] {
 
 export class Reconciler {
   constructor(
-    private readonly ctx: Pick<CoordinatorContext, 'store' | 'allocator' | 'clock' | 'log' | 'flags' | 'grid' | 'placement' | 'deployer' | 'operations' | 'teardown'>,
+    private readonly ctx: Pick<CoordinatorContext, 'store' | 'allocator' | 'clock' | 'log' | 'flags' | 'index' | 'grid' | 'placement' | 'deployer' | 'operations' | 'teardown'>,
   ) {}
 
   async reconcile(site: string, clusters: ClusterStatus[], options: { partial?: boolean } = {}): Promise<void> {
@@ -71,7 +71,7 @@ export class Reconciler {
     const now = this.ctx.clock.now().getTime();
     const actions = planReconcile({
       site,
-      jobs: Object.values(store.data.jobs),
+      jobs: this.ctx.index.at(site),
       reported: clusters,
       partial: options.partial === true,
       inflight: flags.inflight,

@@ -22,7 +22,7 @@ export class SiteRegistry {
   private readonly downSince = new Map<string, number>();
 
   constructor(
-    private readonly ctx: Pick<CoordinatorContext, 'store' | 'allocator' | 'agents' | 'config' | 'clock' | 'ids' | 'log' | 'events' | 'grid' | 'catalog' | 'placement' | 'reconciler'>,
+    private readonly ctx: Pick<CoordinatorContext, 'store' | 'allocator' | 'agents' | 'config' | 'clock' | 'ids' | 'log' | 'events' | 'index' | 'grid' | 'catalog' | 'placement' | 'reconciler'>,
   ) {}
 
   /** A restarted coordinator has seen no site yet: the failover clock starts now, not at their last heartbeat. */
@@ -207,9 +207,7 @@ export class SiteRegistry {
 
   /** Jobs whose VMs belong at `site` now (the agent fences everything else). */
   private placedJobs(site: string): string[] {
-    return Object.values(this.ctx.store.data.jobs)
-      .filter((j) => j.site === site && HOLDING_STATES.has(j.state))
-      .map((j) => j.id);
+    return [...this.ctx.index.at(site)].filter((j) => HOLDING_STATES.has(j.state)).map((j) => j.id);
   }
 }
 

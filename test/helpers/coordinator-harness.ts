@@ -42,6 +42,14 @@ export async function harness(config: Record<string, unknown> = {}): Promise<Har
     }
   };
   timers.busy = () => committing > 0;
+  // after every step of a test, the incrementally kept indexes must equal a rebuild from the records
+  let coordinatorRef: Coordinator | undefined;
+  const flush = timers.flush.bind(timers);
+  timers.flush = async () => {
+    await flush();
+    const dump = coordinatorRef?.indexDump();
+    if (dump && dump.live !== dump.rebuilt) throw new Error(`job index drifted:\n live    ${dump.live}\n rebuilt ${dump.rebuilt}`);
+  };
   let n = 0;
   const coordinator = new Coordinator({
     config: CoordinatorConfigSchema.parse({ heartbeatTimeout: '10s', ...config }),
@@ -52,6 +60,7 @@ export async function harness(config: Record<string, unknown> = {}): Promise<Har
     timers,
     ids: { job: () => `j${++n}`, snapshot: () => `s${++n}` },
   });
+  coordinatorRef = coordinator;
   coordinator.start();
   const sessions = new Map<string, string>();
   const pools: Record<string, string> = { 'site-a': '10.10.0.0/16', 'site-b': '10.20.0.0/16', 'site-c': '10.30.0.0/16' };

@@ -16,6 +16,8 @@ export class FakeAgentGateway implements AgentGateway {
   readonly calls: Call[] = [];
   /** failures to throw, per method, consumed in order (undefined: succeed) */
   readonly failures: Partial<Record<Method, Array<Error | undefined>>> = {};
+  /** gates to wait for, per method, consumed in order (undefined: answer at once) */
+  readonly gates: Partial<Record<Method, Array<Promise<void> | undefined>>> = {};
   /** agent addresses that do not answer (every call fails UNAVAILABLE) */
   readonly down = new Set<string>();
   private readonly at: () => Date;
@@ -29,8 +31,10 @@ export class FakeAgentGateway implements AgentGateway {
     return this.calls.map((c) => `${c.method}@${c.address}`);
   }
 
-  private record(method: Method, address: string, args: unknown[]): void {
+  private async record(method: Method, address: string, args: unknown[]): Promise<void> {
     this.calls.push({ method, address, args });
+    const gate = this.gates[method]?.shift();
+    if (gate) await gate;
     if (this.down.has(address)) throw new UnavailableError(`agent at ${address} is unreachable`);
     const failure = this.failures[method]?.shift();
     if (failure) throw failure;
@@ -46,15 +50,15 @@ export class FakeAgentGateway implements AgentGateway {
   }
 
   async deploy(address: string, operationId: string, cluster: ClusterSpec): Promise<ClusterStatus> {
-    this.record('deploy', address, [operationId, cluster]);
+    await this.record('deploy', address, [operationId, cluster]);
     return this.status(cluster);
   }
   async destroy(address: string, operationId: string, jobId: string): Promise<ClusterStatus> {
-    this.record('destroy', address, [operationId, jobId]);
+    await this.record('destroy', address, [operationId, jobId]);
     return { jobId, network: '', networkXml: '', vms: [] };
   }
   async takeSnapshot(address: string, operationId: string, jobId: string, snapshotId: string, kind: SnapshotKind): Promise<Snapshot> {
-    this.record('takeSnapshot', address, [operationId, jobId, snapshotId, kind]);
+    await this.record('takeSnapshot', address, [operationId, jobId, snapshotId, kind]);
     return {
       id: snapshotId,
       job: jobId,
@@ -71,15 +75,15 @@ export class FakeAgentGateway implements AgentGateway {
     };
   }
   async restore(address: string, operationId: string, cluster: ClusterSpec, snapshotId: string): Promise<ClusterStatus> {
-    this.record('restore', address, [operationId, cluster, snapshotId]);
+    await this.record('restore', address, [operationId, cluster, snapshotId]);
     return this.status(cluster);
   }
   async pruneSnapshots(address: string, jobId: string, keep: number): Promise<string[]> {
-    this.record('pruneSnapshots', address, [jobId, keep]);
+    await this.record('pruneSnapshots', address, [jobId, keep]);
     return [];
   }
   async fetchSnapshot(address: string, req: FetchRequest, onProgress?: (p: TransferProgress) => void): Promise<TransferProgress> {
-    this.record('fetchSnapshot', address, [req]);
+    await this.record('fetchSnapshot', address, [req]);
     const done: TransferProgress = { snapshotId: req.snapshotId, bytesDone: 100, bytesTotal: 100, chunksDone: 1, chunksTotal: 1, rateBps: 1000, done: true, phase: 'done' };
     onProgress?.(done);
     return done;

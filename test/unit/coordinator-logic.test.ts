@@ -47,6 +47,33 @@ describe('coordinator logic (fake agents, manual clock)', function () {
     expect(h.coordinator.addresses('site-a').filter((l) => l.job === job.id)).to.deep.equal([]);
   });
 
+  it("a move holds the origin's nodes until its final snapshot stopped the VMs there, then frees them for others", async () => {
+    h = await harness();
+    await h.register('site-a');
+    await h.register('site-b');
+    const big = await h.coordinator.submit({ name: 'big', owner: 'alice', vms: 2, cpus: 8, memoryMiB: 128, image: 'tiny', site: 'site-a', checkpointEvery: '' });
+    await h.timers.flush();
+    let openPrecopy: () => void = () => undefined;
+    let openFinal: () => void = () => undefined;
+    h.agents.gates.fetchSnapshot = [new Promise((r) => (openPrecopy = r)), new Promise((r) => (openFinal = r))];
+    const moving = h.coordinator.migrate(big.id, 'site-b');
+    await h.timers.flush();
+    const other = await h.coordinator.submit({ name: 'other', owner: 'bob', vms: 1, cpus: 8, memoryMiB: 128, image: 'tiny', site: 'site-a', checkpointEvery: '' });
+    await h.timers.flush();
+    expect(h.coordinator.job(other.id).state).to.equal('PENDING'); // both site-a nodes still run big's VMs (pre-copy)
+    openPrecopy();
+    await h.timers.flush();
+    // final snapshot taken, its transfer held: site-a's nodes are free now
+    expect(h.coordinator.job(big.id).pendingOp?.move?.phase).to.equal('transfer');
+    expect(h.coordinator.job(other.id).state).to.equal('RUNNING');
+    expect(h.coordinator.job(other.id).site).to.equal('site-a');
+    openFinal();
+    await moving;
+    await h.timers.flush();
+    expect(h.coordinator.job(big.id).site).to.equal('site-b');
+    expect(h.coordinator.job(big.id).state).to.equal('RUNNING');
+  });
+
   it('rolls a move back when the restore fails: back at the origin on its old addresses, then resumed there', async () => {
     h = await harness();
     await h.register('site-a');
