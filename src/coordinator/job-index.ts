@@ -35,10 +35,11 @@ export function holdingsOf(job: JobRecord): Holding[] {
 }
 
 export class JobIndex {
-  private readonly bySite = new Map<string, Set<JobRecord>>();
+  // keyed by job id, not by object: the store may hand out wrappers of one record
+  private readonly bySite = new Map<string, Map<string, JobRecord>>();
   private readonly siteOf = new Map<string, string>();
-  private readonly pendingJobs = new Set<JobRecord>();
-  private readonly waitingJobs = new Set<JobRecord>();
+  private readonly pendingJobs = new Map<string, JobRecord>();
+  private readonly waitingJobs = new Map<string, JobRecord>();
   private readonly held = new Map<string, Holding[]>();
   /** site → node → what live jobs hold of it */
   private readonly use = new Map<string, Map<string, NodeUse>>();
@@ -58,21 +59,19 @@ export class JobIndex {
     const live = !isEnded(job.state);
     const site = live ? job.site : '';
     const before = this.siteOf.get(job.id);
-    if (before !== site) {
-      if (before) this.bySite.get(before)?.delete(job);
-      if (site) {
-        let set = this.bySite.get(site);
-        if (!set) this.bySite.set(site, (set = new Set()));
-        set.add(job);
-        this.siteOf.set(job.id, site);
-      } else {
-        this.siteOf.delete(job.id);
-      }
+    if (before && before !== site) this.bySite.get(before)?.delete(job.id);
+    if (site) {
+      let jobs = this.bySite.get(site);
+      if (!jobs) this.bySite.set(site, (jobs = new Map()));
+      jobs.set(job.id, job);
+      this.siteOf.set(job.id, site);
+    } else {
+      this.siteOf.delete(job.id);
     }
-    if (job.state === 'PENDING') this.pendingJobs.add(job);
-    else this.pendingJobs.delete(job);
-    if (job.state === 'SUSPENDED' && job.autoResume && !job.pendingOp) this.waitingJobs.add(job);
-    else this.waitingJobs.delete(job);
+    if (job.state === 'PENDING') this.pendingJobs.set(job.id, job);
+    else this.pendingJobs.delete(job.id);
+    if (job.state === 'SUSPENDED' && job.autoResume && !job.pendingOp) this.waitingJobs.set(job.id, job);
+    else this.waitingJobs.delete(job.id);
     for (const h of this.held.get(job.id) ?? []) this.add(h, -1);
     const now = live ? holdingsOf(job) : [];
     for (const h of now) this.add(h, 1);
@@ -83,26 +82,26 @@ export class JobIndex {
   /** The job left the live set (archived, or its submission failed). */
   remove(job: JobRecord): void {
     const site = this.siteOf.get(job.id);
-    if (site) this.bySite.get(site)?.delete(job);
+    if (site) this.bySite.get(site)?.delete(job.id);
     this.siteOf.delete(job.id);
-    this.pendingJobs.delete(job);
-    this.waitingJobs.delete(job);
+    this.pendingJobs.delete(job.id);
+    this.waitingJobs.delete(job.id);
     for (const h of this.held.get(job.id) ?? []) this.add(h, -1);
     this.held.delete(job.id);
   }
 
   /** The live jobs placed at `site` (its `site` field), in no particular order. */
-  at(site: string): ReadonlySet<JobRecord> {
-    return this.bySite.get(site) ?? new Set();
+  at(site: string): Iterable<JobRecord> {
+    return this.bySite.get(site)?.values() ?? [];
   }
 
-  pending(): ReadonlySet<JobRecord> {
-    return this.pendingJobs;
+  pending(): Iterable<JobRecord> {
+    return this.pendingJobs.values();
   }
 
   /** SUSPENDED jobs that resume by themselves (`autoResume`) and have no operation under way. */
-  waiting(): ReadonlySet<JobRecord> {
-    return this.waitingJobs;
+  waiting(): Iterable<JobRecord> {
+    return this.waitingJobs.values();
   }
 
   nodeUse(site: string, node: string): NodeUse | undefined {
@@ -111,7 +110,7 @@ export class JobIndex {
 
   /** A canonical dump of the indexes (tests compare the live index with one rebuilt from scratch). */
   dump(): string {
-    const ids = (set: ReadonlySet<JobRecord>) => [...set].map((j) => j.id).sort();
+    const ids = (jobs: ReadonlyMap<string, JobRecord>) => [...jobs.keys()].sort();
     return JSON.stringify({
       sites: [...this.bySite].map(([s, set]) => ({ s, ids: ids(set) })).filter((e) => e.ids.length > 0).sort((a, b) => a.s.localeCompare(b.s)),
       pending: ids(this.pendingJobs),
