@@ -27,7 +27,7 @@ export class Preemption {
    * says, per job, whether that happened. Each one then resumes by itself wherever there is room.
    */
   async reclaim(siteName: string, nodes: readonly string[], grace: string): Promise<Site> {
-    const { store, grid } = this.ctx;
+    const { grid } = this.ctx;
     const site = this.siteForNodes(siteName, nodes);
     const graceMs = grace ? parseDurationMs(grace, 'grace') : DEFAULT_GRACE_MS;
     const reason = `nodes ${[...nodes].sort().join(', ')} of ${siteName} reclaimed by its batch scheduler`;
