@@ -278,3 +278,68 @@ export function pickGuest(capabilitiesXml: string, accel: Accel = 'auto'): Guest
   // libvirt's own error at define time say why.
   return { type: 'qemu', arch: hostArch ?? 'x86_64', why: 'no hvm guest listed in the capabilities' };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Snapshot-related reads and rewrites of domain XML (captures and restores, site-agent/snapshot-*.ts).
+
+/** The file-backed disks of a domain XML (target, source, format), outside <metadata>. */
+export function fileDisks(xml: string): Array<{ target: string; source: string; format: string; readonly: boolean }> {
+  const body = xml.replace(/<metadata>[\s\S]*?<\/metadata>/, '');
+  const out: Array<{ target: string; source: string; format: string; readonly: boolean }> = [];
+  for (const m of body.matchAll(/<disk\b([^>]*)>([\s\S]*?)<\/disk>/g)) {
+    const attrs = m[1] ?? '';
+    const inner = m[2] ?? '';
+    const target = /<target\b[^>]*\bdev=['"]([^'"]+)['"]/.exec(inner)?.[1];
+    const source = /<source\b[^>]*\bfile=['"]([^'"]+)['"]/.exec(inner)?.[1];
+    if (!target) continue;
+    out.push({
+      target,
+      source: source ?? '',
+      format: /<driver\b[^>]*\btype=['"]([^'"]+)['"]/.exec(inner)?.[1] ?? '',
+      readonly: /<readonly\s*\/>|<shareable\s*\/>/.test(inner) || !/\btype=['"]file['"]/.test(attrs) || !/\bdevice=['"]disk['"]/.test(attrs),
+    });
+  }
+  return out;
+}
+
+/** The `<domainsnapshot>` of a memory-only external snapshot: every disk left out. */
+export function memorySnapshotXml(file: string, disks: readonly string[]): string {
+  const d = disks.map((t) => `<disk name='${xmlEscape(t)}' snapshot='no'/>`).join('');
+  return `<domainsnapshot><memory snapshot='external' file='${xmlEscape(file)}'/><disks>${d}</disks></domainsnapshot>`;
+}
+
+/** The source path of the domain's serial console file, if any. */
+export function consoleSourceOf(xml: string): string | undefined {
+  return /<serial\b[^>]*type=['"]file['"][^>]*>[\s\S]*?<source\b[^>]*\bpath=['"]([^'"]+)['"]/.exec(xml)?.[1];
+}
+
+// Host-side rewrites of a snapshot's domain XML for where the VM runs now. On the same site with
+// the same spec, nothing changes (and the XML is returned as it was).
+
+export interface RetargetTo {
+  domain: string;
+  /** the brine `<…:vm …/>` metadata element for the new place */
+  metadata: string;
+  fromConsole: string;
+  toConsole: string;
+  disks: Array<{ from: string; to: string }>;
+}
+
+export function retarget(xml: string, t: RetargetTo): string {
+  let out = xml.replace(/(<domain\b[^>]*>\s*<name>)([^<]*)(<\/name>)/, (all, a: string, name: string, b: string) =>
+    name === xmlEscape(t.domain) ? all : `${a}${xmlEscape(t.domain)}${b}`,
+  );
+  // brine's metadata element, whatever prefix libvirt kept for its namespace; only if it differs.
+  const nsRe = new RegExp(`<([A-Za-z_][\\w.-]*):vm\\b[^>]*xmlns:\\1=["']${BRINE_XMLNS.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}["'][^>]*/>`);
+  const current = nsRe.exec(out)?.[0];
+  if (current) {
+    const now = parseVmMetadata(`<domain><metadata>${current}</metadata></domain>`);
+    const want = parseVmMetadata(`<domain><metadata>${t.metadata}</metadata></domain>`);
+    if (JSON.stringify(now) !== JSON.stringify(want)) out = out.replace(current, t.metadata);
+  }
+  const swapPath = (s: string, from: string, to: string): string =>
+    from === to || from === '' ? s : s.split(`'${xmlEscape(from)}'`).join(`'${xmlEscape(to)}'`).split(`"${xmlEscape(from)}"`).join(`"${xmlEscape(to)}"`);
+  out = swapPath(out, t.fromConsole, t.toConsole);
+  for (const d of t.disks) out = swapPath(out, d.from, d.to);
+  return out;
+}
