@@ -5,11 +5,7 @@
 // or network belongs to this site only if its brine metadata says so (nodes may share one
 // libvirt URI — both demo nodes use `test:///default` — so a domain's node is read from its
 // metadata, never inferred from the connection that lists it).
-import { execFile } from 'node:child_process';
-import { access, mkdir, rm } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { AlreadyExistsError, BrineError, InternalError, InvalidArgumentError, UnavailableError } from '../src/shared/errors.js';
 import { silentLogger, type Logger } from '../src/shared/logger.js';
 import type { ClusterSpec, ClusterStatus, VmStatus } from '../src/shared/proto.js';
@@ -20,7 +16,6 @@ import {
   networkName,
   parseVmMetadata,
   nodeGuest,
-  type Accel,
   BRINE_PREFIX,
   sitePrefix,
   type BootSpec,
@@ -29,8 +24,17 @@ import {
 } from './domain-xml.js';
 import { buildNetworkXml, parseNetworkMetadata } from './network-xml.js';
 import { openLibvirt } from './libvirt/connection.js';
-import { isConnectionLost, isNoDomain, isNoNetwork } from './libvirt/errors.js';
+import { isNoDomain, isNoNetwork } from './libvirt/errors.js';
 import type { DomainState, LibvirtConnection } from './libvirt/types.js';
+import { hypervisorLogs, localFiles, type HostFiles } from './host-files.js';
+import { KeyedLock } from './keyed-lock.js';
+import { reconnecting } from './libvirt/reconnecting.js';
+import { JOB_ID, validateClusterSpec, type NodeCapacity } from './cluster-spec.js';
+
+export { hypervisorLogs, localFiles, type HostFiles } from './host-files.js';
+export { KeyedLock } from './keyed-lock.js';
+export { reconnecting } from './libvirt/reconnecting.js';
+export { validateClusterSpec, type NodeCapacity } from './cluster-spec.js';
 
 export type VmState = 'RUNNING' | 'PAUSED' | 'SHUTOFF' | 'CRASHED' | 'MISSING';
 
@@ -51,240 +55,6 @@ export function vmState(state: DomainState): VmState {
     case 'crashed':
       return 'CRASHED';
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Side effects other than libvirt: files on the node hosts.
-
-/** Files next to the VMs (console logs, disk overlays). Local paths: see `localFiles`. */
-export interface HostFiles {
-  ensureDir(dir: string): Promise<void>;
-  /** succeeds if already gone */
-  remove(file: string): Promise<void>;
-  exists(file: string): Promise<boolean>;
-  /** a qcow2 overlay backed by `base` */
-  createOverlay(base: string, overlay: string): Promise<void>;
-}
-
-const run = promisify(execFile);
-
-/**
- * The agent's own filesystem. Consoles and overlays are written by libvirt on the node, so for a
- * remote node (`qemu+ssh://`) the data dir must be the same path on that host (a shared mount).
- */
-export const localFiles: HostFiles = {
-  async ensureDir(dir) {
-    await mkdir(dir, { recursive: true });
-  },
-  async remove(file) {
-    await rm(file, { force: true });
-  },
-  async exists(file) {
-    try {
-      await access(file);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  async createOverlay(base, overlay) {
-    await mkdir(dirname(overlay), { recursive: true });
-    const { stdout } = await run('qemu-img', ['info', '--output=json', base]);
-    const format = (JSON.parse(stdout) as { format?: string }).format ?? 'raw';
-    await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', format, '-b', base, overlay]);
-  },
-};
-
-/** How many rotated copies (`NAME.log.0` …) of a domain's QEMU log are looked for (virtlogd keeps 3). */
-const ROTATED_LOGS = 10;
-
-/**
- * The log file libvirt's QEMU driver writes per domain (QEMU's stderr, start and stop lines) and its
- * rotated copies, when they are on this host: for a local URI (`qemu:///system`,
- * `qemu:///session`); none for remote nodes (their libvirtd's own housekeeping) or other drivers.
- */
-export function hypervisorLogs(uri: string, domain: string, env: NodeJS.ProcessEnv = process.env): string[] {
-  let dir: string;
-  if (/^qemu(\+unix)?:\/\/\/system(\?|$)/.test(uri)) dir = '/var/log/libvirt/qemu';
-  else if (/^qemu(\+unix)?:\/\/\/session(\?|$)/.test(uri)) dir = join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'libvirt', 'qemu', 'log');
-  else return [];
-  const log = join(dir, `${domain}.log`);
-  return [log, ...Array.from({ length: ROTATED_LOGS }, (_, i) => `${log}.${i}`)];
-}
-
-// ---------------------------------------------------------------------------------------------
-// A libvirt connection that reopens itself after it was lost (libvirtd restarted, ssh dropped).
-
-/**
- * Wraps an open connection: a call failing because the connection is gone (UNAVAILABLE) drops it,
- * and the next call opens a new one, so the agent recovers from a libvirtd restart on its own.
- */
-export function reconnecting(
-  first: LibvirtConnection,
-  connect: (uri: string) => Promise<LibvirtConnection>,
-  log: Logger,
-): LibvirtConnection {
-  const uri = first.uri;
-  let current: Promise<LibvirtConnection> | null = Promise.resolve(first);
-  let closed = false;
-  const get = (): Promise<LibvirtConnection> => {
-    if (!current) {
-      log.info({ uri }, 'reopening the libvirt connection');
-      current = connect(uri).catch((err: unknown) => {
-        current = null;
-        throw err;
-      });
-    }
-    return current;
-  };
-  const call = async (method: string, args: unknown[]): Promise<unknown> => {
-    if (closed) throw new UnavailableError(`libvirt connection to ${uri} is closed`);
-    const pending = get();
-    const lv = await pending;
-    try {
-      return await (lv[method as keyof LibvirtConnection] as (...a: unknown[]) => Promise<unknown>).apply(lv, args);
-    } catch (err) {
-      if (isConnectionLost(err) && current === pending) {
-        log.warn({ uri, err: (err as Error).message }, 'libvirt connection lost; the next call reopens it');
-        current = null;
-        void lv.close().catch(() => {});
-      }
-      throw err;
-    }
-  };
-  return new Proxy({} as LibvirtConnection, {
-    get(_target, prop) {
-      if (prop === 'uri') return uri;
-      // Not a thenable: `await`ing the wrapper must not call into libvirt.
-      if (typeof prop !== 'string' || prop === 'then') return undefined;
-      if (prop === 'close') {
-        return async () => {
-          closed = true;
-          const c = current;
-          current = null;
-          const lv = await c?.catch(() => null);
-          await lv?.close();
-        };
-      }
-      return (...args: unknown[]) => call(prop, args);
-    },
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// A lock per key: calls for one job run one after the other, calls for different jobs in parallel.
-
-export class KeyedLock {
-  private readonly tails = new Map<string, Promise<void>>();
-
-  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.tails.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((r) => (release = r));
-    const tail = prev.then(() => mine);
-    this.tails.set(key, tail);
-    await prev;
-    try {
-      return await fn();
-    } finally {
-      release();
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    }
-  }
-
-  isBusy(key: string): boolean {
-    return this.tails.has(key);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Input validation (shared with the gRPC service, which reports the same field names).
-
-/** Job ids and VM names: they end up in libvirt names, so [a-z0-9-] only. */
-const JOB_ID = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
-const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/i;
-
-function ipv4ToInt(ip: string): number | null {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
-  if (!m) return null;
-  const parts = m.slice(1).map(Number);
-  if (parts.some((p) => p > 255)) return null;
-  return parts.reduce((acc, p) => acc * 256 + p, 0);
-}
-
-export interface NodeCapacity {
-  name: string;
-  uri: string;
-  cpus: number;
-  memoryMiB: number;
-  /** how the node's VMs are accelerated (default `auto`) */
-  accel?: Accel;
-}
-
-/** Throws InvalidArgumentError naming the field (`cluster.vms[1].mac`) of the first problem. */
-export function validateClusterSpec(
-  spec: ClusterSpec,
-  site: { nodes: readonly NodeCapacity[]; images: Readonly<Record<string, ImageConfig>> },
-  prefix = 'cluster',
-): void {
-  const f = (field: string): string => `${prefix}.${field}`;
-  if (!JOB_ID.test(spec.jobId)) {
-    throw new InvalidArgumentError(f('jobId'), `"${spec.jobId}" is not a valid job id: use 1–64 characters from [a-z0-9-]`);
-  }
-  if (!Object.hasOwn(site.images, spec.image)) {
-    const known = Object.keys(site.images).join(', ') || 'none';
-    throw new InvalidArgumentError(f('image'), `unknown image "${spec.image}" (this site has: ${known})`);
-  }
-  if (!Number.isInteger(spec.cpus) || spec.cpus <= 0) throw new InvalidArgumentError(f('cpus'), `must be a positive whole number, got ${spec.cpus}`);
-  if (!Number.isInteger(spec.memoryMiB) || spec.memoryMiB <= 0) {
-    throw new InvalidArgumentError(f('memoryMiB'), `must be a positive whole number of MiB, got ${spec.memoryMiB}`);
-  }
-  const cidr = /^(.+)\/(\d{1,2})$/.exec(spec.subnet);
-  const net = cidr ? ipv4ToInt(cidr[1] as string) : null;
-  const prefixLen = cidr ? Number(cidr[2]) : NaN;
-  if (net === null || !(prefixLen >= 1 && prefixLen <= 30)) {
-    throw new InvalidArgumentError(f('subnet'), `expected an IPv4 CIDR such as 10.144.0.0/29, got "${spec.subnet}"`);
-  }
-  const size = 2 ** (32 - prefixLen);
-  if (net % size !== 0) throw new InvalidArgumentError(f('subnet'), `"${spec.subnet}" has host bits set`);
-  const broadcast = net + size - 1;
-  const inHostRange = (n: number): boolean => n > net && n < broadcast;
-  const gw = ipv4ToInt(spec.gateway);
-  if (gw === null || !inHostRange(gw)) {
-    throw new InvalidArgumentError(f('gateway'), `"${spec.gateway}" is not a host address of ${spec.subnet}`);
-  }
-  if (spec.vms.length === 0) throw new InvalidArgumentError(f('vms'), 'a cluster needs at least one VM');
-  const names = new Set<string>();
-  const macs = new Set<string>();
-  const ips = new Set<number>([gw]);
-  spec.vms.forEach((vm, i) => {
-    const v = (field: string): string => f(`vms[${i}].${field}`);
-    // Up to 64 characters, not checkName's 32: the coordinator names VMs `<job name>-<i>`.
-    if (!JOB_ID.test(vm.name)) {
-      throw new InvalidArgumentError(v('name'), `"${vm.name}" is not a valid VM name: use 1–64 characters from [a-z0-9-]`);
-    }
-    if (names.has(vm.name)) throw new InvalidArgumentError(v('name'), `duplicate VM name "${vm.name}"`);
-    names.add(vm.name);
-    const node = site.nodes.find((n) => n.name === vm.node);
-    if (!node) {
-      throw new InvalidArgumentError(v('node'), `unknown node "${vm.node}" (this site has: ${site.nodes.map((n) => n.name).join(', ')})`);
-    }
-    if (spec.cpus > node.cpus || spec.memoryMiB > node.memoryMiB) {
-      throw new InvalidArgumentError(
-        v('node'),
-        `a VM of ${spec.cpus} cpus / ${spec.memoryMiB} MiB does not fit node ${node.name} (${node.cpus} cpus / ${node.memoryMiB} MiB)`,
-      );
-    }
-    if (!MAC.test(vm.mac)) throw new InvalidArgumentError(v('mac'), `expected a MAC such as 02:b1:0a:00:00:01, got "${vm.mac}"`);
-    if (parseInt(vm.mac.slice(0, 2), 16) & 1) throw new InvalidArgumentError(v('mac'), `"${vm.mac}" is a multicast MAC`);
-    const mac = vm.mac.toLowerCase();
-    if (macs.has(mac)) throw new InvalidArgumentError(v('mac'), `MAC ${vm.mac} is given to two VMs`);
-    macs.add(mac);
-    const ip = ipv4ToInt(vm.ip);
-    if (ip === null || !inHostRange(ip)) throw new InvalidArgumentError(v('ip'), `"${vm.ip}" is not a host address of ${spec.subnet}`);
-    if (ips.has(ip)) throw new InvalidArgumentError(v('ip'), `${vm.ip} is already the gateway's or another VM's`);
-    ips.add(ip);
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
