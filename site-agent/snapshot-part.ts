@@ -19,7 +19,10 @@ export type SnapshotClusters = Pick<
 >;
 
 /** What this module needs of the store (site-agent/snapshot-store/). */
-export type SnapshotStoreApi = Pick<SnapshotStore, 'beginSnapshot' | 'manifest' | 'restoreFile' | 'retain' | 'collectGarbage' | 'collectGarbageSoon'>;
+export type SnapshotStoreApi = Pick<
+  SnapshotStore,
+  'beginSnapshot' | 'manifest' | 'restoreFile' | 'retain' | 'collectGarbage' | 'collectGarbageSoon' | 'pendingImports' | 'pendingImport' | 'abandonImport'
+>;
 
 export interface ClusterSnapshotsOptions {
   clusters: SnapshotClusters;

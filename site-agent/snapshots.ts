@@ -54,6 +54,19 @@ export class ClusterSnapshots {
     return this.recovery.recover();
   }
 
+  /** Abandons the pending imports (transfers in) of the job's snapshots; returns their ids. */
+  private async abandonImportsOf(jobId: string): Promise<string[]> {
+    const { store } = this.options;
+    const out: string[] = [];
+    for (const id of await store.pendingImports()) {
+      const m = await store.pendingImport(id);
+      if (m?.job !== jobId) continue;
+      await store.abandonImport(id);
+      out.push(id);
+    }
+    return out;
+  }
+
   /** The `snapshot` object of the API (DESIGN.md) for a manifest of this store. */
   toSnapshot(m: SnapshotManifest): Snapshot {
     return this.capture.toSnapshot(m);
@@ -63,7 +76,13 @@ export class ClusterSnapshots {
   async prune(jobId: string, keep: number): Promise<string[]> {
     if (!Number.isInteger(keep) || keep < 0) throw new InvalidArgumentError('keep', `a whole number ≥ 0, got ${keep}`);
     // Under the job's lock: never racing a capture or a restore of the same job.
-    const deleted = await this.options.clusters.withJobLock(jobId, () => this.options.store.retain(jobId, keep));
+    const deleted = await this.options.clusters.withJobLock(jobId, async () => {
+      const gone = await this.options.store.retain(jobId, keep);
+      // keep 0: the job ended; snapshots of it still arriving from another site go too (a cancel
+      // mid-transfer must not leave a partial copy behind)
+      if (keep === 0) gone.push(...(await this.abandonImportsOf(jobId)));
+      return gone;
+    });
     const log = (this.options.logger ?? silentLogger).child({ site: this.options.clusters.site, job: jobId });
     log.info({ keep, deleted }, 'snapshots pruned');
     // The chunk scan grows with the store: it runs in the background, not on the prune's path.

@@ -6,7 +6,7 @@ import type { JobRecord, PendingOp, SiteRecord } from './store.js';
 import type { CoordinatorContext } from './context.js';
 
 export class SnapshotCatalog {
-  constructor(private readonly ctx: Pick<CoordinatorContext, 'store' | 'agents' | 'log' | 'events' | 'grid'>) {}
+  constructor(private readonly ctx: Pick<CoordinatorContext, 'store' | 'agents' | 'log' | 'events' | 'grid' | 'transfers'>) {}
 
   /** The catalog's snapshots of a job, oldest first. */
   of(jobId: string): Snapshot[] {
@@ -77,10 +77,15 @@ export class SnapshotCatalog {
     }
   }
 
-  /** An ended job's snapshots are deleted from every store holding them. */
+  /**
+   * An ended job's snapshots are deleted from every store holding them, and from every site a
+   * transfer of them went to (a cancel mid-transfer leaves a partial copy there: issue 11 point 6).
+   */
   async dropAll(job: JobRecord): Promise<void> {
     const snaps = this.of(job.id);
-    for (const siteName of new Set(snaps.flatMap((s) => s.sites))) {
+    const sites = new Set([...snaps.flatMap((s) => s.sites), ...this.ctx.transfers.destinations(job.id)]);
+    this.ctx.transfers.forget(job.id);
+    for (const siteName of sites) {
       const site = this.ctx.store.data.sites[siteName];
       if (!site) continue;
       try {

@@ -10,6 +10,9 @@ import type { CoordinatorContext } from './context.js';
 const PROGRESS_EVERY_MS = 200;
 
 export class Transfers {
+  /** every site each live job's snapshots were sent to or are being sent to (a cancel cleans them all) */
+  private readonly sentTo = new Map<string, Set<string>>();
+
   constructor(private readonly ctx: Pick<CoordinatorContext, 'store' | 'agents' | 'clock' | 'log' | 'events' | 'grid' | 'catalog' | 'registry'>) {}
 
   /**
@@ -58,9 +61,22 @@ export class Transfers {
     await this.ctx.grid.commit();
   }
 
+  /** Sites that received, or were receiving, snapshots of the job (complete or partial copies). */
+  destinations(jobId: string): string[] {
+    return [...(this.sentTo.get(jobId) ?? [])];
+  }
+
+  /** The job's copies are gone (it ended): nothing to remember. */
+  forget(jobId: string): void {
+    this.sentTo.delete(jobId);
+  }
+
   /** One agent-to-agent pull of a snapshot; its progress goes out as `transfer.progress` events. */
   private async fetchFrom(jobId: string, snapshotId: string, source: string, sourceAddress: string, dest: SiteRecord, urgent: boolean): Promise<{ bytesTotal: number }> {
     let lastEvent = 0;
+    let sites = this.sentTo.get(jobId);
+    if (!sites) this.sentTo.set(jobId, (sites = new Set()));
+    sites.add(dest.name);
     try {
       return await this.ctx.agents.fetchSnapshot(
         dest.advertise,

@@ -88,6 +88,7 @@ export class FakeAgentGateway implements AgentGateway {
     onProgress?.(done);
     return done;
   }
+  abortFetches?(jobId: string): number;
   reconnect(): void {}
   close(): void {}
 }

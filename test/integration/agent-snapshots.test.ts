@@ -457,4 +457,21 @@ describe('agent snapshots on test:///default (ClusterManager + ClusterSnapshots 
     expect((await store.verify('a3')).ok).to.equal(true);
     expect(await rejects(snaps.prune('j1', -1))).to.have.property('code', 'INVALID_ARGUMENT');
   });
+
+  it('prune keep 0 (the job ended) also abandons snapshots of it still arriving from another site', async () => {
+    await open();
+    await manager.deploy(spec('j1'));
+    await manager.deploy(spec('j2', 1, 1));
+    await snaps.take({ jobId: 'j1', snapshotId: 'a1', kind: 'checkpoint' });
+    await snaps.take({ jobId: 'j2', snapshotId: 'b1', kind: 'checkpoint' });
+    // two transfers in, cut short: a snapshot of j1 and one of j2, as another site's store would send them
+    const m1 = { ...(await store.manifest('a1')), id: 'a9' };
+    const m2 = { ...(await store.manifest('b1')), id: 'b9' };
+    await store.beginImport(m1);
+    await store.beginImport(m2);
+    expect((await store.pendingImports()).sort()).to.deep.equal(['a9', 'b9']);
+    expect((await snaps.prune('j1', 0)).sort()).to.deep.equal(['a1', 'a9']);
+    expect(await store.pendingImports()).to.deep.equal(['b9']); // another job's transfer is untouched
+    expect((await store.list()).map((s) => s.id)).to.deep.equal(['b1']);
+  });
 });

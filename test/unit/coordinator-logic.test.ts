@@ -74,6 +74,27 @@ describe('coordinator logic (fake agents, manual clock)', function () {
     expect(h.coordinator.job(big.id).state).to.equal('RUNNING');
   });
 
+  it('cancelling a job mid-transfer aborts the transfer and deletes what reached the destination', async () => {
+    h = await harness();
+    await h.register('site-a');
+    await h.register('site-b');
+    const job = await h.coordinator.submit({ name: 'j', owner: 'alice', vms: 1, cpus: 1, memoryMiB: 128, image: 'tiny', site: 'site-a', checkpointEvery: '' });
+    await h.timers.flush();
+    let aborted = 0;
+    h.agents.abortFetches = () => ++aborted;
+    h.agents.gates.fetchSnapshot = [new Promise(() => undefined)]; // the pre-copy's transfer never ends by itself
+    void h.coordinator.migrate(job.id, 'site-b').catch(() => undefined);
+    await h.timers.flush();
+    expect(h.coordinator.job(job.id).state).to.equal('RELOCATING');
+    await h.coordinator.cancel(job.id);
+    await h.timers.flush();
+    expect(aborted).to.equal(1);
+    const prunes = h.agents.calls.filter((c) => c.method === 'pruneSnapshots').map((c) => `${c.address} keep=${String(c.args[1])}`);
+    expect(prunes).to.include('site-b.test:7800 keep=0'); // the partial copy at the destination
+    expect(prunes).to.include('site-a.test:7800 keep=0');
+    expect(h.coordinator.job(job.id).state).to.equal('CANCELLED');
+  });
+
   it('rolls a move back when the restore fails: back at the origin on its old addresses, then resumed there', async () => {
     h = await harness();
     await h.register('site-a');
