@@ -157,6 +157,7 @@ async function loadGenerator(grid: TestGrid, sites: number, nodes: number): Prom
     FetchSnapshot: (call) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'load generator: no snapshots' }),
     GetManifest: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'load generator: no snapshots' }),
     ReadChunks: (call) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'load generator: no snapshots' }),
+    ReadConsole: (call) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'load generator: no consoles' }),
   };
   server.addService(AgentService.service, handlers);
   // the coordinator dials agents expecting a site certificate; one serves for every fake site

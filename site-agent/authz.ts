@@ -72,6 +72,7 @@ export function guardAgentHandlers(h: AgentServiceHandlers, log: Logger, policy:
     RestoreCluster: unary('RestoreCluster', CONTROL, h.RestoreCluster),
     PruneSnapshots: unary('PruneSnapshots', CONTROL, h.PruneSnapshots),
     FetchSnapshot: stream('FetchSnapshot', CONTROL, h.FetchSnapshot),
+    ReadConsole: stream('ReadConsole', CONTROL, h.ReadConsole),
     GetManifest: unary('GetManifest', PEER, h.GetManifest, (call) => reader(call, 'GetManifest')),
     ReadChunks: stream('ReadChunks', PEER, h.ReadChunks, (call) => reader(call, 'ReadChunks')),
   };

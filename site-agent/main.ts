@@ -17,6 +17,8 @@ import { ClusterManager } from './clusters.js';
 import { loadSiteConfig, type SiteConfig } from './config.js';
 import { GrpcRegistry, loadInstanceId, Registrar } from './registration.js';
 import { createAgentHandlers } from './service.js';
+import { Consoles } from './consoles.js';
+import { systemTimers } from '../src/shared/clock.js';
 import { SnapshotStore, storeDir } from './snapshot-store/index.js';
 import { ClusterSnapshots } from './snapshots.js';
 import { createTransfers, TRANSFER_CLIENT_OPTIONS, TRANSFER_SERVER_OPTIONS, type Transfers } from './transfer/index.js';
@@ -129,8 +131,11 @@ async function main(): Promise<void> {
   // reported is a settled state.
   let snapshots: ClusterSnapshots;
   let transfers: Transfers;
+  let consoles: Consoles;
   try {
     const store = await SnapshotStore.open(storeDir(config.dataDir));
+    consoles = new Consoles({ clusters: manager, store, dataDir: config.dataDir, timers: systemTimers, log });
+    await consoles.sweep();
     snapshots = new ClusterSnapshots({ clusters: manager, store, dataDir: config.dataDir, site: config, logger: root });
     const recovered = await snapshots.recover();
     if (recovered.length > 0) log.warn({ recovered }, 'recovered interrupted snapshots');
@@ -157,7 +162,7 @@ async function main(): Promise<void> {
 
   // Server options sized for serving snapshot chunks to other agents (transfer/options.ts).
   const server = new grpc.Server({ ...TRANSFER_SERVER_OPTIONS, ...IDLE_SERVER_OPTIONS });
-  const handlers = createAgentHandlers({ clusters: manager, snapshots, site: config, logger: log, transfers: transfers.handlers });
+  const handlers = createAgentHandlers({ clusters: manager, snapshots, consoles, site: config, logger: log, transfers: transfers.handlers });
   const reads = transport.kind === 'insecure' ? ({ insecure: true } as const) : ({ insecure: false, tickets: new TicketVerifier(transport.tls.ca) } as const);
   server.addService(AgentService.service, guardAgentHandlers(handlers, log, reads, config.site));
   const health = new HealthImplementation({ '': 'SERVING', 'brine.v1.AgentService': 'SERVING' });

@@ -10,6 +10,7 @@ import type { AgentServiceHandlers } from '../src/gen/brine/v1/AgentService.js';
 import { validateClusterSpec, type NodeCapacity } from './clusters.js';
 import type { ImageConfig } from './config.js';
 import type { TransferHandlers } from './transfer/index.js';
+import type { Consoles } from './consoles.js';
 
 /** What the service needs from the cluster manager. */
 export interface ClusterBackend {
@@ -26,9 +27,14 @@ export interface SnapshotBackend {
   prune(jobId: string, keep: number): Promise<string[]>;
 }
 
+/** What the service needs for consoles (./consoles.ts). */
+export type ConsoleBackend = Pick<Consoles, 'keep' | 'read'>;
+
 export interface AgentServiceOptions {
   clusters: ClusterBackend;
   snapshots: SnapshotBackend;
+  /** consoles for `brine logs`; without it ReadConsole answers UNIMPLEMENTED and none is kept */
+  consoles?: ConsoleBackend;
   site: { nodes: readonly NodeCapacity[]; images: Readonly<Record<string, ImageConfig>> };
   logger: Logger;
   /** snapshot transfers between agents (./transfer/); without it those calls answer UNIMPLEMENTED */
@@ -72,7 +78,12 @@ export function createAgentHandlers(o: AgentServiceOptions): AgentServiceHandler
     }),
     DestroyCluster: answer(log, 'DestroyCluster', async (req) => {
       if (!req.jobId) throw new InvalidArgumentError('jobId', 'required');
-      log.child({ job: req.jobId }).info({ operationId: req.operationId }, 'destroy requested');
+      if (!Number.isSafeInteger(req.keepConsolesForMs) || req.keepConsolesForMs < 0) {
+        throw new InvalidArgumentError('keepConsolesForMs', `a whole number of ms ≥ 0, got ${req.keepConsolesForMs}`);
+      }
+      log.child({ job: req.jobId }).info({ operationId: req.operationId, keepConsolesForMs: req.keepConsolesForMs }, 'destroy requested');
+      // the job ended: what its guests printed stays readable (`brine logs`) for a while
+      if (req.keepConsolesForMs > 0 && o.consoles) await o.consoles.keep(req.jobId, req.keepConsolesForMs);
       return o.clusters.destroy(req.jobId, 'requested by the coordinator');
     }),
     GetStatus: answer(log, 'GetStatus', async (req) => {
@@ -106,6 +117,28 @@ export function createAgentHandlers(o: AgentServiceOptions): AgentServiceHandler
       if (!req.jobId) throw new InvalidArgumentError('jobId', 'required');
       return { deleted: await o.snapshots.prune(req.jobId, req.keep) };
     }),
+    ReadConsole: (call) => {
+      const req = call.request;
+      if (!o.consoles) {
+        call.emit('error', { code: grpcStatus.UNIMPLEMENTED, details: 'ReadConsole: consoles are not enabled on this agent' });
+        return;
+      }
+      const ac = new AbortController();
+      call.on('cancelled', () => ac.abort());
+      const consoles = o.consoles;
+      void (async () => {
+        try {
+          for await (const c of consoles.read(req.jobId, req.vm, req.offset, req.follow, ac.signal)) {
+            if (!call.write(c)) await new Promise<void>((resolve) => call.once('drain', () => resolve()));
+          }
+          call.end();
+        } catch (err) {
+          const e = toGrpcError(err);
+          log.warn({ method: 'ReadConsole', job: req.jobId, vm: req.vm, code: e.code, err: e.details }, 'call failed');
+          call.emit('error', e);
+        }
+      })();
+    },
     // Agent to agent (issue 6): the destination pulls, the source serves; see ./transfer/.
     FetchSnapshot: o.transfers?.FetchSnapshot ?? unimplemented('FetchSnapshot'),
     GetManifest:

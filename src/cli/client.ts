@@ -13,6 +13,7 @@ import type { SubmitJobRequest } from '../gen/brine/v1/SubmitJobRequest.js';
 import type { ListSitesResponse__Output } from '../gen/brine/v1/ListSitesResponse.js';
 import type { ListJobsResponse__Output } from '../gen/brine/v1/ListJobsResponse.js';
 import type { ListAddressesResponse__Output } from '../gen/brine/v1/ListAddressesResponse.js';
+import type { LogChunk__Output as LogChunk } from '../gen/brine/v1/LogChunk.js';
 
 /** Reads answer fast; a missing coordinator is reported at once (waitForReady: false). */
 export const READ_TIMEOUT_MS = 5_000;
@@ -38,7 +39,8 @@ function failFast(): grpc.Metadata {
 export class CoordinatorClient {
   readonly address: string;
   private readonly raw: JobServiceClient;
-  private readonly streams = new Set<grpc.ClientReadableStream<BrineEvent>>();
+  // only what close() needs of each live stream
+  private readonly streams = new Set<Pick<grpc.ClientReadableStream<unknown>, 'cancel'>>();
 
   constructor(address: string, credentials: grpc.ChannelCredentials = cliCredentials()) {
     this.address = address;
@@ -109,7 +111,16 @@ export class CoordinatorClient {
   /** Live events (only `job`'s when given) delivered to `onEvent` until cancelled or broken. */
   watch(job: string, onEvent: (event: BrineEvent) => void): WatchStream {
     // no deadline: a watch lasts as long as the user wants it
-    const call = this.raw.watch({ job }, failFast());
+    return this.serverStream('Watch', this.raw.watch({ job }, failFast()), onEvent);
+  }
+
+  /** A job's consoles (`brine logs`), delivered to `onChunk` until done, cancelled or broken. */
+  logs(job: string, vm: string, follow: boolean, onChunk: (chunk: LogChunk) => void): WatchStream {
+    return this.serverStream('Logs', this.raw.logs({ job, vm, follow }, failFast()), onChunk);
+  }
+
+  /** A server stream's messages into `onData`; `done` settles when it ends, is cancelled or breaks. */
+  private serverStream<T>(method: string, call: grpc.ClientReadableStream<T>, onData: (m: T) => void): WatchStream {
     this.streams.add(call);
     let cancelled = false;
     let markSubscribed: () => void = () => {};
@@ -122,10 +133,10 @@ export class CoordinatorClient {
       answered = true;
       markSubscribed();
     });
-    call.on('data', (event: BrineEvent) => {
+    call.on('data', (m: T) => {
       answered = true;
       markSubscribed();
-      onEvent(event);
+      onData(m);
     });
     const done = new Promise<void>((resolve, reject) => {
       call.on('error', (err: grpc.ServiceError) => {
@@ -135,7 +146,7 @@ export class CoordinatorClient {
         else if (answered && (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.CANCELLED)) {
           // a coordinator that dies or shuts down under a live stream: the call breaks, not ends
           reject(new UnavailableError(`lost the connection to the coordinator at ${this.address}: ${why(err.details)}`, err));
-        } else reject(this.convert(err, 'Watch', 0, false));
+        } else reject(this.convert(err, method, 0, false));
       });
       // 'status' follows 'end' on a clean finish; 'end' alone is enough to say it is over
       call.on('end', () => {

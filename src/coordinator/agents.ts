@@ -7,6 +7,7 @@ import { TicketSigner } from '../shared/ticket.js';
 import type { AgentServiceClient } from '../gen/brine/v1/AgentService.js';
 import type { PruneSnapshotsResponse__Output as PruneSnapshotsResponse } from '../gen/brine/v1/PruneSnapshotsResponse.js';
 import type { TransferProgress__Output as TransferProgress } from '../gen/brine/v1/TransferProgress.js';
+import type { ConsoleChunk__Output as ConsoleChunk } from '../gen/brine/v1/ConsoleChunk.js';
 
 export type { TransferProgress };
 
@@ -21,9 +22,24 @@ export interface FetchRequest {
 
 export type SnapshotKind = 'checkpoint' | 'suspend';
 
+export interface ConsoleRequest {
+  jobId: string;
+  vm: string;
+  offset: number;
+  follow: boolean;
+}
+
+export type { ConsoleChunk };
+
 export interface AgentGateway {
   deploy(address: string, operationId: string, cluster: ClusterSpec): Promise<ClusterStatus>;
-  destroy(address: string, operationId: string, jobId: string): Promise<ClusterStatus>;
+  /** `keepConsolesForMs` > 0: the job ended; the agent keeps its consoles that long (`brine logs`) */
+  destroy(address: string, operationId: string, jobId: string, opts?: { keepConsolesForMs?: number }): Promise<ClusterStatus>;
+  /**
+   * Streams a VM's console from the agent at `address` into `onChunk` until it ends (the VM no
+   * longer runs there, when following) or `signal` aborts (then it resolves).
+   */
+  readConsole?(address: string, req: ConsoleRequest, onChunk: (c: ConsoleChunk) => void, signal: AbortSignal): Promise<void>;
   takeSnapshot(address: string, operationId: string, jobId: string, snapshotId: string, kind: SnapshotKind): Promise<Snapshot>;
   restore(address: string, operationId: string, cluster: ClusterSpec, snapshotId: string): Promise<ClusterStatus>;
   pruneSnapshots(address: string, jobId: string, keep: number): Promise<string[]>;
@@ -95,8 +111,28 @@ export class GrpcAgentGateway implements AgentGateway {
     return this.call(address, TIMEOUT_MS.deploy, (c, o, cb) => c.DeployCluster({ operationId, cluster }, o, cb));
   }
 
-  destroy(address: string, operationId: string, jobId: string): Promise<ClusterStatus> {
-    return this.call(address, TIMEOUT_MS.destroy, (c, o, cb) => c.DestroyCluster({ operationId, jobId }, o, cb));
+  destroy(address: string, operationId: string, jobId: string, opts: { keepConsolesForMs?: number } = {}): Promise<ClusterStatus> {
+    const keepConsolesForMs = opts.keepConsolesForMs ?? 0;
+    return this.call(address, TIMEOUT_MS.destroy, (c, o, cb) => c.DestroyCluster({ operationId, jobId, keepConsolesForMs }, o, cb));
+  }
+
+  readConsole(address: string, req: ConsoleRequest, onChunk: (c: ConsoleChunk) => void, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      // no deadline when following: it lasts as long as the user reads
+      const call = this.client(address).ReadConsole(req, req.follow ? {} : { deadline: Date.now() + TIMEOUT_MS.destroy });
+      const abort = (): void => call.cancel();
+      signal.addEventListener('abort', abort, { once: true });
+      call.on('data', (c: ConsoleChunk) => onChunk(c));
+      call.on('error', (err: grpc.ServiceError) => {
+        signal.removeEventListener('abort', abort);
+        if (signal.aborted) resolve();
+        else reject(fromGrpcError(err, address));
+      });
+      call.on('end', () => {
+        signal.removeEventListener('abort', abort);
+        resolve();
+      });
+    });
   }
 
   takeSnapshot(address: string, operationId: string, jobId: string, snapshotId: string, kind: SnapshotKind): Promise<Snapshot> {

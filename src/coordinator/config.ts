@@ -6,6 +6,9 @@ import { tlsConfigSchema } from '../shared/tls.js';
 
 const DEFAULT_FAILOVER_MS = 2 * 60_000;
 
+/** 7 days (DESIGN: `jobs.keepEndedFor`). */
+const DEFAULT_KEEP_ENDED_MS = 7 * 86_400_000;
+
 export const CoordinatorConfigSchema = z.strictObject({
   listen: hostPort.default('127.0.0.1:7700'),
   dataDir: z.string().min(1).default('.brine/coordinator'),
@@ -39,8 +42,10 @@ export const CoordinatorConfigSchema = z.strictObject({
        * its latest snapshot copied there (its work since is lost). `never` waits for the site.
        */
       failoverAfter: z.union([z.literal('never').transform(() => null), durationMs]).default(DEFAULT_FAILOVER_MS),
+      /** how long an ended job's consoles (and, later, output) stay readable */
+      keepEndedFor: durationMs.default(DEFAULT_KEEP_ENDED_MS),
     })
-    .default({ checkpointEvery: 30 * 60_000, maxDeployAttempts: 3, failoverAfter: DEFAULT_FAILOVER_MS }),
+    .default({ checkpointEvery: 30 * 60_000, maxDeployAttempts: 3, failoverAfter: DEFAULT_FAILOVER_MS, keepEndedFor: DEFAULT_KEEP_ENDED_MS }),
 });
 
 export type CoordinatorConfig = z.output<typeof CoordinatorConfigSchema>;

@@ -21,6 +21,7 @@ import { GridState } from './grid-state.js';
 import { randomIds, type Ids } from './ids.js';
 import { JobCommands } from './job-commands.js';
 import { JobFlags } from './job-flags.js';
+import { JobLogs, type LogPiece } from './logs.js';
 import { JobIndex } from './job-index.js';
 import { MoveExecutor } from './move-executor.js';
 import { JobOperations } from './operations.js';
@@ -75,6 +76,7 @@ class Parts implements CoordinatorContext {
   readonly commands = new JobCommands(this);
   readonly preemption = new Preemption(this);
   readonly failover = new Failover(this);
+  readonly logs = new JobLogs(this);
 
   constructor(deps: CoordinatorDeps) {
     this.config = deps.config;
@@ -141,6 +143,11 @@ export class Coordinator {
 
   cancel(id: string): Promise<JobRecord> {
     return this.p.commands.cancel(this.job(id));
+  }
+
+  /** Streams a job's consoles (`brine logs`), following it across moves with `follow`. */
+  logs(id: string, vm: string, follow: boolean, write: (p: LogPiece) => void, signal: AbortSignal): Promise<void> {
+    return this.p.logs.stream(this.job(id), vm, follow, write, signal);
   }
 
   /** Runs a placement pass soon (passes never overlap). */

@@ -131,6 +131,24 @@ export function jobServiceHandlers(c: Coordinator, log: Logger, o: ServiceOption
       call.on('close', end);
       call.on('error', end);
     },
+    Logs: (call) => {
+      const req = call.request;
+      const ac = new AbortController();
+      call.on('cancelled', () => ac.abort());
+      void (async () => {
+        try {
+          const caller = callerFrom(call, o.insecure);
+          checkSizes(req);
+          const job = owned(caller, req.job, 'read the logs of');
+          await c.logs(job.id, req.vm, req.follow, (p) => call.write(p), ac.signal);
+          call.end();
+        } catch (err) {
+          const e = toGrpcError(err);
+          log.debug({ rpc: 'Logs', code: e.code, err: e.details }, 'rpc failed');
+          call.emit('error', e);
+        }
+      })();
+    },
   };
 }
 

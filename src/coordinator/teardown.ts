@@ -5,7 +5,7 @@ import type { JobRecord } from './store.js';
 import type { CoordinatorContext } from './context.js';
 
 export class Teardown {
-  constructor(private readonly ctx: Pick<CoordinatorContext, 'store' | 'allocator' | 'agents' | 'log' | 'grid' | 'catalog' | 'placement'>) {}
+  constructor(private readonly ctx: Pick<CoordinatorContext, 'store' | 'allocator' | 'agents' | 'config' | 'log' | 'grid' | 'catalog' | 'placement'>) {}
 
   /**
    * After a job reached an end state: its addresses go to `releasing`, its VMs are destroyed at the
@@ -18,9 +18,15 @@ export class Teardown {
     await this.ctx.grid.commit();
     this.ctx.placement.schedule();
     if (site) {
-      await this.releaseAt(job.id, site, `${job.id}/destroy`, () => {
-        for (const vm of job.vms) vm.state = 'DESTROYED';
-      });
+      await this.releaseAt(
+        job.id,
+        site,
+        `${job.id}/destroy`,
+        () => {
+          for (const vm of job.vms) vm.state = 'DESTROYED';
+        },
+        { keepConsolesForMs: this.ctx.config.jobs.keepEndedFor },
+      );
     }
     await this.ctx.catalog.dropAll(job);
     if (!this.ctx.allocator.leases(site).some((l) => l.job === job.id)) await this.ctx.store.archiveJob(job.id);
@@ -30,11 +36,11 @@ export class Teardown {
    * Destroys a job's cluster at `site` (idempotent: `operationId`) and frees its leases there;
    * on failure they stay `releasing` until the site confirms. `onDestroyed` runs before the commit.
    */
-  async releaseAt(jobId: string, site: string, operationId: string, onDestroyed?: () => void): Promise<void> {
+  async releaseAt(jobId: string, site: string, operationId: string, onDestroyed?: () => void, opts: { keepConsolesForMs?: number } = {}): Promise<void> {
     const record = this.ctx.store.data.sites[site];
     if (!record) return;
     try {
-      await this.ctx.agents.destroy(record.advertise, operationId, jobId);
+      await this.ctx.agents.destroy(record.advertise, operationId, jobId, opts);
       this.ctx.allocator.release(site, jobId);
       onDestroyed?.();
       await this.ctx.grid.commit();

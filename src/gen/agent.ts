@@ -6,6 +6,7 @@ import type { ChunkBatch as _brine_v1_ChunkBatch, ChunkBatch__Output as _brine_v
 import type { ChunkData as _brine_v1_ChunkData, ChunkData__Output as _brine_v1_ChunkData__Output } from './brine/v1/ChunkData.js';
 import type { ClusterSpec as _brine_v1_ClusterSpec, ClusterSpec__Output as _brine_v1_ClusterSpec__Output } from './brine/v1/ClusterSpec.js';
 import type { ClusterStatus as _brine_v1_ClusterStatus, ClusterStatus__Output as _brine_v1_ClusterStatus__Output } from './brine/v1/ClusterStatus.js';
+import type { ConsoleChunk as _brine_v1_ConsoleChunk, ConsoleChunk__Output as _brine_v1_ConsoleChunk__Output } from './brine/v1/ConsoleChunk.js';
 import type { DeployClusterRequest as _brine_v1_DeployClusterRequest, DeployClusterRequest__Output as _brine_v1_DeployClusterRequest__Output } from './brine/v1/DeployClusterRequest.js';
 import type { DestroyClusterRequest as _brine_v1_DestroyClusterRequest, DestroyClusterRequest__Output as _brine_v1_DestroyClusterRequest__Output } from './brine/v1/DestroyClusterRequest.js';
 import type { FetchSnapshotRequest as _brine_v1_FetchSnapshotRequest, FetchSnapshotRequest__Output as _brine_v1_FetchSnapshotRequest__Output } from './brine/v1/FetchSnapshotRequest.js';
@@ -20,6 +21,7 @@ import type { PreemptedJob as _brine_v1_PreemptedJob, PreemptedJob__Output as _b
 import type { PruneSnapshotsRequest as _brine_v1_PruneSnapshotsRequest, PruneSnapshotsRequest__Output as _brine_v1_PruneSnapshotsRequest__Output } from './brine/v1/PruneSnapshotsRequest.js';
 import type { PruneSnapshotsResponse as _brine_v1_PruneSnapshotsResponse, PruneSnapshotsResponse__Output as _brine_v1_PruneSnapshotsResponse__Output } from './brine/v1/PruneSnapshotsResponse.js';
 import type { ReadChunksRequest as _brine_v1_ReadChunksRequest, ReadChunksRequest__Output as _brine_v1_ReadChunksRequest__Output } from './brine/v1/ReadChunksRequest.js';
+import type { ReadConsoleRequest as _brine_v1_ReadConsoleRequest, ReadConsoleRequest__Output as _brine_v1_ReadConsoleRequest__Output } from './brine/v1/ReadConsoleRequest.js';
 import type { RestoreClusterRequest as _brine_v1_RestoreClusterRequest, RestoreClusterRequest__Output as _brine_v1_RestoreClusterRequest__Output } from './brine/v1/RestoreClusterRequest.js';
 import type { Site as _brine_v1_Site, Site__Output as _brine_v1_Site__Output } from './brine/v1/Site.js';
 import type { Snapshot as _brine_v1_Snapshot, Snapshot__Output as _brine_v1_Snapshot__Output } from './brine/v1/Snapshot.js';
@@ -43,6 +45,7 @@ export interface ProtoGrpcType {
       ChunkData: MessageTypeDefinition<_brine_v1_ChunkData, _brine_v1_ChunkData__Output>
       ClusterSpec: MessageTypeDefinition<_brine_v1_ClusterSpec, _brine_v1_ClusterSpec__Output>
       ClusterStatus: MessageTypeDefinition<_brine_v1_ClusterStatus, _brine_v1_ClusterStatus__Output>
+      ConsoleChunk: MessageTypeDefinition<_brine_v1_ConsoleChunk, _brine_v1_ConsoleChunk__Output>
       DeployClusterRequest: MessageTypeDefinition<_brine_v1_DeployClusterRequest, _brine_v1_DeployClusterRequest__Output>
       DestroyClusterRequest: MessageTypeDefinition<_brine_v1_DestroyClusterRequest, _brine_v1_DestroyClusterRequest__Output>
       FetchSnapshotRequest: MessageTypeDefinition<_brine_v1_FetchSnapshotRequest, _brine_v1_FetchSnapshotRequest__Output>
@@ -58,6 +61,7 @@ export interface ProtoGrpcType {
       PruneSnapshotsRequest: MessageTypeDefinition<_brine_v1_PruneSnapshotsRequest, _brine_v1_PruneSnapshotsRequest__Output>
       PruneSnapshotsResponse: MessageTypeDefinition<_brine_v1_PruneSnapshotsResponse, _brine_v1_PruneSnapshotsResponse__Output>
       ReadChunksRequest: MessageTypeDefinition<_brine_v1_ReadChunksRequest, _brine_v1_ReadChunksRequest__Output>
+      ReadConsoleRequest: MessageTypeDefinition<_brine_v1_ReadConsoleRequest, _brine_v1_ReadConsoleRequest__Output>
       RestoreClusterRequest: MessageTypeDefinition<_brine_v1_RestoreClusterRequest, _brine_v1_RestoreClusterRequest__Output>
       Site: MessageTypeDefinition<_brine_v1_Site, _brine_v1_Site__Output>
       Snapshot: MessageTypeDefinition<_brine_v1_Snapshot, _brine_v1_Snapshot__Output>

@@ -18,6 +18,8 @@ import type { ListSitesRequest as _brine_v1_ListSitesRequest, ListSitesRequest__
 import type { ListSitesResponse as _brine_v1_ListSitesResponse, ListSitesResponse__Output as _brine_v1_ListSitesResponse__Output } from './brine/v1/ListSitesResponse.js';
 import type { ListSnapshotsRequest as _brine_v1_ListSnapshotsRequest, ListSnapshotsRequest__Output as _brine_v1_ListSnapshotsRequest__Output } from './brine/v1/ListSnapshotsRequest.js';
 import type { ListSnapshotsResponse as _brine_v1_ListSnapshotsResponse, ListSnapshotsResponse__Output as _brine_v1_ListSnapshotsResponse__Output } from './brine/v1/ListSnapshotsResponse.js';
+import type { LogChunk as _brine_v1_LogChunk, LogChunk__Output as _brine_v1_LogChunk__Output } from './brine/v1/LogChunk.js';
+import type { LogsRequest as _brine_v1_LogsRequest, LogsRequest__Output as _brine_v1_LogsRequest__Output } from './brine/v1/LogsRequest.js';
 import type { MigrateJobRequest as _brine_v1_MigrateJobRequest, MigrateJobRequest__Output as _brine_v1_MigrateJobRequest__Output } from './brine/v1/MigrateJobRequest.js';
 import type { NodeInfo as _brine_v1_NodeInfo, NodeInfo__Output as _brine_v1_NodeInfo__Output } from './brine/v1/NodeInfo.js';
 import type { NodeSpec as _brine_v1_NodeSpec, NodeSpec__Output as _brine_v1_NodeSpec__Output } from './brine/v1/NodeSpec.js';
@@ -67,6 +69,8 @@ export interface ProtoGrpcType {
       ListSitesResponse: MessageTypeDefinition<_brine_v1_ListSitesResponse, _brine_v1_ListSitesResponse__Output>
       ListSnapshotsRequest: MessageTypeDefinition<_brine_v1_ListSnapshotsRequest, _brine_v1_ListSnapshotsRequest__Output>
       ListSnapshotsResponse: MessageTypeDefinition<_brine_v1_ListSnapshotsResponse, _brine_v1_ListSnapshotsResponse__Output>
+      LogChunk: MessageTypeDefinition<_brine_v1_LogChunk, _brine_v1_LogChunk__Output>
+      LogsRequest: MessageTypeDefinition<_brine_v1_LogsRequest, _brine_v1_LogsRequest__Output>
       MigrateJobRequest: MessageTypeDefinition<_brine_v1_MigrateJobRequest, _brine_v1_MigrateJobRequest__Output>
       NodeInfo: MessageTypeDefinition<_brine_v1_NodeInfo, _brine_v1_NodeInfo__Output>
       NodeSpec: MessageTypeDefinition<_brine_v1_NodeSpec, _brine_v1_NodeSpec__Output>

@@ -4,6 +4,7 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { ChunkBatch as _brine_v1_ChunkBatch, ChunkBatch__Output as _brine_v1_ChunkBatch__Output } from '../../brine/v1/ChunkBatch.js';
 import type { ClusterStatus as _brine_v1_ClusterStatus, ClusterStatus__Output as _brine_v1_ClusterStatus__Output } from '../../brine/v1/ClusterStatus.js';
+import type { ConsoleChunk as _brine_v1_ConsoleChunk, ConsoleChunk__Output as _brine_v1_ConsoleChunk__Output } from '../../brine/v1/ConsoleChunk.js';
 import type { DeployClusterRequest as _brine_v1_DeployClusterRequest, DeployClusterRequest__Output as _brine_v1_DeployClusterRequest__Output } from '../../brine/v1/DeployClusterRequest.js';
 import type { DestroyClusterRequest as _brine_v1_DestroyClusterRequest, DestroyClusterRequest__Output as _brine_v1_DestroyClusterRequest__Output } from '../../brine/v1/DestroyClusterRequest.js';
 import type { FetchSnapshotRequest as _brine_v1_FetchSnapshotRequest, FetchSnapshotRequest__Output as _brine_v1_FetchSnapshotRequest__Output } from '../../brine/v1/FetchSnapshotRequest.js';
@@ -14,6 +15,7 @@ import type { GetStatusResponse as _brine_v1_GetStatusResponse, GetStatusRespons
 import type { PruneSnapshotsRequest as _brine_v1_PruneSnapshotsRequest, PruneSnapshotsRequest__Output as _brine_v1_PruneSnapshotsRequest__Output } from '../../brine/v1/PruneSnapshotsRequest.js';
 import type { PruneSnapshotsResponse as _brine_v1_PruneSnapshotsResponse, PruneSnapshotsResponse__Output as _brine_v1_PruneSnapshotsResponse__Output } from '../../brine/v1/PruneSnapshotsResponse.js';
 import type { ReadChunksRequest as _brine_v1_ReadChunksRequest, ReadChunksRequest__Output as _brine_v1_ReadChunksRequest__Output } from '../../brine/v1/ReadChunksRequest.js';
+import type { ReadConsoleRequest as _brine_v1_ReadConsoleRequest, ReadConsoleRequest__Output as _brine_v1_ReadConsoleRequest__Output } from '../../brine/v1/ReadConsoleRequest.js';
 import type { RestoreClusterRequest as _brine_v1_RestoreClusterRequest, RestoreClusterRequest__Output as _brine_v1_RestoreClusterRequest__Output } from '../../brine/v1/RestoreClusterRequest.js';
 import type { Snapshot as _brine_v1_Snapshot, Snapshot__Output as _brine_v1_Snapshot__Output } from '../../brine/v1/Snapshot.js';
 import type { TakeSnapshotRequest as _brine_v1_TakeSnapshotRequest, TakeSnapshotRequest__Output as _brine_v1_TakeSnapshotRequest__Output } from '../../brine/v1/TakeSnapshotRequest.js';
@@ -104,6 +106,21 @@ export interface AgentServiceClient extends grpc.Client {
   readChunks(argument: _brine_v1_ReadChunksRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_ChunkBatch__Output>;
   
   /**
+   * A VM's console from `offset`: the running VM's file here, else the copy kept after its job
+   * ended, else the console in the job's latest snapshot here; `follow` streams what the guest
+   * prints next, until the VM stops running here.
+   */
+  ReadConsole(argument: _brine_v1_ReadConsoleRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_ConsoleChunk__Output>;
+  ReadConsole(argument: _brine_v1_ReadConsoleRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_ConsoleChunk__Output>;
+  /**
+   * A VM's console from `offset`: the running VM's file here, else the copy kept after its job
+   * ended, else the console in the job's latest snapshot here; `follow` streams what the guest
+   * prints next, until the VM stops running here.
+   */
+  readConsole(argument: _brine_v1_ReadConsoleRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_ConsoleChunk__Output>;
+  readConsole(argument: _brine_v1_ReadConsoleRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_ConsoleChunk__Output>;
+  
+  /**
    * Recreates a cluster from a snapshot in this site's store; the guests continue where they were.
    */
   RestoreCluster(argument: _brine_v1_RestoreClusterRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_ClusterStatus__Output>): grpc.ClientUnaryCall;
@@ -169,6 +186,13 @@ export interface AgentServiceHandlers extends grpc.UntypedServiceImplementation 
   ReadChunks: grpc.handleServerStreamingCall<_brine_v1_ReadChunksRequest__Output, _brine_v1_ChunkBatch>;
   
   /**
+   * A VM's console from `offset`: the running VM's file here, else the copy kept after its job
+   * ended, else the console in the job's latest snapshot here; `follow` streams what the guest
+   * prints next, until the VM stops running here.
+   */
+  ReadConsole: grpc.handleServerStreamingCall<_brine_v1_ReadConsoleRequest__Output, _brine_v1_ConsoleChunk>;
+  
+  /**
    * Recreates a cluster from a snapshot in this site's store; the guests continue where they were.
    */
   RestoreCluster: grpc.handleUnaryCall<_brine_v1_RestoreClusterRequest__Output, _brine_v1_ClusterStatus>;
@@ -190,6 +214,7 @@ export interface AgentServiceDefinition extends grpc.ServiceDefinition {
   GetStatus: MethodDefinition<_brine_v1_GetStatusRequest, _brine_v1_GetStatusResponse, _brine_v1_GetStatusRequest__Output, _brine_v1_GetStatusResponse__Output>
   PruneSnapshots: MethodDefinition<_brine_v1_PruneSnapshotsRequest, _brine_v1_PruneSnapshotsResponse, _brine_v1_PruneSnapshotsRequest__Output, _brine_v1_PruneSnapshotsResponse__Output>
   ReadChunks: MethodDefinition<_brine_v1_ReadChunksRequest, _brine_v1_ChunkBatch, _brine_v1_ReadChunksRequest__Output, _brine_v1_ChunkBatch__Output>
+  ReadConsole: MethodDefinition<_brine_v1_ReadConsoleRequest, _brine_v1_ConsoleChunk, _brine_v1_ReadConsoleRequest__Output, _brine_v1_ConsoleChunk__Output>
   RestoreCluster: MethodDefinition<_brine_v1_RestoreClusterRequest, _brine_v1_ClusterStatus, _brine_v1_RestoreClusterRequest__Output, _brine_v1_ClusterStatus__Output>
   TakeSnapshot: MethodDefinition<_brine_v1_TakeSnapshotRequest, _brine_v1_Snapshot, _brine_v1_TakeSnapshotRequest__Output, _brine_v1_Snapshot__Output>
 }

@@ -14,6 +14,8 @@ import type { ListSitesRequest as _brine_v1_ListSitesRequest, ListSitesRequest__
 import type { ListSitesResponse as _brine_v1_ListSitesResponse, ListSitesResponse__Output as _brine_v1_ListSitesResponse__Output } from '../../brine/v1/ListSitesResponse.js';
 import type { ListSnapshotsRequest as _brine_v1_ListSnapshotsRequest, ListSnapshotsRequest__Output as _brine_v1_ListSnapshotsRequest__Output } from '../../brine/v1/ListSnapshotsRequest.js';
 import type { ListSnapshotsResponse as _brine_v1_ListSnapshotsResponse, ListSnapshotsResponse__Output as _brine_v1_ListSnapshotsResponse__Output } from '../../brine/v1/ListSnapshotsResponse.js';
+import type { LogChunk as _brine_v1_LogChunk, LogChunk__Output as _brine_v1_LogChunk__Output } from '../../brine/v1/LogChunk.js';
+import type { LogsRequest as _brine_v1_LogsRequest, LogsRequest__Output as _brine_v1_LogsRequest__Output } from '../../brine/v1/LogsRequest.js';
 import type { MigrateJobRequest as _brine_v1_MigrateJobRequest, MigrateJobRequest__Output as _brine_v1_MigrateJobRequest__Output } from '../../brine/v1/MigrateJobRequest.js';
 import type { ReclaimNodesRequest as _brine_v1_ReclaimNodesRequest, ReclaimNodesRequest__Output as _brine_v1_ReclaimNodesRequest__Output } from '../../brine/v1/ReclaimNodesRequest.js';
 import type { ReleaseNodesRequest as _brine_v1_ReleaseNodesRequest, ReleaseNodesRequest__Output as _brine_v1_ReleaseNodesRequest__Output } from '../../brine/v1/ReleaseNodesRequest.js';
@@ -80,6 +82,19 @@ export interface JobServiceClient extends grpc.Client {
   listSnapshots(argument: _brine_v1_ListSnapshotsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_ListSnapshotsResponse__Output>): grpc.ClientUnaryCall;
   listSnapshots(argument: _brine_v1_ListSnapshotsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_ListSnapshotsResponse__Output>): grpc.ClientUnaryCall;
   listSnapshots(argument: _brine_v1_ListSnapshotsRequest, callback: grpc.requestCallback<_brine_v1_ListSnapshotsResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * A job's VM consoles (one VM, or all): the whole history, then with `follow` what they print
+   * next, wherever the job runs (the stream follows it across moves).
+   */
+  Logs(argument: _brine_v1_LogsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_LogChunk__Output>;
+  Logs(argument: _brine_v1_LogsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_LogChunk__Output>;
+  /**
+   * A job's VM consoles (one VM, or all): the whole history, then with `follow` what they print
+   * next, wherever the job runs (the stream follows it across moves).
+   */
+  logs(argument: _brine_v1_LogsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_LogChunk__Output>;
+  logs(argument: _brine_v1_LogsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_LogChunk__Output>;
   
   /**
    * Moves a running or suspended job to another site (snapshot, transfer, fresh leases, restore).
@@ -222,6 +237,12 @@ export interface JobServiceHandlers extends grpc.UntypedServiceImplementation {
   ListSnapshots: grpc.handleUnaryCall<_brine_v1_ListSnapshotsRequest__Output, _brine_v1_ListSnapshotsResponse>;
   
   /**
+   * A job's VM consoles (one VM, or all): the whole history, then with `follow` what they print
+   * next, wherever the job runs (the stream follows it across moves).
+   */
+  Logs: grpc.handleServerStreamingCall<_brine_v1_LogsRequest__Output, _brine_v1_LogChunk>;
+  
+  /**
    * Moves a running or suspended job to another site (snapshot, transfer, fresh leases, restore).
    */
   MigrateJob: grpc.handleUnaryCall<_brine_v1_MigrateJobRequest__Output, _brine_v1_Job>;
@@ -272,6 +293,7 @@ export interface JobServiceDefinition extends grpc.ServiceDefinition {
   ListJobs: MethodDefinition<_brine_v1_ListJobsRequest, _brine_v1_ListJobsResponse, _brine_v1_ListJobsRequest__Output, _brine_v1_ListJobsResponse__Output>
   ListSites: MethodDefinition<_brine_v1_ListSitesRequest, _brine_v1_ListSitesResponse, _brine_v1_ListSitesRequest__Output, _brine_v1_ListSitesResponse__Output>
   ListSnapshots: MethodDefinition<_brine_v1_ListSnapshotsRequest, _brine_v1_ListSnapshotsResponse, _brine_v1_ListSnapshotsRequest__Output, _brine_v1_ListSnapshotsResponse__Output>
+  Logs: MethodDefinition<_brine_v1_LogsRequest, _brine_v1_LogChunk, _brine_v1_LogsRequest__Output, _brine_v1_LogChunk__Output>
   MigrateJob: MethodDefinition<_brine_v1_MigrateJobRequest, _brine_v1_Job, _brine_v1_MigrateJobRequest__Output, _brine_v1_Job__Output>
   ReclaimNodes: MethodDefinition<_brine_v1_ReclaimNodesRequest, _brine_v1_Site, _brine_v1_ReclaimNodesRequest__Output, _brine_v1_Site__Output>
   ReleaseNodes: MethodDefinition<_brine_v1_ReleaseNodesRequest, _brine_v1_Site, _brine_v1_ReleaseNodesRequest__Output, _brine_v1_Site__Output>
