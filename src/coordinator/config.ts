@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { durationMs, hostPort, loadYamlConfig } from '../shared/config.js';
 import { tlsConfigSchema } from '../shared/tls.js';
+import { metricsConfigSchema } from '../shared/metrics-http.js';
 
 const DEFAULT_FAILOVER_MS = 2 * 60_000;
 
@@ -11,6 +12,8 @@ export const CoordinatorConfigSchema = z.strictObject({
   dataDir: z.string().min(1).default('.brine/coordinator'),
   /** the grid CA and the coordinator's certificate (role coordinator); required unless --insecure */
   tls: tlsConfigSchema.optional(),
+  /** Prometheus `/metrics` over plain HTTP on `metrics.listen` (README, Monitoring); absent: off */
+  metrics: metricsConfigSchema.optional(),
   /** A site whose agent has been silent this long is DOWN. */
   heartbeatTimeout: durationMs.default(10_000),
   /** How long acknowledged writes may wait to be batched into one file write. */

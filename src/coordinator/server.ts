@@ -2,6 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from '../shared/logger.js';
+import { InvalidArgumentError } from '../shared/errors.js';
 import { IDLE_SERVER_OPTIONS, serverCredentials, type Transport } from '../shared/tls.js';
 import { JobService, RegistryService } from '../shared/proto.js';
 import { GrpcAgentGateway } from './agents.js';
@@ -9,6 +10,9 @@ import type { CoordinatorConfig } from './config.js';
 import { Coordinator } from './coordinator.js';
 import { jobServiceHandlers, registryServiceHandlers } from './service.js';
 import { Store } from './store.js';
+import { CoordinatorMetrics } from './metrics.js';
+import { grpcMetricsInterceptor } from '../shared/grpc-metrics.js';
+import { serveMetrics, type HttpEndpoint } from '../shared/metrics-http.js';
 
 export class CoordinatorServer {
   private constructor(
@@ -16,14 +20,25 @@ export class CoordinatorServer {
     private readonly server: grpc.Server,
     private readonly agents: GrpcAgentGateway,
     readonly port: number,
+    private readonly http: { metrics?: CoordinatorMetrics | undefined; endpoints: HttpEndpoint[] },
   ) {}
+
+  /** The bound port of `/metrics` (0: off). */
+  get metricsPort(): number {
+    return this.http.endpoints[0]?.port ?? 0;
+  }
 
   /** `transport`: TLS from the config's `tls`, or plaintext under --insecure (../shared/tls.ts). */
   static async create(config: CoordinatorConfig, log: Logger, transport: Transport): Promise<CoordinatorServer> {
     const store = await Store.open(config.dataDir, config.commitDelay ? { commitDelayMs: config.commitDelay } : {});
     const agents = new GrpcAgentGateway(transport);
     const coordinator = new Coordinator({ config, store, agents, log });
-    const server = new grpc.Server({ 'grpc.max_concurrent_streams': 1000, ...IDLE_SERVER_OPTIONS });
+    const metrics = config.metrics ? new CoordinatorMetrics(coordinator, log) : undefined;
+    const server = new grpc.Server({
+      'grpc.max_concurrent_streams': 1000,
+      ...IDLE_SERVER_OPTIONS,
+      ...(metrics ? { interceptors: [grpcMetricsInterceptor(metrics.registry)] } : {}),
+    });
     const limits = {
       minCheckpointEveryMs: config.limits.minCheckpointEvery,
       maxRunningVms: config.limits.perUser.runningVms,
@@ -39,13 +54,22 @@ export class CoordinatorServer {
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(config.listen, serverCredentials(transport), (err, p) => (err ? reject(err) : resolve(p))),
     );
+    const endpoints: HttpEndpoint[] = [];
+    try {
+      if (metrics && config.metrics) endpoints.push(await serveMetrics(config.metrics.listen, metrics.registry, log));
+    } catch (err) {
+      server.forceShutdown();
+      throw new InvalidArgumentError('metrics.listen', `cannot listen on ${config.metrics?.listen ?? ''}: ${(err as Error).message}`);
+    }
     coordinator.start();
     log.info({ listen: config.listen, port, dataDir: config.dataDir }, 'coordinator listening');
-    return new CoordinatorServer(coordinator, server, agents, port);
+    return new CoordinatorServer(coordinator, server, agents, port, { metrics, endpoints });
   }
 
   async close(): Promise<void> {
     this.coordinator.stop();
+    this.http.metrics?.close();
+    await Promise.all(this.http.endpoints.map((e) => e.close()));
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.server.forceShutdown();
