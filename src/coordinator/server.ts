@@ -13,6 +13,7 @@ import { Store } from './store.js';
 import { CoordinatorMetrics } from './metrics.js';
 import { grpcMetricsInterceptor } from '../shared/grpc-metrics.js';
 import { serveMetrics, type HttpEndpoint } from '../shared/metrics-http.js';
+import { serveDashboard } from './dashboard/server.js';
 
 export class CoordinatorServer {
   private constructor(
@@ -22,11 +23,6 @@ export class CoordinatorServer {
     readonly port: number,
     private readonly http: { metrics?: CoordinatorMetrics | undefined; endpoints: HttpEndpoint[] },
   ) {}
-
-  /** The bound port of `/metrics` (0: off). */
-  get metricsPort(): number {
-    return this.http.endpoints[0]?.port ?? 0;
-  }
 
   /** `transport`: TLS from the config's `tls`, or plaintext under --insecure (../shared/tls.ts). */
   static async create(config: CoordinatorConfig, log: Logger, transport: Transport): Promise<CoordinatorServer> {
@@ -55,11 +51,19 @@ export class CoordinatorServer {
       server.bindAsync(config.listen, serverCredentials(transport), (err, p) => (err ? reject(err) : resolve(p))),
     );
     const endpoints: HttpEndpoint[] = [];
-    try {
-      if (metrics && config.metrics) endpoints.push(await serveMetrics(config.metrics.listen, metrics.registry, log));
-    } catch (err) {
-      server.forceShutdown();
-      throw new InvalidArgumentError('metrics.listen', `cannot listen on ${config.metrics?.listen ?? ''}: ${(err as Error).message}`);
+    const http: Array<[string, string | undefined, () => Promise<HttpEndpoint>]> = [
+      ['metrics.listen', config.metrics?.listen, () => serveMetrics(config.metrics?.listen ?? '', (metrics as CoordinatorMetrics).registry, log)],
+      ['dashboard.listen', config.dashboard?.listen, () => serveDashboard(config.dashboard?.listen ?? '', coordinator, log)],
+    ];
+    for (const [key, address, serve] of http) {
+      if (!address) continue;
+      try {
+        endpoints.push(await serve());
+      } catch (err) {
+        server.forceShutdown();
+        await Promise.all(endpoints.map((e) => e.close()));
+        throw new InvalidArgumentError(key, `cannot listen on ${address}: ${(err as Error).message}`);
+      }
     }
     coordinator.start();
     log.info({ listen: config.listen, port, dataDir: config.dataDir }, 'coordinator listening');

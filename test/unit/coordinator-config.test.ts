@@ -41,6 +41,14 @@ describe('coordinator config', () => {
     expect(fails('metrics: { listen: 127.0.0.1:9100, tls: true }\n').message).to.match(/tls/);
   });
 
+  it('takes dashboard.listen on loopback only', () => {
+    expect(load('listen: 127.0.0.1:9000\n').dashboard).to.equal(undefined);
+    expect(load('dashboard: { listen: 127.0.0.1:7780 }\n').dashboard).to.deep.equal({ listen: '127.0.0.1:7780' });
+    const err = fails('dashboard: { listen: 0.0.0.0:7780 }\n');
+    expect(err.field).to.equal('dashboard.listen');
+    expect(err.message).to.match(/loopback/);
+  });
+
   it('fills defaults', () => {
     const c = load('listen: 127.0.0.1:9000\n');
     expect(c.heartbeatTimeout).to.equal(10_000);
