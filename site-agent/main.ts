@@ -195,7 +195,7 @@ async function main(): Promise<void> {
       server.forceShutdown();
       await manager.close();
       await rm(pidFile, { force: true });
-      die(`metrics.listen: cannot listen on ${config.metrics.listen}: ${(err as Error).message}`, 2);
+      die(`metrics.listen: cannot listen on ${config.metrics.listen}: ${(err as Error).message}; give a free address`, 1);
     }
   }
   log.info({ listen: config.listen, advertise: config.advertise, nodes: config.nodes.map((n) => `${n.name}@${n.uri}`) }, 'agent serving');

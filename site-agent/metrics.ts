@@ -162,7 +162,7 @@ export class AgentMetrics implements TransferMetrics {
   }
 
   /** DeployCluster counted and timed; the rest passes through. */
-  instrumentClusters<B extends ClusterBackend>(inner: B): ClusterBackend {
+  instrumentClusters(inner: ClusterBackend): ClusterBackend {
     return {
       deploy: (spec: ClusterSpec): Promise<ClusterStatus> => this.timed(this.deploys, this.deploySeconds, () => inner.deploy(spec)),
       destroy: (jobId, reason) => inner.destroy(jobId, reason),

@@ -2,7 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from '../shared/logger.js';
-import { InvalidArgumentError } from '../shared/errors.js';
+import { BrineError } from '../shared/errors.js';
 import { IDLE_SERVER_OPTIONS, serverCredentials, type Transport } from '../shared/tls.js';
 import { JobService, RegistryService } from '../shared/proto.js';
 import { GrpcAgentGateway } from './agents.js';
@@ -51,18 +51,23 @@ export class CoordinatorServer {
       server.bindAsync(config.listen, serverCredentials(transport), (err, p) => (err ? reject(err) : resolve(p))),
     );
     const endpoints: HttpEndpoint[] = [];
-    const http: Array<[string, string | undefined, () => Promise<HttpEndpoint>]> = [
-      ['metrics.listen', config.metrics?.listen, () => serveMetrics(config.metrics?.listen ?? '', (metrics as CoordinatorMetrics).registry, log)],
-      ['dashboard.listen', config.dashboard?.listen, () => serveDashboard(config.dashboard?.listen ?? '', coordinator, log)],
-    ];
+    // plain-HTTP side endpoints, each only when its key is set
+    const http: Array<[key: string, address: string, serve: () => Promise<HttpEndpoint>]> = [];
+    if (metrics && config.metrics) {
+      const address = config.metrics.listen;
+      http.push(['metrics.listen', address, () => serveMetrics(address, metrics.registry, log)]);
+    }
+    if (config.dashboard) {
+      const address = config.dashboard.listen;
+      http.push(['dashboard.listen', address, () => serveDashboard(address, coordinator, log)]);
+    }
     for (const [key, address, serve] of http) {
-      if (!address) continue;
       try {
         endpoints.push(await serve());
       } catch (err) {
         server.forceShutdown();
         await Promise.all(endpoints.map((e) => e.close()));
-        throw new InvalidArgumentError(key, `cannot listen on ${address}: ${(err as Error).message}`);
+        throw new BrineError('INTERNAL', `${key}: cannot listen on ${address}: ${(err as Error).message}; give a free address`, { field: key, cause: err });
       }
     }
     coordinator.start();

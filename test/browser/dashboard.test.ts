@@ -79,10 +79,9 @@ describe('the dashboard in a real browser', function () {
     const row = (extra: string) => page.locator(`tr[data-job="${job.id}"]${extra}`);
     await row('[data-state="RUNNING"][data-site="site-a"]').waitFor();
     expect(await page.locator('[data-site="site-a"] [data-node="a1"] label').first().textContent()).to.match(/^[0-9]+ of 8 cpus free$/);
-    const snap = await cli('snapshot', job.id, '--json');
-    expect(snap.code, snap.stderr).to.equal(0);
-    await page.locator(`[data-detail="${job.id}"] rect[data-snapshot]`).first().waitFor();
+    expect(await page.locator(`[data-detail="${job.id}"]`).textContent()).to.contain('no snapshot yet');
 
+    // no checkpoint before: the move takes a pre-copy, then its final snapshot (both charted)
     // the page only reads; it must show the move while the CLI runs it
     const moving = page.locator(`[data-move="${job.id}"]`).waitFor({ timeout: 60_000 });
     const migrate = spawnCli(['--coordinator', grid.coordinator, 'migrate', job.id, '--to', 'site-b', '--json'], { timeoutMs: 60_000 });

@@ -9,6 +9,8 @@ import type { TransferView } from './transfers.js';
 export const ENDED_SHOWN = 20;
 /** a job's latest snapshots shown in its charts */
 export const SNAPSHOTS_SHOWN = 20;
+/** a job's latest history entries sent (history is not compacted yet: a long-lived job has many) */
+export const HISTORY_SHOWN = 100;
 
 export interface DashboardSource {
   jobs(): JobRecord[];
@@ -68,7 +70,7 @@ export function dashboardState(src: DashboardSource, transfers: TransferView[], 
         subnet: j.subnet,
         createdAt: j.createdAt,
         vms: j.vms.map((v) => ({ name: v.name, node: v.node, ip: v.ip, state: v.state })),
-        history: j.history.map((h) => ({ at: h.at, state: h.state, reason: h.reason })),
+        history: j.history.slice(-HISTORY_SHOWN).map((h) => ({ at: h.at, state: h.state, reason: h.reason })),
         snapshots: snaps.map((s) => ({ id: s.id, kind: s.kind, createdAt: s.createdAt, totalBytes: s.totalBytes, newBytes: s.newBytes, downtimeMs: s.downtimeMs, pauseSkewMs: s.pauseSkewMs, sites: [...s.sites] })),
         move: move ? { from: move.from.site, to: move.to.site, phase: move.phase } : null,
       };
