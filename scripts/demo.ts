@@ -12,6 +12,7 @@ import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { caFiles, ensureIssued } from '../src/shared/ca.js';
+import { loadCoordinatorConfig } from '../src/coordinator/config.js';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const args = new Set(process.argv.slice(2));
@@ -179,6 +180,9 @@ async function main(): Promise<void> {
     console.log('\ndemo: stopped cleanly (--stop)');
     await shutdown(0);
   }
+  const config = loadCoordinatorConfig(join(root, configDir, 'coordinator.yaml'));
+  if (config.dashboard) console.log(`\ndemo: the dashboard is at http://${config.dashboard.listen}/ (live; open it in a browser on this machine)`);
+  if (config.metrics) console.log(`demo: Prometheus metrics at http://${config.metrics.listen}/metrics`);
   console.log('\ndemo: the grid is running; try `npx brine ls`, `npx brine watch`. Ctrl-C stops it.');
 }
 

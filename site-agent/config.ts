@@ -6,6 +6,7 @@ import { parseMacRange, parseSubnetPool } from '../src/shared/addresses.js';
 import { durationMs, hostPort, loadYamlConfig, sizeMiB } from '../src/shared/config.js';
 import { NAME_PATTERN } from '../src/shared/names.js';
 import { tlsConfigSchema } from '../src/shared/tls.js';
+import { metricsConfigSchema } from '../src/shared/metrics-http.js';
 import { ACCELS } from './domain-xml.js';
 
 const NAME_RULE = 'use 1–32 characters from [a-z0-9-], starting and ending with a letter or digit';
@@ -122,6 +123,8 @@ export const siteConfigSchema = z
         bandwidthMiBps: z.number().positive('must be larger than zero').default(200),
       })
       .prefault({}),
+    /** Prometheus `/metrics` over plain HTTP on `metrics.listen` (README, Monitoring); absent: off */
+    metrics: metricsConfigSchema.optional(),
     /** how often the agent looks at libvirt for VMs that changed state by themselves */
     pollInterval: durationMs.prefault('1s'),
   })

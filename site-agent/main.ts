@@ -25,6 +25,10 @@ import { createTransfers, TRANSFER_CLIENT_OPTIONS, TRANSFER_SERVER_OPTIONS, type
 import { clientCredentials, IDLE_SERVER_OPTIONS, TLS_CLIENT_OPTIONS, INSECURE_WARNING, serverCredentials, transportFrom, type Transport } from '../src/shared/tls.js';
 import { guardAgentHandlers } from './authz.js';
 import { TicketVerifier } from '../src/shared/ticket.js';
+import { grpcMetricsInterceptor } from '../src/shared/grpc-metrics.js';
+import { serveMetrics, type HttpEndpoint } from '../src/shared/metrics-http.js';
+import { AgentMetrics } from './metrics.js';
+import { storeStats } from './store-stats.js';
 
 const USAGE = 'usage: brine-agent --config FILE [--log-level debug|info|warn|error] [--cleanup] [--insecure]';
 
@@ -132,8 +136,10 @@ async function main(): Promise<void> {
   let snapshots: ClusterSnapshots;
   let transfers: Transfers;
   let consoles: Consoles;
+  const metrics = config.metrics ? new AgentMetrics(config.site, log) : undefined;
   try {
     const store = await SnapshotStore.open(storeDir(config.dataDir));
+    metrics?.watchStore(() => storeStats(store));
     consoles = new Consoles({ clusters: manager, store, dataDir: config.dataDir, timers: systemTimers, log });
     await consoles.sweep();
     snapshots = new ClusterSnapshots({ clusters: manager, store, dataDir: config.dataDir, site: config, logger: root });
@@ -150,7 +156,9 @@ async function main(): Promise<void> {
       transfer: config.transfer,
       logger: log,
       connect: (address) => new AgentService(address, peer, { ...TRANSFER_CLIENT_OPTIONS, ...TLS_CLIENT_OPTIONS }),
+      ...(metrics ? { metrics } : {}),
     });
+    metrics?.watchSchedulers({ fetcher: transfers.fetcher.scheduler, source: transfers.source.scheduler });
   } catch (err) {
     log.error({ err: (err as Error).message }, 'cannot open the snapshot store or recover interrupted snapshots');
     await manager.close();
@@ -161,8 +169,19 @@ async function main(): Promise<void> {
   log.info({ clusters: adopted.map((c) => c.jobId) }, adopted.length > 0 ? 'adopted running clusters' : 'no cluster of this site in libvirt');
 
   // Server options sized for serving snapshot chunks to other agents (transfer/options.ts).
-  const server = new grpc.Server({ ...TRANSFER_SERVER_OPTIONS, ...IDLE_SERVER_OPTIONS });
-  const handlers = createAgentHandlers({ clusters: manager, snapshots, consoles, site: config, logger: log, transfers: transfers.handlers });
+  const server = new grpc.Server({
+    ...TRANSFER_SERVER_OPTIONS,
+    ...IDLE_SERVER_OPTIONS,
+    ...(metrics ? { interceptors: [grpcMetricsInterceptor(metrics.registry)] } : {}),
+  });
+  const handlers = createAgentHandlers({
+    clusters: metrics ? metrics.instrumentClusters(manager) : manager,
+    snapshots: metrics ? metrics.instrumentSnapshots(snapshots) : snapshots,
+    consoles,
+    site: config,
+    logger: log,
+    transfers: transfers.handlers,
+  });
   const reads = transport.kind === 'insecure' ? ({ insecure: true } as const) : ({ insecure: false, tickets: new TicketVerifier(transport.tls.ca) } as const);
   server.addService(AgentService.service, guardAgentHandlers(handlers, log, reads, config.site));
   const health = new HealthImplementation({ '': 'SERVING', 'brine.v1.AgentService': 'SERVING' });
@@ -173,6 +192,17 @@ async function main(): Promise<void> {
     await manager.close();
     await rm(pidFile, { force: true });
     die(`cannot listen on ${config.listen}: ${(err as Error).message}`, 1);
+  }
+  let metricsEndpoint: HttpEndpoint | undefined;
+  if (metrics && config.metrics) {
+    try {
+      metricsEndpoint = await serveMetrics(config.metrics.listen, metrics.registry, log);
+    } catch (err) {
+      server.forceShutdown();
+      await manager.close();
+      await rm(pidFile, { force: true });
+      die(`metrics.listen: cannot listen on ${config.metrics.listen}: ${(err as Error).message}; give a free address`, 1);
+    }
   }
   log.info({ listen: config.listen, advertise: config.advertise, nodes: config.nodes.map((n) => `${n.name}@${n.uri}`) }, 'agent serving');
 
@@ -205,6 +235,7 @@ async function main(): Promise<void> {
         });
       });
       registry.close();
+      await metricsEndpoint?.close();
       await manager.close();
       await rm(pidFile, { force: true });
       log.info({ code }, 'stopped');

@@ -25,6 +25,7 @@ import { CorruptChunkError, parseManifest, type SnapshotManifest, type SnapshotS
 import { TransferDataError } from './errors.js';
 import { BATCH_CHUNKS, PRIORITY_METADATA, PROGRESS_INTERVAL_MS, TRANSFER_CLIENT_OPTIONS, WRITE_CONCURRENCY } from './options.js';
 import { AbortedError, RateMeter, realClock, TokenBucket, TransferScheduler, type Clock, type Priority, type Slot } from './scheduler.js';
+import { noTransferMetrics, type TransferMetrics } from './metrics-port.js';
 
 export type TransferPhase = 'queued' | 'transferring' | 'done';
 
@@ -67,6 +68,8 @@ export interface SnapshotFetcherOptions {
   writeConcurrency?: number;
   /** client factory (tests); default: a dedicated channel per transfer */
   connect?: (address: string) => AgentServiceClient;
+  /** the agent's metrics (../metrics.ts); default: none */
+  metrics?: TransferMetrics;
 }
 
 interface Running {
@@ -89,8 +92,10 @@ export class SnapshotFetcher {
   private readonly connect: (address: string) => AgentServiceClient;
   private readonly running = new Map<string, Running>();
   private readonly writeConcurrency: number;
+  private readonly metrics: TransferMetrics;
 
   constructor(o: SnapshotFetcherOptions) {
+    this.metrics = o.metrics ?? noTransferMetrics;
     this.store = o.store;
     this.log = o.logger;
     this.clock = o.clock ?? realClock;
@@ -178,6 +183,12 @@ export class SnapshotFetcher {
     }
     const client = this.connect(source);
     let slot: Slot | undefined;
+    let started: number | undefined;
+    let wireBytes = 0;
+    const ended = (result: 'ok' | 'failed' | 'cancelled'): void => {
+      const seconds = started === undefined ? 0 : (this.clock.now() - started) / 1000;
+      this.metrics.ended('in', r.input.urgent ? 'urgent' : 'background', result, wireBytes, seconds);
+    };
     try {
       const manifest = await this.getManifest(client, snapshotId, source, r.input.ticket);
       const missing = await this.store.beginImport(manifest);
@@ -190,6 +201,7 @@ export class SnapshotFetcher {
 
       const priority = (): Priority => (r.input.urgent ? 'urgent' : 'background');
       slot = await this.scheduler.acquire(priority(), snapshotId, signal);
+      started = this.clock.now();
       r.progress.phase = 'transferring';
       const meter = new RateMeter(this.clock, PROGRESS_INTERVAL_MS);
       this.emit(r, true, meter);
@@ -197,7 +209,6 @@ export class SnapshotFetcher {
       // snapshot size. `retry`: chunks of the last batch not received (it yielded).
       let cursor = 0;
       let retry: string[] = [];
-      let wireBytes = 0;
       while (retry.length > 0 || cursor < missing.length) {
         const take = Math.max(0, BATCH_CHUNKS - retry.length);
         const batch = retry.concat(missing.slice(cursor, cursor + take));
@@ -219,13 +230,16 @@ export class SnapshotFetcher {
       }
       await this.store.importManifest(manifest);
       const result = finish(wireBytes);
+      ended('ok');
       log.info({ bytes: result.bytesDone, wireBytes, chunks: result.chunksDone, rateMiBps: +(result.rateBps / 1048576).toFixed(1) }, 'snapshot fetched');
       return result;
     } catch (err) {
       if (signal.aborted || err instanceof AbortedError) {
+        ended('cancelled');
         log.info({ chunksDone: r.progress.chunksDone, chunksTotal: r.progress.chunksTotal }, 'transfer stopped (no caller left); it resumes on the next FetchSnapshot');
         throw new BrineError('UNAVAILABLE', `transfer of snapshot ${snapshotId} was cancelled`);
       }
+      ended('failed');
       log.warn({ err: (err as Error).message, chunksDone: r.progress.chunksDone, chunksTotal: r.progress.chunksTotal }, 'transfer failed; what arrived is kept for a retry');
       throw err;
     } finally {
@@ -298,6 +312,7 @@ export class SnapshotFetcher {
           // window then stops the sender (no unbounded buffering anywhere).
           await this.bucket.take(data.length, signal);
           wireBytes += data.length;
+          this.metrics.bytes('in', priority, data.length);
           const w = this.store.writeChunkCompressed(hash, data).then(
             () => {
               received.add(hash);

@@ -6,11 +6,13 @@ import type { SnapshotStore } from '../snapshot-store/index.js';
 import { fetchSnapshotHandler, SnapshotFetcher } from './fetch.js';
 import { ChunkSource } from './source.js';
 import type { Clock } from './scheduler.js';
+import type { TransferMetrics } from './metrics-port.js';
 
 export { SnapshotFetcher, fetchSnapshotHandler, type FetchInput, type FetchResult, type Progress, type TransferPhase } from './fetch.js';
 export { ChunkSource } from './source.js';
 export { TransferDataError } from './errors.js';
 export { TransferScheduler, TokenBucket, RateMeter, AbortedError, realClock, type Clock, type Priority, type Slot } from './scheduler.js';
+export { noTransferMetrics, type TransferMetrics, type Direction, type TransferResult } from './metrics-port.js';
 export { TRANSFER_CLIENT_OPTIONS, TRANSFER_SERVER_OPTIONS, BATCH_CHUNKS, PRIORITY_METADATA } from './options.js';
 
 export type TransferHandlers = Pick<AgentServiceHandlers, 'FetchSnapshot' | 'GetManifest' | 'ReadChunks'>;
@@ -29,6 +31,8 @@ export interface TransfersOptions {
   clock?: Clock;
   /** dials a source agent (with the site's TLS credentials); default plaintext */
   connect?: (address: string) => AgentServiceClient;
+  /** the agent's metrics (../metrics.ts) */
+  metrics?: TransferMetrics;
 }
 
 /** The site's transfer machinery: one fetcher (destination) and one chunk source, sharing the config (each its own bucket). */
@@ -41,6 +45,7 @@ export function createTransfers(o: TransfersOptions): Transfers {
     logger: log,
     ...(o.clock ? { clock: o.clock } : {}),
     ...(o.connect ? { connect: o.connect } : {}),
+    ...(o.metrics ? { metrics: o.metrics } : {}),
   });
   // One limit per direction: the fetcher's bucket charges what arrives, the source's what leaves.
   const source = new ChunkSource({
@@ -49,6 +54,7 @@ export function createTransfers(o: TransfersOptions): Transfers {
     bandwidthMiBps: o.transfer.bandwidthMiBps,
     logger: log,
     ...(o.clock ? { clock: o.clock } : {}),
+    ...(o.metrics ? { metrics: o.metrics } : {}),
   });
   return {
     fetcher,

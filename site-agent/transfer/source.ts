@@ -16,6 +16,7 @@ import type { ReadChunksRequest__Output } from '../../src/gen/brine/v1/ReadChunk
 import { manifestHashes, MissingChunkError, type SnapshotManifest, type SnapshotStore } from '../snapshot-store/index.js';
 import { MESSAGE_BYTES, PRIORITY_METADATA, READ_AHEAD } from './options.js';
 import { AbortedError, realClock, TokenBucket, TransferScheduler, type Clock, type Priority } from './scheduler.js';
+import { noTransferMetrics, type TransferMetrics } from './metrics-port.js';
 
 export interface ChunkSourceOptions {
   store: SnapshotStore;
@@ -25,6 +26,8 @@ export interface ChunkSourceOptions {
   bandwidthMiBps: number;
   logger: Logger;
   clock?: Clock;
+  /** the agent's metrics (../metrics.ts); default: none */
+  metrics?: TransferMetrics;
 }
 
 export class ChunkSource {
@@ -33,6 +36,8 @@ export class ChunkSource {
   readonly bucket: TokenBucket;
   private readonly store: SnapshotStore;
   private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly metrics: TransferMetrics;
   /** bytes sent since start (for logs and tests) */
   bytesSent = 0;
   /** per manifest object (the store caches them): its hash set and its JSON, built once */
@@ -42,8 +47,10 @@ export class ChunkSource {
   constructor(o: ChunkSourceOptions) {
     this.store = o.store;
     this.scheduler = new TransferScheduler(o.maxConcurrent);
-    this.bucket = TokenBucket.fromMiBps(o.bandwidthMiBps, o.clock ?? realClock);
+    this.clock = o.clock ?? realClock;
+    this.bucket = TokenBucket.fromMiBps(o.bandwidthMiBps, this.clock);
     this.log = o.logger;
+    this.metrics = o.metrics ?? noTransferMetrics;
   }
 
   getManifest: grpc.handleUnaryCall<GetManifestRequest__Output, GetManifestResponse> = (call, callback) => {
@@ -109,6 +116,9 @@ export class ChunkSource {
     const slot = await this.scheduler.acquire(priority, `${snapshotId}@${call.getPeer()}`, signal);
     // Pinned while sent: a collection here must not remove what a destination is reading.
     const release = this.store.hold(hashes);
+    const started = this.clock.now();
+    let sent = 0;
+    let result: 'ok' | 'failed' | 'cancelled' = 'failed';
     try {
       // Read ahead (disk latency overlaps the network), send in order, MESSAGE_BYTES of chunks per
       // message, and stop reading when grpc's buffer is full (write() false → 'drain'): memory
@@ -146,12 +156,20 @@ export class ChunkSource {
         if (this.bucket.delayFor(data.length) > 0 && !(await flush())) return;
         await this.bucket.take(data.length, signal);
         this.bytesSent += data.length;
+        sent += data.length;
+        this.metrics.bytes('out', priority, data.length);
         batch.push({ hash: hashes[i] as string, data });
         batchBytes += data.length;
         if (batchBytes >= MESSAGE_BYTES && !(await flush())) return;
       }
       await flush();
+      result = signal.aborted ? 'cancelled' : 'ok';
+    } catch (err) {
+      result = signal.aborted || err instanceof AbortedError ? 'cancelled' : 'failed';
+      throw err;
     } finally {
+      if (signal.aborted && result === 'ok') result = 'cancelled';
+      this.metrics.ended('out', priority, result, sent, (this.clock.now() - started) / 1000);
       release();
       slot.release();
     }

@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { durationMs, hostPort, loadYamlConfig } from '../shared/config.js';
 import { tlsConfigSchema } from '../shared/tls.js';
+import { metricsConfigSchema } from '../shared/metrics-http.js';
+import { dashboardConfigSchema } from './dashboard/server.js';
 
 const DEFAULT_FAILOVER_MS = 2 * 60_000;
 
@@ -14,6 +16,10 @@ export const CoordinatorConfigSchema = z.strictObject({
   dataDir: z.string().min(1).default('.brine/coordinator'),
   /** the grid CA and the coordinator's certificate (role coordinator); required unless --insecure */
   tls: tlsConfigSchema.optional(),
+  /** Prometheus `/metrics` over plain HTTP on `metrics.listen` (README, Monitoring); absent: off */
+  metrics: metricsConfigSchema.optional(),
+  /** the live read-only web dashboard on `dashboard.listen`, loopback only (README, Monitoring); absent: off */
+  dashboard: dashboardConfigSchema.optional(),
   /** A site whose agent has been silent this long is DOWN. */
   heartbeatTimeout: durationMs.default(10_000),
   /** How long acknowledged writes may wait to be batched into one file write. */

@@ -2,6 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from '../shared/logger.js';
+import { BrineError } from '../shared/errors.js';
 import { IDLE_SERVER_OPTIONS, serverCredentials, type Transport } from '../shared/tls.js';
 import { JobService, RegistryService } from '../shared/proto.js';
 import { GrpcAgentGateway } from './agents.js';
@@ -9,6 +10,10 @@ import type { CoordinatorConfig } from './config.js';
 import { Coordinator } from './coordinator.js';
 import { jobServiceHandlers, registryServiceHandlers } from './service.js';
 import { Store } from './store.js';
+import { CoordinatorMetrics } from './metrics.js';
+import { grpcMetricsInterceptor } from '../shared/grpc-metrics.js';
+import { serveMetrics, type HttpEndpoint } from '../shared/metrics-http.js';
+import { serveDashboard } from './dashboard/server.js';
 
 export class CoordinatorServer {
   private constructor(
@@ -16,6 +21,7 @@ export class CoordinatorServer {
     private readonly server: grpc.Server,
     private readonly agents: GrpcAgentGateway,
     readonly port: number,
+    private readonly http: { metrics?: CoordinatorMetrics | undefined; endpoints: HttpEndpoint[] },
   ) {}
 
   /** `transport`: TLS from the config's `tls`, or plaintext under --insecure (../shared/tls.ts). */
@@ -23,7 +29,12 @@ export class CoordinatorServer {
     const store = await Store.open(config.dataDir, config.commitDelay ? { commitDelayMs: config.commitDelay } : {});
     const agents = new GrpcAgentGateway(transport);
     const coordinator = new Coordinator({ config, store, agents, log });
-    const server = new grpc.Server({ 'grpc.max_concurrent_streams': 1000, ...IDLE_SERVER_OPTIONS });
+    const metrics = config.metrics ? new CoordinatorMetrics(coordinator, log) : undefined;
+    const server = new grpc.Server({
+      'grpc.max_concurrent_streams': 1000,
+      ...IDLE_SERVER_OPTIONS,
+      ...(metrics ? { interceptors: [grpcMetricsInterceptor(metrics.registry)] } : {}),
+    });
     const limits = {
       minCheckpointEveryMs: config.limits.minCheckpointEvery,
       maxRunningVms: config.limits.perUser.runningVms,
@@ -39,13 +50,35 @@ export class CoordinatorServer {
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(config.listen, serverCredentials(transport), (err, p) => (err ? reject(err) : resolve(p))),
     );
+    const endpoints: HttpEndpoint[] = [];
+    // plain-HTTP side endpoints, each only when its key is set
+    const http: Array<[key: string, address: string, serve: () => Promise<HttpEndpoint>]> = [];
+    if (metrics && config.metrics) {
+      const address = config.metrics.listen;
+      http.push(['metrics.listen', address, () => serveMetrics(address, metrics.registry, log)]);
+    }
+    if (config.dashboard) {
+      const address = config.dashboard.listen;
+      http.push(['dashboard.listen', address, () => serveDashboard(address, coordinator, log)]);
+    }
+    for (const [key, address, serve] of http) {
+      try {
+        endpoints.push(await serve());
+      } catch (err) {
+        server.forceShutdown();
+        await Promise.all(endpoints.map((e) => e.close()));
+        throw new BrineError('INTERNAL', `${key}: cannot listen on ${address}: ${(err as Error).message}; give a free address`, { field: key, cause: err });
+      }
+    }
     coordinator.start();
     log.info({ listen: config.listen, port, dataDir: config.dataDir }, 'coordinator listening');
-    return new CoordinatorServer(coordinator, server, agents, port);
+    return new CoordinatorServer(coordinator, server, agents, port, { metrics, endpoints });
   }
 
   async close(): Promise<void> {
     this.coordinator.stop();
+    this.http.metrics?.close();
+    await Promise.all(this.http.endpoints.map((e) => e.close()));
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.server.forceShutdown();

@@ -34,6 +34,21 @@ describe('coordinator config', () => {
     expect(c.jobs.checkpointEvery).to.equal(30 * 60_000);
   });
 
+  it('takes metrics.listen (off when absent) and checks it strictly', () => {
+    expect(load('listen: 127.0.0.1:9000\n').metrics).to.equal(undefined);
+    expect(load('metrics: { listen: "[::1]:9100" }\n').metrics).to.deep.equal({ listen: '[::1]:9100' });
+    expect(fails('metrics: { listen: nowhere }\n').field).to.equal('metrics.listen');
+    expect(fails('metrics: { listen: 127.0.0.1:9100, tls: true }\n').message).to.match(/tls/);
+  });
+
+  it('takes dashboard.listen on loopback only', () => {
+    expect(load('listen: 127.0.0.1:9000\n').dashboard).to.equal(undefined);
+    expect(load('dashboard: { listen: 127.0.0.1:7780 }\n').dashboard).to.deep.equal({ listen: '127.0.0.1:7780' });
+    const err = fails('dashboard: { listen: 0.0.0.0:7780 }\n');
+    expect(err.field).to.equal('dashboard.listen');
+    expect(err.message).to.match(/loopback/);
+  });
+
   it('fills defaults', () => {
     const c = load('listen: 127.0.0.1:9000\n');
     expect(c.heartbeatTimeout).to.equal(10_000);

@@ -95,6 +95,13 @@ describe('site agent config', () => {
     expect(err.message).to.match(/nodes\.1\.accel/);
   });
 
+  it('takes metrics.listen (off when absent) and checks it strictly', () => {
+    expect(load(BASE).metrics).to.equal(undefined);
+    expect(load(`${BASE}metrics: { listen: 127.0.0.1:9101 }\n`).metrics).to.deep.equal({ listen: '127.0.0.1:9101' });
+    expect(fails(`${BASE}metrics: { listen: 9101 }\n`).field).to.equal('metrics.listen');
+    expect(fails(`${BASE}metrics: { listen: 127.0.0.1:9101, path: /m }\n`).message).to.match(/path/);
+  });
+
   it('defaults the data dir to .brine/<site>', () => {
     const c = load(BASE.replace('dataDir: .brine/site-x\n', ''));
     expect(c.dataDir).to.equal(resolve('.brine/site-x'));
