@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT, TestGrid } from '../test/helpers/grid.js';
+import { cliEnv, credentials } from '../test/helpers/pki.js';
 
 const RUNS = Number(process.env.BENCH_CLI_RUNS ?? 10);
 const BRINE = join(REPO_ROOT, 'bin', 'brine.js');
@@ -38,8 +39,8 @@ let failed = false;
 try {
   await grid.startCoordinator();
   await grid.startAgent({ name: 'site-a' });
-  // an empty environment, like a Slurm hook's: nothing but the coordinator's address
-  const env = { BRINE_COORDINATOR: grid.coordinator };
+  // an empty environment, like a Slurm hook's: the coordinator's address and the site's credentials
+  const env = { BRINE_COORDINATOR: grid.coordinator, ...cliEnv(await credentials('site', 'site-a')) };
   const baseline = time(['-e', '0'], {});
   const version = time([BRINE, '--version'], env);
   const reclaim = time([BRINE, 'site', 'reclaim', 'site-a', '--nodes', 'a1'], env);

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { parseMacRange, parseSubnetPool } from '../src/shared/addresses.js';
 import { durationMs, hostPort, loadYamlConfig, sizeMiB } from '../src/shared/config.js';
 import { NAME_PATTERN } from '../src/shared/names.js';
-import { tlsConfigSchema } from '../src/shared/tls.js';
+import { tlsConfigSchema } from '../src/shared/tls-config.js';
 import { ACCELS } from './domain-xml.js';
 
 const NAME_RULE = 'use 1–32 characters from [a-z0-9-], starting and ending with a letter or digit';

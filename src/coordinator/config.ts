@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { durationMs, hostPort, loadYamlConfig } from '../shared/config.js';
-import { tlsConfigSchema } from '../shared/tls.js';
+import { tlsConfigSchema } from '../shared/tls-config.js';
 
 const DEFAULT_FAILOVER_MS = 2 * 60_000;
 
