@@ -23,6 +23,7 @@ import { createTransfers, TRANSFER_CLIENT_OPTIONS, TRANSFER_SERVER_OPTIONS, type
 import { clientCredentials, IDLE_SERVER_OPTIONS, TLS_CLIENT_OPTIONS, INSECURE_WARNING, serverCredentials, transportFrom, type Transport } from '../src/shared/tls.js';
 import { guardAgentHandlers } from './authz.js';
 import { TicketVerifier } from '../src/shared/ticket.js';
+import { LocalReclaims, localReclaimFile } from './local-reclaim.js';
 
 const USAGE = 'usage: brine-agent --config FILE [--log-level debug|info|warn|error] [--cleanup] [--insecure]';
 
@@ -129,11 +130,22 @@ async function main(): Promise<void> {
   // reported is a settled state.
   let snapshots: ClusterSnapshots;
   let transfers: Transfers;
+  let local: LocalReclaims;
   try {
     const store = await SnapshotStore.open(storeDir(config.dataDir));
     snapshots = new ClusterSnapshots({ clusters: manager, store, dataDir: config.dataDir, site: config, logger: root });
     const recovered = await snapshots.recover();
     if (recovered.length > 0) log.warn({ recovered }, 'recovered interrupted snapshots');
+    // after the recovery: a local suspend cut short is then either committed or undone
+    local = await LocalReclaims.open({
+      site: config.site,
+      nodes: config.nodes.map((n) => n.name),
+      clusters: manager,
+      snapshots,
+      store,
+      file: localReclaimFile(config.dataDir),
+      logger: root,
+    });
     // Imports an earlier agent left unfinished keep their chunks (the store protects them); the
     // coordinator's next FetchSnapshot of each resumes it with only what is still missing.
     const pending = await store.pendingImports();
@@ -147,7 +159,7 @@ async function main(): Promise<void> {
       connect: (address) => new AgentService(address, peer, { ...TRANSFER_CLIENT_OPTIONS, ...TLS_CLIENT_OPTIONS }),
     });
   } catch (err) {
-    log.error({ err: (err as Error).message }, 'cannot open the snapshot store or recover interrupted snapshots');
+    log.error({ err: (err as Error).message }, 'cannot open the snapshot store, recover interrupted snapshots or read the local reclaims');
     await manager.close();
     await rm(pidFile, { force: true });
     die((err as Error).message, 1);
@@ -157,7 +169,7 @@ async function main(): Promise<void> {
 
   // Server options sized for serving snapshot chunks to other agents (transfer/options.ts).
   const server = new grpc.Server({ ...TRANSFER_SERVER_OPTIONS, ...IDLE_SERVER_OPTIONS });
-  const handlers = createAgentHandlers({ clusters: manager, snapshots, site: config, logger: log, transfers: transfers.handlers });
+  const handlers = createAgentHandlers({ clusters: manager, snapshots, site: config, logger: log, transfers: transfers.handlers, local });
   const reads = transport.kind === 'insecure' ? ({ insecure: true } as const) : ({ insecure: false, tickets: new TicketVerifier(transport.tls.ca) } as const);
   server.addService(AgentService.service, guardAgentHandlers(handlers, log, reads, config.site));
   const health = new HealthImplementation({ '': 'SERVING', 'brine.v1.AgentService': 'SERVING' });
@@ -224,7 +236,9 @@ async function main(): Promise<void> {
       snapshotsReplicas: config.snapshots.replicas,
     },
     instance: await loadInstanceId(config.dataDir),
-    clusters: manager,
+    // a cluster being suspended locally stays in the heartbeats (paused) until the report has it
+    clusters: { status: async () => local.overlay(await manager.status()), fenceMark: () => manager.fenceMark(), fence: (jobs, mark) => manager.fence(jobs, mark) },
+    local,
     registry,
     coordinator: config.coordinator,
     logger: root,

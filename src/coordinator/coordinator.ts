@@ -17,6 +17,8 @@ import { HOLDING_STATES, isEnded, noteReason, transition, type JobStateName } fr
 import { consume, fitOnSite, pendingReason, rankSites, type GuestNeed, type PlacementRequest, type SiteCapacity } from './scheduler.js';
 import type { JobRecord, MoveState, PendingOp, Placement, SiteRecord, Store } from './store.js';
 import type { PreemptedJob__Output as PreemptedJob } from '../gen/brine/v1/PreemptedJob.js';
+import type { LocalReclaimReport__Output as LocalReclaimReport } from '../gen/brine/v1/LocalReclaimReport.js';
+import { applyLocalReclaimReport } from './local-reclaim-report.js';
 
 export interface Clock {
   now(): Date;
@@ -1212,6 +1214,15 @@ export class Coordinator {
         await sleep(Math.min(200, left));
       }
     }
+  }
+
+  /** What a site's agent reclaimed by itself while this coordinator was away; returns the revision recorded (0: none). */
+  async acceptLocalReclaim(siteName: string, report: LocalReclaimReport | null): Promise<number> {
+    if (!report) return 0;
+    const out = applyLocalReclaimReport({ data: this.store.data, setState: (j, s, r) => this.setState(j, s, r), log: this.log }, siteName, report);
+    if (out.changed) await this.commit();
+    if (out.changed) this.schedulePlacement();
+    return out.recorded ? report.revision : 0;
   }
 
   /** Reclaimed nodes are free for best-effort work again. */
