@@ -15,14 +15,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { BrineError, InternalError, InvalidArgumentError, NotAllowedError, NotFoundError } from '../src/shared/errors.js';
+import { InternalError, InvalidArgumentError, NotAllowedError, NotFoundError } from '../src/shared/errors.js';
 import type { Logger } from '../src/shared/logger.js';
 import type { ClusterStatus, Snapshot } from '../src/shared/proto.js';
 import { parseDurationMs } from '../src/shared/units.js';
-import type { LocalReclaimReport } from '../src/gen/brine/v1/LocalReclaimReport.js';
-import type { LocalReclaimResponse } from '../src/gen/brine/v1/LocalReclaimResponse.js';
-import type { LocalReleaseResponse } from '../src/gen/brine/v1/LocalReleaseResponse.js';
-import type { PreemptedJob } from '../src/gen/brine/v1/PreemptedJob.js';
+import type { LocalReclaimReport__Output as LocalReclaimReport } from '../src/gen/brine/v1/LocalReclaimReport.js';
+import type { LocalReclaimResponse__Output as LocalReclaimResponse } from '../src/gen/brine/v1/LocalReclaimResponse.js';
+import type { LocalReleaseResponse__Output as LocalReleaseResponse } from '../src/gen/brine/v1/LocalReleaseResponse.js';
+import type { PreemptedJob__Output as PreemptedJob } from '../src/gen/brine/v1/PreemptedJob.js';
 import type { ClusterSnapshots } from './snapshots.js';
 import type { SnapshotStore } from './snapshot-store/index.js';
 
@@ -145,7 +145,7 @@ export class LocalReclaims {
   /** Reads the state (validated) and settles suspensions a crash cut short. Call after snapshots.recover(). */
   static async open(o: LocalReclaimOptions): Promise<LocalReclaims> {
     const raw = await o.file.read();
-    let state = EMPTY;
+    let state: State = structuredClone(EMPTY);
     if (raw !== undefined) {
       const parsed = stateSchema.safeParse(raw);
       if (!parsed.success) {
@@ -355,9 +355,4 @@ export class LocalReclaims {
     this.state = { ...this.state, closedNodes: [], releasedNodes: [], suspensions: taking };
     await this.save();
   }
-}
-
-/** Is `err` the refusal of checkOpen? (for tests and callers that map it) */
-export function isClosedNodeError(err: unknown): boolean {
-  return err instanceof BrineError && err.code === 'FAILED_PRECONDITION' && /reclaimed by the site's batch scheduler/.test(err.message);
 }

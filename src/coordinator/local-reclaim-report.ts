@@ -86,6 +86,7 @@ function acceptSuspension(ctx: LocalReclaimContext, siteName: string, s: LocalSu
   const job = ctx.data.jobs[s.job];
   if (!job) return `no such job here`;
   if (job.site !== siteName) return `the job is placed on ${job.site || 'no site'}, not ${siteName}`;
+  if (isEnded(job.state)) return `the job is ${job.state}`;
   // the catalog first: whatever happens to the job, the snapshot is complete at the site
   let changed = false;
   if (!ctx.data.snapshots[snap.id]) {
@@ -95,7 +96,6 @@ function acceptSuspension(ctx: LocalReclaimContext, siteName: string, s: LocalSu
     changed = true;
   }
   if (job.state === 'SUSPENDED' && job.lastSnapshot === snap.id) return changed ? null : '';
-  if (isEnded(job.state)) return `the job is ${job.state}`;
   if (job.pendingOp?.kind === 'move') return `the job is moving (${job.pendingOp.move?.phase ?? 'move'}); the snapshot is in the catalog`;
   const reason = `nodes ${s.nodes.join(', ')} of ${siteName} reclaimed by its batch scheduler while the coordinator was unreachable`;
   const what = `suspended by the site's agent at ${s.at}; snapshot ${snap.id} complete on disk`;
