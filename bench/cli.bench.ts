@@ -1,6 +1,7 @@
 // Issue 13's benchmark: how long the `brine` CLI takes to start and answer, as a batch
 // scheduler's prolog sees it (a fresh process per call). Figures: `brine --version`, and
-// `brine site reclaim` + `release` of a node without VMs against a real coordinator and agent.
+// `brine site reclaim` (plain, and with the prolog's flags) + `release` of a node without VMs
+// against a real coordinator and agent.
 // Baseline measured in the same run: `node -e 0` (Node's own start-up, which no CLI can beat).
 // Prints; asserts nothing.
 import { spawnSync } from 'node:child_process';
@@ -44,12 +45,16 @@ try {
   const baseline = time(['-e', '0'], {});
   const version = time([BRINE, '--version'], env);
   const reclaim = time([BRINE, 'site', 'reclaim', 'site-a', '--nodes', 'a1'], env);
+  // as contrib/slurm/prolog-brine.sh calls it: one more round trip (ListSites) for --ignore-unknown
+  const agent = `127.0.0.1:${grid.sitePorts.get('site-a')}`;
+  const hook = time([BRINE, 'site', 'reclaim', 'site-a', '--nodes', 'a1,a3', '--grace', '2m', '--ignore-unknown', '--agent', agent], env);
   const release = time([BRINE, 'site', 'release', 'site-a', '--nodes', 'a1'], env);
   console.log(`\nCLI start-up (${RUNS} runs each; shared CPU: noisy, compare against the baseline of this run)`);
   console.log(`${'command'.padEnd(44)} ${'p50'.padStart(9)}  ${'p90'.padStart(9)}  vs node`);
   console.log(row('baseline: node -e 0', baseline, baseline));
   console.log(row('brine --version', version, baseline));
   console.log(row('brine site reclaim (node without VMs)', reclaim, baseline));
+  console.log(row('  the same as the prolog calls it', hook, baseline));
   console.log(row('brine site release', release, baseline));
 } catch (err) {
   failed = true;
