@@ -125,6 +125,9 @@ const defaultSleep = (ms: number): Promise<void> =>
 
 const sorted = (xs: Iterable<string>): string[] => [...new Set(xs)].sort();
 
+/** A VM with state to save: a guest that shut down (or crashed) by itself has none left. */
+const live = (state: string): boolean => state === 'RUNNING' || state === 'PAUSED';
+
 export class LocalReclaims {
   private state: State;
   private writing: Promise<void> = Promise.resolve();
@@ -233,7 +236,7 @@ export class LocalReclaims {
     const deadline = Date.now() + graceMs;
     const outcomes = new Map<string, Promise<PreemptedJob>>();
     for (let pass = 0; pass < MAX_PASSES; pass++) {
-      const hit = (await this.o.clusters.status()).filter((c) => !outcomes.has(c.jobId) && c.vms.some((v) => known.includes(v.node)));
+      const hit = (await this.o.clusters.status()).filter((c) => !outcomes.has(c.jobId) && c.vms.some((v) => known.includes(v.node) && live(v.state)));
       if (hit.length === 0) break;
       for (const c of hit) outcomes.set(c.jobId, this.suspend(c, known));
       const left = deadline - Date.now();
@@ -247,7 +250,7 @@ export class LocalReclaims {
         return settled ?? { job, snapshot: '', saved: false, reason: `not saved within the grace period (${grace || '2m'}): its suspend goes on and is reported to the coordinator once done` };
       }),
     );
-    const busy = new Set((await this.o.clusters.status()).flatMap((c) => c.vms.map((v) => v.node)));
+    const busy = new Set((await this.o.clusters.status()).flatMap((c) => c.vms.filter((v) => live(v.state)).map((v) => v.node)));
     return { preempted, freeNodes: known.filter((n) => !busy.has(n)), closedNodes: this.closedNodes(), ignoredNodes: ignored };
   }
 

@@ -95,6 +95,16 @@ describe('LocalReclaims (the agent reclaims when the coordinator is unreachable)
     expect(report?.revision).to.equal((file.value as { revision: number }).revision);
   });
 
+  it('a cluster whose guests shut down by themselves has nothing to save: its node counts as free', async () => {
+    const site = new FakeSite();
+    site.add('j1', ['a1']);
+    site.clusters.get('j1')?.vms.forEach((v) => (v.state = 'SHUTOFF'));
+    const local = await LocalReclaims.open(site.options(new MemoryFile()));
+    const res = await local.reclaim(['a1'], '', false);
+    expect(res).to.deep.include({ preempted: [], freeNodes: ['a1'], closedNodes: ['a1'] });
+    expect(site.takes).to.deep.equal([]);
+  });
+
   it('two reclaims at once hitting one cluster suspend it once', async () => {
     const site = new FakeSite();
     site.add('j1', ['a1', 'a2']);
