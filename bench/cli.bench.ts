@@ -1,11 +1,13 @@
 // Issue 13's benchmark: how long the `brine` CLI takes to start and answer, as a batch
 // scheduler's prolog sees it (a fresh process per call). Figures: `brine --version`, and
-// `brine site reclaim` + `release` of a node without VMs against a real coordinator and agent.
+// `brine site reclaim` (plain, and with the prolog's flags) + `release` of a node without VMs
+// against a real coordinator and agent.
 // Baseline measured in the same run: `node -e 0` (Node's own start-up, which no CLI can beat).
 // Prints; asserts nothing.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT, TestGrid } from '../test/helpers/grid.js';
+import { cliEnv, credentials } from '../test/helpers/pki.js';
 
 const RUNS = Number(process.env.BENCH_CLI_RUNS ?? 10);
 const BRINE = join(REPO_ROOT, 'bin', 'brine.js');
@@ -38,17 +40,21 @@ let failed = false;
 try {
   await grid.startCoordinator();
   await grid.startAgent({ name: 'site-a' });
-  // an empty environment, like a Slurm hook's: nothing but the coordinator's address
-  const env = { BRINE_COORDINATOR: grid.coordinator };
+  // an empty environment, like a Slurm hook's: the coordinator's address and the site's credentials
+  const env = { BRINE_COORDINATOR: grid.coordinator, ...cliEnv(await credentials('site', 'site-a')) };
   const baseline = time(['-e', '0'], {});
   const version = time([BRINE, '--version'], env);
   const reclaim = time([BRINE, 'site', 'reclaim', 'site-a', '--nodes', 'a1'], env);
+  // as contrib/slurm/prolog-brine.sh calls it: one more round trip (ListSites) for --ignore-unknown
+  const agent = `127.0.0.1:${grid.sitePorts.get('site-a')}`;
+  const hook = time([BRINE, 'site', 'reclaim', 'site-a', '--nodes', 'a1,a3', '--grace', '2m', '--ignore-unknown', '--agent', agent], env);
   const release = time([BRINE, 'site', 'release', 'site-a', '--nodes', 'a1'], env);
   console.log(`\nCLI start-up (${RUNS} runs each; shared CPU: noisy, compare against the baseline of this run)`);
   console.log(`${'command'.padEnd(44)} ${'p50'.padStart(9)}  ${'p90'.padStart(9)}  vs node`);
   console.log(row('baseline: node -e 0', baseline, baseline));
   console.log(row('brine --version', version, baseline));
   console.log(row('brine site reclaim (node without VMs)', reclaim, baseline));
+  console.log(row('  the same as the prolog calls it', hook, baseline));
   console.log(row('brine site release', release, baseline));
 } catch (err) {
   failed = true;

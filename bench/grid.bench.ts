@@ -158,6 +158,9 @@ async function loadGenerator(grid: TestGrid, sites: number, nodes: number): Prom
     GetManifest: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'load generator: no snapshots' }),
     ReadChunks: (call) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'load generator: no snapshots' }),
     ReadConsole: (call) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'load generator: no consoles' }),
+    // nor batch scheduler hooks (issue 13)
+    LocalReclaim: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'load generator: no hooks' }),
+    LocalRelease: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'load generator: no hooks' }),
   };
   server.addService(AgentService.service, handlers);
   // the coordinator dials agents expecting a site certificate; one serves for every fake site

@@ -1,6 +1,7 @@
 // Who may call this agent (README, Security): the control API only the coordinator (its
 // certificate has role coordinator); the snapshot reads (GetManifest, ReadChunks) only another
-// site of the grid. --insecure allows everything.
+// site of the grid; LocalReclaim/LocalRelease (and GetStatus) the site's own certificate, which its
+// batch scheduler's hooks hold. --insecure allows everything.
 import type * as grpc from '@grpc/grpc-js';
 import { PermissionDeniedError, toGrpcError, UnauthenticatedError } from '../src/shared/errors.js';
 import type { Logger } from '../src/shared/logger.js';
@@ -34,6 +35,12 @@ export function guardAgentHandlers(h: AgentServiceHandlers, log: Logger, policy:
     if (insecure) return;
     const id = callerOf(call);
     if (id?.role === 'site' && id.name !== site) throw new PermissionDeniedError(`GetStatus: site ${id.name} may not read the status of ${site}`);
+  };
+  /** LocalReclaim/LocalRelease: only this site's own certificate (its batch scheduler's hooks) */
+  const self = (method: string) => (call: Authenticated): void => {
+    if (insecure) return;
+    const id = callerOf(call);
+    if (id?.name !== site) throw new PermissionDeniedError(`${method}: site ${id?.name} may not reclaim or release the nodes of ${site}`);
   };
   /** the snapshot reads: a site, holding the coordinator's ticket for that snapshot and itself */
   const reader = (call: Authenticated & { request: { snapshotId: string; ticket: string } }, method: string): void => {
@@ -75,5 +82,7 @@ export function guardAgentHandlers(h: AgentServiceHandlers, log: Logger, policy:
     ReadConsole: stream('ReadConsole', CONTROL, h.ReadConsole),
     GetManifest: unary('GetManifest', PEER, h.GetManifest, (call) => reader(call, 'GetManifest')),
     ReadChunks: stream('ReadChunks', PEER, h.ReadChunks, (call) => reader(call, 'ReadChunks')),
+    LocalReclaim: unary('LocalReclaim', PEER, h.LocalReclaim, self('LocalReclaim')),
+    LocalRelease: unary('LocalRelease', PEER, h.LocalRelease, self('LocalRelease')),
   };
 }

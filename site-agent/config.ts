@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { parseMacRange, parseSubnetPool } from '../src/shared/addresses.js';
 import { durationMs, hostPort, loadYamlConfig, sizeMiB } from '../src/shared/config.js';
 import { NAME_PATTERN } from '../src/shared/names.js';
-import { tlsConfigSchema } from '../src/shared/tls.js';
+import { tlsConfigSchema } from '../src/shared/tls-config.js';
 import { metricsConfigSchema } from '../src/shared/metrics-http.js';
 import { ACCELS } from './domain-xml.js';
 

@@ -29,6 +29,7 @@ import { grpcMetricsInterceptor } from '../src/shared/grpc-metrics.js';
 import { serveMetrics, type HttpEndpoint } from '../src/shared/metrics-http.js';
 import { AgentMetrics } from './metrics.js';
 import { storeStats } from './store-stats.js';
+import { LocalReclaims, localReclaimFile } from './local-reclaim.js';
 
 const USAGE = 'usage: brine-agent --config FILE [--log-level debug|info|warn|error] [--cleanup] [--insecure]';
 
@@ -137,6 +138,7 @@ async function main(): Promise<void> {
   let transfers: Transfers;
   let consoles: Consoles;
   const metrics = config.metrics ? new AgentMetrics(config.site, log) : undefined;
+  let local: LocalReclaims;
   try {
     const store = await SnapshotStore.open(storeDir(config.dataDir));
     metrics?.watchStore(() => storeStats(store));
@@ -145,6 +147,16 @@ async function main(): Promise<void> {
     snapshots = new ClusterSnapshots({ clusters: manager, store, dataDir: config.dataDir, site: config, logger: root });
     const recovered = await snapshots.recover();
     if (recovered.length > 0) log.warn({ recovered }, 'recovered interrupted snapshots');
+    // after the recovery: a local suspend cut short is then either committed or undone
+    local = await LocalReclaims.open({
+      site: config.site,
+      nodes: config.nodes.map((n) => n.name),
+      clusters: manager,
+      snapshots,
+      store,
+      file: localReclaimFile(config.dataDir),
+      logger: root,
+    });
     // Imports an earlier agent left unfinished keep their chunks (the store protects them); the
     // coordinator's next FetchSnapshot of each resumes it with only what is still missing.
     const pending = await store.pendingImports();
@@ -160,7 +172,7 @@ async function main(): Promise<void> {
     });
     metrics?.watchSchedulers({ fetcher: transfers.fetcher.scheduler, source: transfers.source.scheduler });
   } catch (err) {
-    log.error({ err: (err as Error).message }, 'cannot open the snapshot store or recover interrupted snapshots');
+    log.error({ err: (err as Error).message }, 'cannot open the snapshot store, recover interrupted snapshots or read the local reclaims');
     await manager.close();
     await rm(pidFile, { force: true });
     die((err as Error).message, 1);
@@ -181,6 +193,7 @@ async function main(): Promise<void> {
     site: config,
     logger: log,
     transfers: transfers.handlers,
+    local,
   });
   const reads = transport.kind === 'insecure' ? ({ insecure: true } as const) : ({ insecure: false, tickets: new TicketVerifier(transport.tls.ca) } as const);
   server.addService(AgentService.service, guardAgentHandlers(handlers, log, reads, config.site));
@@ -260,7 +273,9 @@ async function main(): Promise<void> {
       snapshotsReplicas: config.snapshots.replicas,
     },
     instance: await loadInstanceId(config.dataDir),
-    clusters: manager,
+    // a cluster being suspended locally stays in the heartbeats (paused) until the report has it
+    clusters: { status: async () => local.overlay(await manager.status()), fenceMark: () => manager.fenceMark(), fence: (jobs, mark) => manager.fence(jobs, mark) },
+    local,
     registry,
     coordinator: config.coordinator,
     logger: root,

@@ -14,6 +14,7 @@ import type { RegisterResponse__Output } from '../src/gen/brine/v1/RegisterRespo
 import type { HeartbeatRequest } from '../src/gen/brine/v1/HeartbeatRequest.js';
 import type { HeartbeatResponse__Output } from '../src/gen/brine/v1/HeartbeatResponse.js';
 import type { ReportStatusRequest } from '../src/gen/brine/v1/ReportStatusRequest.js';
+import type { LocalReclaimReport } from '../src/gen/brine/v1/LocalReclaimReport.js';
 
 /** The coordinator's registry, as the agent needs it (a fake in tests). Errors carry a gRPC `code`. */
 export interface Registry {
@@ -91,6 +92,12 @@ export async function loadInstanceId(dataDir: string): Promise<string> {
   return id;
 }
 
+/** What the agent did while the coordinator was away (./local-reclaim.ts), sent until acknowledged. */
+export interface LocalReclaimSource {
+  report(): Promise<LocalReclaimReport | null>;
+  acknowledge(revision: number): Promise<void>;
+}
+
 /** What the registrar needs from the cluster manager. */
 export interface ClusterSource {
   status(): Promise<ClusterStatus[]>;
@@ -127,6 +134,8 @@ export interface RegistrarOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** used when the coordinator answers 0 */
   defaultHeartbeatMs?: number;
+  /** local reclaims to report (read after the clusters' status, so a cluster is in one or the other) */
+  local?: LocalReclaimSource;
 }
 
 export class Registrar {
@@ -203,6 +212,29 @@ export class Registrar {
     });
   }
 
+  /** The unacknowledged local reclaims, or null (a failure to read them is logged; the next call retries). */
+  private async localReport(): Promise<LocalReclaimReport | null> {
+    try {
+      return (await this.o.local?.report()) ?? null;
+    } catch (err) {
+      this.log.error({ err: errText(err) }, 'cannot read the local reclaims to report; the next heartbeat tries again');
+      return null;
+    }
+  }
+
+  private async acknowledged(sent: LocalReclaimReport | null, acked: number): Promise<void> {
+    if (!sent || !this.o.local) return;
+    if (acked !== sent.revision) {
+      this.log.debug({ revision: sent.revision, acked }, 'the coordinator did not record the local reclaims yet; reporting them again');
+      return;
+    }
+    try {
+      await this.o.local.acknowledge(acked);
+    } catch (err) {
+      this.log.error({ err: errText(err) }, 'cannot record that the coordinator has the local reclaims; they are reported again (it applies them once)');
+    }
+  }
+
   private problem(kind: string, fields: Record<string, unknown>, msg: string): void {
     if (this.lastProblem === kind) return;
     this.lastProblem = kind;
@@ -231,6 +263,7 @@ export class Registrar {
         delay = Math.min(delay * 2, maxMs);
         continue;
       }
+      const localReclaim = await this.localReport();
       try {
         const res = await this.o.registry.register({
           site: d.site,
@@ -244,7 +277,9 @@ export class Registrar {
           defaultCheckpointEvery: d.defaultCheckpointEvery,
           snapshotsKeep: d.snapshotsKeep,
           snapshotsReplicas: d.snapshotsReplicas ?? 0,
+          localReclaim,
         });
+        await this.acknowledged(localReclaim, res.localReclaimAcked);
         this.session = res.session;
         this.heartbeatMs = Math.max(100, res.heartbeatIntervalMs || this.o.defaultHeartbeatMs || 2_000);
         this.lastProblem = null;
@@ -302,9 +337,11 @@ export class Registrar {
         this.problem('libvirt', { err: errText(err) }, 'cannot read the clusters from libvirt; heartbeat skipped');
         continue;
       }
+      const localReclaim = await this.localReport();
       try {
-        const res = await this.o.registry.heartbeat({ site: this.o.describe.site, session, clusters });
+        const res = await this.o.registry.heartbeat({ site: this.o.describe.site, session, clusters, localReclaim });
         placedJobs = res.placedJobs;
+        await this.acknowledged(localReclaim, res.localReclaimAcked);
         if (this.lastProblem) this.log.info({ coordinator: this.o.coordinator }, 'heartbeats answered again');
         this.lastProblem = null;
       } catch (err) {

@@ -3,7 +3,7 @@
 // retried deploy and a destroy (or a fencing destroy) of the same job run one after the other.
 import { status as grpcStatus } from '@grpc/grpc-js';
 import type * as grpc from '@grpc/grpc-js';
-import { InvalidArgumentError, toGrpcError } from '../src/shared/errors.js';
+import { BrineError, InvalidArgumentError, toGrpcError } from '../src/shared/errors.js';
 import type { Logger } from '../src/shared/logger.js';
 import type { ClusterSpec, ClusterStatus, Snapshot } from '../src/shared/proto.js';
 import type { AgentServiceHandlers } from '../src/gen/brine/v1/AgentService.js';
@@ -11,6 +11,7 @@ import { validateClusterSpec, type NodeCapacity } from './clusters.js';
 import type { ImageConfig } from './config.js';
 import type { TransferHandlers } from './transfer/index.js';
 import type { Consoles } from './consoles.js';
+import type { LocalReclaims } from './local-reclaim.js';
 
 /** What the service needs from the cluster manager. */
 export interface ClusterBackend {
@@ -39,6 +40,8 @@ export interface AgentServiceOptions {
   logger: Logger;
   /** snapshot transfers between agents (./transfer/); without it those calls answer UNIMPLEMENTED */
   transfers?: TransferHandlers;
+  /** reclaims without the coordinator (./local-reclaim.ts); without it those calls answer UNIMPLEMENTED and no node is ever closed */
+  local?: Pick<LocalReclaims, 'reclaim' | 'release' | 'checkOpen'>;
 }
 
 const unimplemented = (method: string) => (call: { emit(e: string, err: unknown): unknown }): void => {
@@ -70,6 +73,7 @@ export function createAgentHandlers(o: AgentServiceOptions): AgentServiceHandler
       const spec = req.cluster;
       if (!spec) throw new InvalidArgumentError('cluster', 'required');
       validateClusterSpec(spec, o.site, 'cluster');
+      o.local?.checkOpen(spec.vms.map((v) => v.node), 'cluster.vms');
       const jlog = log.child({ job: spec.jobId });
       jlog.info({ operationId: req.operationId, vms: spec.vms.length, image: spec.image }, 'deploy requested');
       const status = await o.clusters.deploy(spec);
@@ -107,6 +111,7 @@ export function createAgentHandlers(o: AgentServiceOptions): AgentServiceHandler
       if (!spec) throw new InvalidArgumentError('cluster', 'required');
       if (!req.snapshotId) throw new InvalidArgumentError('snapshotId', 'required');
       validateClusterSpec(spec, o.site, 'cluster');
+      o.local?.checkOpen(spec.vms.map((v) => v.node), 'cluster.vms');
       const jlog = log.child({ job: spec.jobId, snapshot: req.snapshotId });
       jlog.info({ operationId: req.operationId, vms: spec.vms.length }, 'restore requested');
       const status = await o.snapshots.restore(spec, req.snapshotId);
@@ -145,5 +150,14 @@ export function createAgentHandlers(o: AgentServiceOptions): AgentServiceHandler
       o.transfers?.GetManifest ??
       ((_call, callback) => callback({ code: grpcStatus.UNIMPLEMENTED, details: 'GetManifest: snapshot transfers are not enabled on this agent' })),
     ReadChunks: o.transfers?.ReadChunks ?? unimplemented('ReadChunks'),
+    // The site's own hooks, when the coordinator is unreachable (./local-reclaim.ts).
+    LocalReclaim: answer(log, 'LocalReclaim', async (req) => {
+      if (!o.local) throw new BrineError('INTERNAL', 'LocalReclaim: this agent was started without local reclaims');
+      return o.local.reclaim(req.nodes, req.grace, req.ignoreUnknown);
+    }),
+    LocalRelease: answer(log, 'LocalRelease', async (req) => {
+      if (!o.local) throw new BrineError('INTERNAL', 'LocalRelease: this agent was started without local reclaims');
+      return o.local.release(req.nodes, req.ignoreUnknown);
+    }),
   };
 }

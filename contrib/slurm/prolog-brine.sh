@@ -1,6 +1,7 @@
 #!/bin/sh
 # brine's PrologSlurmctld (slurm.conf: PrologSlurmctld=/etc/slurm/prolog-brine.sh): before a
-# Slurm job starts, the brine VMs on its nodes are checkpointed to disk and stopped; nodes brine
+# Slurm job starts, the brine VMs on its nodes are checkpointed to disk and stopped (by the
+# coordinator, or by the site's agent BRINE_AGENT when the coordinator is unreachable); nodes brine
 # does not manage, or without brine VMs, are handed over at once. Exit 0 lets the job start.
 # Runs as SlurmUser with no PATH and no HOME; settings are in CONF.
 CONF=/etc/brine/slurm-hooks.conf

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { durationMs, hostPort, loadYamlConfig } from '../shared/config.js';
-import { tlsConfigSchema } from '../shared/tls.js';
+import { tlsConfigSchema } from '../shared/tls-config.js';
 import { metricsConfigSchema } from '../shared/metrics-http.js';
 import { dashboardConfigSchema } from './dashboard/server.js';
 

@@ -23,6 +23,8 @@ import { JobCommands } from './job-commands.js';
 import { JobFlags } from './job-flags.js';
 import { JobLogs, type LogPiece } from './logs.js';
 import { JobIndex } from './job-index.js';
+import { applyLocalReclaimReport } from './local-reclaim-report.js';
+import type { LocalReclaimReport__Output as LocalReclaimReport } from '../gen/brine/v1/LocalReclaimReport.js';
 import { MoveExecutor } from './move-executor.js';
 import { JobOperations } from './operations.js';
 import { PlacementLoop } from './placement.js';
@@ -189,6 +191,18 @@ export class Coordinator {
 
   releaseNodes(siteName: string, nodes: readonly string[]): Promise<Site> {
     return this.p.preemption.release(siteName, nodes);
+  }
+
+  /** What a site's agent reclaimed by itself while this coordinator was away; returns the revision recorded (0: none). */
+  async acceptLocalReclaim(siteName: string, report: LocalReclaimReport | null): Promise<number> {
+    if (!report) return 0;
+    const { grid, store, log, placement } = this.p;
+    const out = applyLocalReclaimReport({ data: store.data, setState: (j, s, r) => grid.setState(j, s, r), log }, siteName, report);
+    if (out.changed) {
+      await grid.commit();
+      placement.schedule();
+    }
+    return out.recorded ? report.revision : 0;
   }
 
   // ---------------------------------------------------------------- sites

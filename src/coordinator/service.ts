@@ -156,13 +156,16 @@ export function registryServiceHandlers(c: Coordinator, log: Logger, o: ServiceO
   return {
     Register: unary(log, 'Register', o, async (req, caller) => {
       requireSelf(caller, req.site);
+      // before the clusters are reconciled: a locally suspended job's VMs are gone on purpose
+      const localReclaimAcked = await c.acceptLocalReclaim(req.site, req.localReclaim);
       const res = await c.register(req);
       o.onRegistered?.(req.site, req.advertise);
-      return res;
+      return { ...res, localReclaimAcked };
     }),
     Heartbeat: unary(log, 'Heartbeat', o, async (req, caller) => {
       requireSelf(caller, req.site);
-      return { placedJobs: await c.heartbeat(req.site, req.session, req.clusters) };
+      const localReclaimAcked = await c.acceptLocalReclaim(req.site, req.localReclaim);
+      return { placedJobs: await c.heartbeat(req.site, req.session, req.clusters), localReclaimAcked };
     }),
     ReportStatus: unary(log, 'ReportStatus', o, async (req, caller) => {
       requireSelf(caller, req.site);

@@ -16,6 +16,10 @@ import type { GetStatusRequest as _brine_v1_GetStatusRequest, GetStatusRequest__
 import type { GetStatusResponse as _brine_v1_GetStatusResponse, GetStatusResponse__Output as _brine_v1_GetStatusResponse__Output } from './brine/v1/GetStatusResponse.js';
 import type { Job as _brine_v1_Job, Job__Output as _brine_v1_Job__Output } from './brine/v1/Job.js';
 import type { Lease as _brine_v1_Lease, Lease__Output as _brine_v1_Lease__Output } from './brine/v1/Lease.js';
+import type { LocalReclaimRequest as _brine_v1_LocalReclaimRequest, LocalReclaimRequest__Output as _brine_v1_LocalReclaimRequest__Output } from './brine/v1/LocalReclaimRequest.js';
+import type { LocalReclaimResponse as _brine_v1_LocalReclaimResponse, LocalReclaimResponse__Output as _brine_v1_LocalReclaimResponse__Output } from './brine/v1/LocalReclaimResponse.js';
+import type { LocalReleaseRequest as _brine_v1_LocalReleaseRequest, LocalReleaseRequest__Output as _brine_v1_LocalReleaseRequest__Output } from './brine/v1/LocalReleaseRequest.js';
+import type { LocalReleaseResponse as _brine_v1_LocalReleaseResponse, LocalReleaseResponse__Output as _brine_v1_LocalReleaseResponse__Output } from './brine/v1/LocalReleaseResponse.js';
 import type { NodeInfo as _brine_v1_NodeInfo, NodeInfo__Output as _brine_v1_NodeInfo__Output } from './brine/v1/NodeInfo.js';
 import type { PreemptedJob as _brine_v1_PreemptedJob, PreemptedJob__Output as _brine_v1_PreemptedJob__Output } from './brine/v1/PreemptedJob.js';
 import type { PruneSnapshotsRequest as _brine_v1_PruneSnapshotsRequest, PruneSnapshotsRequest__Output as _brine_v1_PruneSnapshotsRequest__Output } from './brine/v1/PruneSnapshotsRequest.js';
@@ -56,6 +60,10 @@ export interface ProtoGrpcType {
       Job: MessageTypeDefinition<_brine_v1_Job, _brine_v1_Job__Output>
       JobState: EnumTypeDefinition
       Lease: MessageTypeDefinition<_brine_v1_Lease, _brine_v1_Lease__Output>
+      LocalReclaimRequest: MessageTypeDefinition<_brine_v1_LocalReclaimRequest, _brine_v1_LocalReclaimRequest__Output>
+      LocalReclaimResponse: MessageTypeDefinition<_brine_v1_LocalReclaimResponse, _brine_v1_LocalReclaimResponse__Output>
+      LocalReleaseRequest: MessageTypeDefinition<_brine_v1_LocalReleaseRequest, _brine_v1_LocalReleaseRequest__Output>
+      LocalReleaseResponse: MessageTypeDefinition<_brine_v1_LocalReleaseResponse, _brine_v1_LocalReleaseResponse__Output>
       NodeInfo: MessageTypeDefinition<_brine_v1_NodeInfo, _brine_v1_NodeInfo__Output>
       PreemptedJob: MessageTypeDefinition<_brine_v1_PreemptedJob, _brine_v1_PreemptedJob__Output>
       PruneSnapshotsRequest: MessageTypeDefinition<_brine_v1_PruneSnapshotsRequest, _brine_v1_PruneSnapshotsRequest__Output>

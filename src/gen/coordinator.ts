@@ -18,6 +18,8 @@ import type { ListSitesRequest as _brine_v1_ListSitesRequest, ListSitesRequest__
 import type { ListSitesResponse as _brine_v1_ListSitesResponse, ListSitesResponse__Output as _brine_v1_ListSitesResponse__Output } from './brine/v1/ListSitesResponse.js';
 import type { ListSnapshotsRequest as _brine_v1_ListSnapshotsRequest, ListSnapshotsRequest__Output as _brine_v1_ListSnapshotsRequest__Output } from './brine/v1/ListSnapshotsRequest.js';
 import type { ListSnapshotsResponse as _brine_v1_ListSnapshotsResponse, ListSnapshotsResponse__Output as _brine_v1_ListSnapshotsResponse__Output } from './brine/v1/ListSnapshotsResponse.js';
+import type { LocalReclaimReport as _brine_v1_LocalReclaimReport, LocalReclaimReport__Output as _brine_v1_LocalReclaimReport__Output } from './brine/v1/LocalReclaimReport.js';
+import type { LocalSuspension as _brine_v1_LocalSuspension, LocalSuspension__Output as _brine_v1_LocalSuspension__Output } from './brine/v1/LocalSuspension.js';
 import type { LogChunk as _brine_v1_LogChunk, LogChunk__Output as _brine_v1_LogChunk__Output } from './brine/v1/LogChunk.js';
 import type { LogsRequest as _brine_v1_LogsRequest, LogsRequest__Output as _brine_v1_LogsRequest__Output } from './brine/v1/LogsRequest.js';
 import type { MigrateJobRequest as _brine_v1_MigrateJobRequest, MigrateJobRequest__Output as _brine_v1_MigrateJobRequest__Output } from './brine/v1/MigrateJobRequest.js';
@@ -69,6 +71,8 @@ export interface ProtoGrpcType {
       ListSitesResponse: MessageTypeDefinition<_brine_v1_ListSitesResponse, _brine_v1_ListSitesResponse__Output>
       ListSnapshotsRequest: MessageTypeDefinition<_brine_v1_ListSnapshotsRequest, _brine_v1_ListSnapshotsRequest__Output>
       ListSnapshotsResponse: MessageTypeDefinition<_brine_v1_ListSnapshotsResponse, _brine_v1_ListSnapshotsResponse__Output>
+      LocalReclaimReport: MessageTypeDefinition<_brine_v1_LocalReclaimReport, _brine_v1_LocalReclaimReport__Output>
+      LocalSuspension: MessageTypeDefinition<_brine_v1_LocalSuspension, _brine_v1_LocalSuspension__Output>
       LogChunk: MessageTypeDefinition<_brine_v1_LogChunk, _brine_v1_LogChunk__Output>
       LogsRequest: MessageTypeDefinition<_brine_v1_LogsRequest, _brine_v1_LogsRequest__Output>
       MigrateJobRequest: MessageTypeDefinition<_brine_v1_MigrateJobRequest, _brine_v1_MigrateJobRequest__Output>

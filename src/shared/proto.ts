@@ -1,19 +1,22 @@
-// Loads the `.proto` files at run time with the same options the types were generated with
-// (package.json `gen:proto`), and exposes the typed service definitions and client constructors.
+// Loads the `.proto` files' descriptors (parsed once by `npm run gen:proto` into
+// src/gen/descriptors/, beside the types) with the same options the types were generated with,
+// and exposes the typed service definitions and client constructors.
 import * as grpc from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import { fromJSON } from '@grpc/proto-loader';
 import { LOADER_OPTIONS } from './proto-options.js';
+import { descriptor as coordinatorDescriptor } from '../gen/descriptors/coordinator.js';
+import { descriptor as agentDescriptor } from '../gen/descriptors/agent.js';
 import type { ProtoGrpcType as CoordinatorProto } from '../gen/coordinator.js';
 import type { ProtoGrpcType as AgentProto } from '../gen/agent.js';
 
 export { PROTO_DIR, LOADER_OPTIONS, CLIENT_OPTIONS } from './proto-options.js';
 
-function load<T>(file: string): T {
-  return grpc.loadPackageDefinition(loadSync(file, LOADER_OPTIONS)) as unknown as T;
+function load<T>(descriptor: Record<string, unknown>): T {
+  return grpc.loadPackageDefinition(fromJSON(descriptor, LOADER_OPTIONS)) as unknown as T;
 }
 
-const coordinator = load<CoordinatorProto>('brine/v1/coordinator.proto').brine.v1;
-const agent = load<AgentProto>('brine/v1/agent.proto').brine.v1;
+const coordinator = load<CoordinatorProto>(coordinatorDescriptor).brine.v1;
+const agent = load<AgentProto>(agentDescriptor).brine.v1;
 
 export const JobService = coordinator.JobService;
 export const RegistryService = coordinator.RegistryService;

@@ -1,11 +1,12 @@
 // Mutual TLS for every brine connection: the grid CA, this program's certificate and key, and the
 // identity (role + name) a peer's certificate carries. Certificates are made by ./ca.ts.
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
-import { z } from 'zod';
 import { InvalidArgumentError } from './errors.js';
+import type { TlsFiles } from './tls-config.js';
+
+export type { TlsFiles } from './tls-config.js';
 
 export const ROLES = ['coordinator', 'site', 'user', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -15,21 +16,6 @@ export interface Identity {
   role: Role;
   name: string;
 }
-
-const path = z
-  .string()
-  .min(1, 'must not be empty')
-  .transform((p) => resolve(p));
-
-/** The `tls:` key of the coordinator's and the agents' configs. */
-export const tlsConfigSchema = z.strictObject({
-  /** the grid CA's certificate: peers must present a certificate it signed */
-  ca: path,
-  /** this program's certificate (issued by `brine ca issue`) and its key */
-  cert: path,
-  key: path,
-});
-export type TlsFiles = z.output<typeof tlsConfigSchema>;
 
 export interface TlsMaterial {
   ca: Buffer;
@@ -105,10 +91,11 @@ export interface SubjectHolder {
 
 export function identityOfCertificate(cert: SubjectHolder | undefined): Identity | undefined {
   if (!cert?.subject) return undefined;
-  const role = z.enum(ROLES).safeParse(first(cert.subject.OU));
+  const ou = first(cert.subject.OU);
+  const role = ROLES.find((r) => r === ou);
   const name = first(cert.subject.CN);
-  if (!name || !role.success) return undefined;
-  return { role: role.data, name };
+  if (!name || !role) return undefined;
+  return { role, name };
 }
 
 /** The caller of a server call: its identity, or undefined when it presented no brine certificate. */

@@ -152,6 +152,9 @@ export class TestGrid {
   }
 
   spawn(name: string, bin: string, args: string[]): ManagedProcess {
+    const running = this.procs.get(name);
+    // a second one would replace it in `procs` and outlive close()
+    if (running && running.child.exitCode === null && running.child.signalCode === null) throw new Error(`${name} is already running (pid ${running.child.pid}); kill it first`);
     const child = spawn(process.execPath, [join(REPO_ROOT, bin), ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = createWriteStream(join(this.dir, `${name}.log`), { flags: 'a' });
     this.logs.push(out);

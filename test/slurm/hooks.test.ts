@@ -4,7 +4,7 @@
 // libvirt's test driver; a3 is a Slurm node brine does not manage), and real Slurm jobs.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { TestGrid, waitFor } from '../helpers/grid.js';
@@ -150,7 +150,7 @@ describe('Slurm hooks against a real slurmctld (contrib/slurm)', function () {
     expect(hookLines(only).find((l) => l.includes(' prolog '))).to.include('nothing to do');
   });
 
-  describe('the coordinator down', () => {
+  describe('the coordinator down: the site\'s agent reclaims', () => {
     let j: Job;
     let busy = '';
     let idle = '';
@@ -162,30 +162,69 @@ describe('Slurm hooks against a real slurmctld (contrib/slurm)', function () {
       await grid.kill('coordinator');
     });
 
-    it('fail-closed: a node with brine VMs is not handed over (the batch job is requeued)', async () => {
+    // nested describes run in order, after any `it` of their parent: each step is one
+    describe('the agent up', () => {
+    it('a node with brine VMs: the agent suspends them (snapshot durable before the Slurm job starts); the epilog reopens the node through the agent', async () => {
       settings('fail-closed');
       const id = await sbatch(busy);
-      const prolog = await waitFor('the prolog', () => hookLines(id).find((l) => l.includes(' prolog ')), 30_000);
-      expect(prolog).to.match(/brine_exit=5 hook_exit=1 .*fail-closed/);
-      expect(prolog).to.include(`of job ${j.id} on ${busy}: NOT saved`);
-      const { state } = await slurmState(id);
-      expect(state).to.not.be.oneOf(['RUNNING', 'COMPLETED']);
-      expect(startedAt(id), 'the Slurm job never started').to.equal(undefined);
-      await run('scancel', [id]);
+      expect(await finished(id)).to.equal('COMPLETED');
+      const prolog = hookLines(id).find((l) => l.includes(' prolog ')) ?? '';
+      expect(prolog).to.match(/brine_exit=0 hook_exit=0 .* ok \|/);
+      expect(prolog).to.include(`job ${j.id}: suspended by the site's agent; snapshot l`);
+      const snapshot = /snapshot (l\w+) complete on disk/.exec(prolog)?.[1] ?? '';
+      // the manifest is written last: its time is when the snapshot became durable
+      const manifest = join(grid.siteDataDir('site-a'), 'store', 'manifests', `${snapshot}.json`);
+      expect(existsSync(manifest), manifest).to.equal(true);
+      expect(statSync(manifest).mtimeMs).to.be.lessThan(startedAt(id) ?? 0);
+      expect(await epilogDone(id)).to.match(/brine_exit=0 hook_exit=0 .* ok \| .*opened/);
     });
 
-    it('a node without brine VMs is handed over at once, whatever the policy (the agent says so)', async () => {
+    it('a node without brine VMs is handed over at once (the agent closes it, nothing to save)', async () => {
       settings('fail-closed');
       const id = await sbatch(idle);
       expect(await finished(id)).to.equal('COMPLETED');
       expect(hookLines(id).find((l) => l.includes(' prolog '))).to.match(/brine_exit=0 hook_exit=0 .*runs no brine VM/);
+      await epilogDone(id);
+    });
     });
 
-    it('fail-open: the job starts and the line says the VMs were NOT saved', async () => {
-      settings('fail-open');
-      const id = await sbatch(busy);
-      expect(await finished(id)).to.equal('COMPLETED');
-      expect(hookLines(id).find((l) => l.includes(' prolog '))).to.match(/brine_exit=5 hook_exit=0 .*fail-open: the job starts; brine VMs on these nodes were NOT saved/);
+    describe('and the agent down too: the policy decides', () => {
+      before(async () => {
+        await grid.kill('site-a', 'SIGTERM');
+      });
+
+      it('fail-closed: the node is not handed over (the batch job is requeued)', async () => {
+        settings('fail-closed');
+        const id = await sbatch(busy);
+        const prolog = await waitFor('the prolog', () => hookLines(id).find((l) => l.includes(' prolog ')), 30_000);
+        expect(prolog).to.match(/brine_exit=5 hook_exit=1 .*fail-closed/);
+        expect(prolog).to.include('did not answer either');
+        const { state } = await slurmState(id);
+        expect(state).to.not.be.oneOf(['RUNNING', 'COMPLETED']);
+        expect(startedAt(id), 'the Slurm job never started').to.equal(undefined);
+        await run('scancel', [id]);
+      });
+
+      it('fail-open: the job starts and the line says the VMs were NOT saved', async () => {
+        settings('fail-open');
+        const id = await sbatch(busy);
+        expect(await finished(id)).to.equal('COMPLETED');
+        expect(hookLines(id).find((l) => l.includes(' prolog '))).to.match(/brine_exit=5 hook_exit=0 .*fail-open: the job starts; brine VMs on these nodes were NOT saved/);
+      });
+    });
+
+    describe('both back', () => {
+    it('the coordinator has the job SUSPENDED on the agent\'s snapshot and resumes it, once', async () => {
+      await grid.startAgent(SITE_A, { waitRegistered: false });
+      await grid.startCoordinator();
+      const again = await waitFor('the brine job to run again', async () => {
+        const now = await job(j.id).catch(() => undefined);
+        return now?.state === 'RUNNING' && now.history.some((h) => h.reason.includes("suspended by the site's agent")) ? now : undefined;
+      }, 60_000);
+      // one suspend (SUSPENDED may recur in the history: each new reason for waiting is a line)
+      expect(again.history.filter((h) => h.state === 'SUSPENDING'), JSON.stringify(again.history)).to.have.length(1);
+      await cli(['cancel', j.id]);
+    });
     });
   });
 });

@@ -3,7 +3,9 @@
 // best-effort work and when it gives them back. See the README, "Preemption".
 // `--ignore-unknown` (what the hooks in contrib/ pass): nodes the site does not have are left
 // alone with one line on stderr instead of failing the call, so a batch job on nodes brine does
-// not manage is never held back by brine.
+// not manage is never held back by brine. `--agent` (the hooks pass it too): when the coordinator
+// cannot be reached at all, the site's own agent reclaims (suspends the VMs there, closes the
+// nodes) or releases, and reports it to the coordinator once it is back.
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { BrineError } from '../../shared/errors.js';
 import { checkName } from '../../shared/names.js';
@@ -11,7 +13,6 @@ import { parseDurationMs } from '../../shared/units.js';
 import type { Site } from '../../shared/proto.js';
 import { checkAddress, CommandFailed, type CliContext, type Program } from '../context.js';
 import { parseNodes, splitManaged } from '../node-list.js';
-import type { VmOnNode } from '../agent-status.js';
 import { note, printJson, say } from '../output.js';
 
 /** The nodes to act on: all of them, or with `ignoreUnknown` only the site's own (one note for the rest). */
@@ -35,11 +36,11 @@ export function register(program: Program, ctx: CliContext): void {
     .requiredOption('--nodes <n1,n2>', 'nodes taken back (comma-separated)')
     .option('--grace <duration>', 'how long the checkpoints may take, e.g. 2m (default: 2m)')
     .option('--ignore-unknown', 'leave nodes the site does not have alone instead of failing (batch scheduler hooks)')
-    .option('--agent <host:port>', "the site's agent: when the coordinator cannot be reached, nodes where it runs no brine VM are handed over at once")
+    .option('--agent <host:port>', "the site's agent: when the coordinator cannot be reached, it suspends the VMs on the nodes and closes them itself")
     .action(async (name, opts) => {
       checkName(name, 'site');
       const asked = parseNodes(opts.nodes);
-      if (opts.grace !== undefined) parseDurationMs(opts.grace, '--grace');
+      const graceMs = opts.grace === undefined ? 120_000 : parseDurationMs(opts.grace, '--grace');
       const agent = opts.agent === undefined ? undefined : checkAddress(opts.agent, '--agent');
       let nodes: string[] = [];
       let res: Site;
@@ -51,7 +52,7 @@ export function register(program: Program, ctx: CliContext): void {
         res = await (await ctx.client()).reclaimNodes(name, nodes, opts.grace ?? '');
       } catch (err) {
         if (!(agent && neverReached(err))) throw err;
-        return reclaimWithoutCoordinator(ctx, name, asked, agent, err);
+        return reclaimWithoutCoordinator(ctx, name, asked, { agent, grace: opts.grace ?? '', graceMs, ignoreUnknown: opts.ignoreUnknown === true }, err);
       }
       const unsaved = res.preempted.filter((p) => !p.saved);
       if (unsaved.length) {
@@ -88,13 +89,22 @@ export function register(program: Program, ctx: CliContext): void {
     .argument('<site>', 'site name')
     .requiredOption('--nodes <n1,n2>', 'nodes given back (comma-separated)')
     .option('--ignore-unknown', 'leave nodes the site does not have alone instead of failing (batch scheduler hooks)')
+    .option('--agent <host:port>', "the site's agent: when the coordinator cannot be reached, it opens the nodes itself")
     .action(async (name, opts) => {
       checkName(name, 'site');
       const asked = parseNodes(opts.nodes);
-      const target = await targetNodes(ctx, name, asked, opts.ignoreUnknown === true);
-      const nodes = target.nodes;
-      if (nodes.length === 0) return nothingToDo(ctx, name, asked, target.site);
-      const res = await (await ctx.client()).releaseNodes(name, nodes);
+      const agent = opts.agent === undefined ? undefined : checkAddress(opts.agent, '--agent');
+      let nodes: string[] = [];
+      let res: Site;
+      try {
+        const target = await targetNodes(ctx, name, asked, opts.ignoreUnknown === true);
+        nodes = target.nodes;
+        if (nodes.length === 0) return nothingToDo(ctx, name, asked, target.site);
+        res = await (await ctx.client()).releaseNodes(name, nodes);
+      } catch (err) {
+        if (!(agent && neverReached(err))) throw err;
+        return releaseWithoutCoordinator(ctx, name, asked, agent, opts.ignoreUnknown === true, err);
+      }
       if (ctx.json) return printJson(res);
       say(`nodes ${nodes.join(', ')} of ${name} released for best-effort work.`);
     });
@@ -116,24 +126,62 @@ function nothingToDo(ctx: CliContext, site: string, asked: string[], found: Site
   say(`none of ${asked.join(', ')} is a node of ${site}: nothing to do.`);
 }
 
+interface AgentFallback {
+  agent: string;
+  grace: string;
+  graceMs: number;
+  ignoreUnknown: boolean;
+}
+
 /**
- * The coordinator is unreachable: ask the site's agent what runs on the nodes. None of brine's VMs
- * there → nothing to save, a success. VMs there → they were not saved: the coordinator's error
- * stands (exit 5), naming them, and the hook's policy decides.
+ * The agent could not help. Unreachable too: the coordinator's error stands (exit 5), with the
+ * agent's words. It answered and refused (not permitted, unknown node…): its error, its exit code.
  */
-async function reclaimWithoutCoordinator(ctx: CliContext, site: string, nodes: string[], agent: string, cause: BrineError): Promise<void> {
-  const { vmsOnNodes } = await import('../agent-status.js');
-  let vms: VmOnNode[];
-  try {
-    vms = await vmsOnNodes(agent, nodes);
-  } catch (err) {
-    note(err instanceof Error ? err.message : String(err));
-    throw cause;
+function agentFailed(err: unknown, cause: BrineError): never {
+  if (err instanceof BrineError && err.code !== 'UNAVAILABLE') throw err;
+  note(err instanceof Error ? err.message : String(err));
+  throw cause;
+}
+
+/**
+ * The coordinator is unreachable: the site's agent suspends the clusters with VMs on the nodes (a
+ * durable snapshot each, then the VMs stopped), closes the nodes to new VMs, and tells the
+ * coordinator when it is back. Success only once every snapshot is complete on disk; otherwise
+ * exit 1 naming the jobs not saved (the nodes stay closed), and the hook's policy decides.
+ */
+async function reclaimWithoutCoordinator(ctx: CliContext, site: string, nodes: string[], o: AgentFallback, cause: BrineError): Promise<void> {
+  const { localReclaim } = await import('../agent-client.js');
+  const res = await localReclaim(o.agent, nodes, o.grace, o.graceMs, o.ignoreUnknown).catch((err: unknown) => agentFailed(err, cause));
+  if (res.ignoredNodes.length) note(`ignoring ${res.ignoredNodes.join(', ')}: not node${res.ignoredNodes.length > 1 ? 's' : ''} of ${site}`);
+  const reclaimed = nodes.filter((n) => !res.ignoredNodes.includes(n));
+  const out = { name: site, nodes: [], preempted: res.preempted, coordinatorUnreachable: true, closedNodes: res.closedNodes, freeNodes: res.freeNodes };
+  if (reclaimed.length === 0) {
+    if (ctx.json) return printJson(out);
+    return say(`none of ${nodes.join(', ')} is a node of ${site}: nothing to do.`);
   }
-  if (vms.length > 0) {
-    const list = vms.map((v) => `${v.vm} of job ${v.job} on ${v.node}`).join(', ');
-    throw new BrineError('UNAVAILABLE', `${cause.message}; the site's agent at ${agent} runs ${list}: NOT saved`, { cause });
+  const unsaved = res.preempted.filter((p) => !p.saved);
+  if (unsaved.length) {
+    throw new CommandFailed(
+      'DEADLINE_EXCEEDED',
+      `the coordinator is unreachable; the site's agent at ${o.agent} closed ${reclaimed.join(', ')}, but ${unsaved.map((p) => `job ${p.job} (${p.reason})`).join('; ')}: NOT saved`,
+      { site: out },
+    );
   }
-  if (ctx.json) return printJson({ name: site, nodes: [], preempted: [], coordinatorUnreachable: true });
-  say(`the coordinator is unreachable, but the site's agent at ${agent} runs no brine VM on ${nodes.join(', ')}: nothing to save.`);
+  if (ctx.json) return printJson(out);
+  if (res.preempted.length === 0) {
+    return say(`the coordinator is unreachable; the site's agent at ${o.agent} runs no brine VM on ${reclaimed.join(', ')}: nothing to save; the nodes are closed to brine VMs.`);
+  }
+  for (const p of res.preempted) say(`job ${p.job}: ${p.reason}`);
+  say(`the coordinator is unreachable; the site's agent at ${o.agent} suspended the jobs on ${reclaimed.join(', ')} (every snapshot complete on disk) and closed the nodes; the coordinator resumes the jobs once it is back.`);
+}
+
+/** The coordinator is unreachable: the site's agent opens the nodes again and tells it later. */
+async function releaseWithoutCoordinator(ctx: CliContext, site: string, nodes: string[], agent: string, ignoreUnknown: boolean, cause: BrineError): Promise<void> {
+  const { localRelease } = await import('../agent-client.js');
+  const res = await localRelease(agent, nodes, ignoreUnknown).catch((err: unknown) => agentFailed(err, cause));
+  if (res.ignoredNodes.length) note(`ignoring ${res.ignoredNodes.join(', ')}: not node${res.ignoredNodes.length > 1 ? 's' : ''} of ${site}`);
+  const released = nodes.filter((n) => !res.ignoredNodes.includes(n));
+  if (ctx.json) return printJson({ name: site, nodes: [], coordinatorUnreachable: true, closedNodes: res.closedNodes });
+  if (released.length === 0) return say(`none of ${nodes.join(', ')} is a node of ${site}: nothing to do.`);
+  say(`the coordinator is unreachable; the site's agent at ${agent} opened ${released.join(', ')} of ${site} to brine VMs again (the coordinator is told when it is back).`);
 }

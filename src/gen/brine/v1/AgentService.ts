@@ -12,6 +12,10 @@ import type { GetManifestRequest as _brine_v1_GetManifestRequest, GetManifestReq
 import type { GetManifestResponse as _brine_v1_GetManifestResponse, GetManifestResponse__Output as _brine_v1_GetManifestResponse__Output } from '../../brine/v1/GetManifestResponse.js';
 import type { GetStatusRequest as _brine_v1_GetStatusRequest, GetStatusRequest__Output as _brine_v1_GetStatusRequest__Output } from '../../brine/v1/GetStatusRequest.js';
 import type { GetStatusResponse as _brine_v1_GetStatusResponse, GetStatusResponse__Output as _brine_v1_GetStatusResponse__Output } from '../../brine/v1/GetStatusResponse.js';
+import type { LocalReclaimRequest as _brine_v1_LocalReclaimRequest, LocalReclaimRequest__Output as _brine_v1_LocalReclaimRequest__Output } from '../../brine/v1/LocalReclaimRequest.js';
+import type { LocalReclaimResponse as _brine_v1_LocalReclaimResponse, LocalReclaimResponse__Output as _brine_v1_LocalReclaimResponse__Output } from '../../brine/v1/LocalReclaimResponse.js';
+import type { LocalReleaseRequest as _brine_v1_LocalReleaseRequest, LocalReleaseRequest__Output as _brine_v1_LocalReleaseRequest__Output } from '../../brine/v1/LocalReleaseRequest.js';
+import type { LocalReleaseResponse as _brine_v1_LocalReleaseResponse, LocalReleaseResponse__Output as _brine_v1_LocalReleaseResponse__Output } from '../../brine/v1/LocalReleaseResponse.js';
 import type { PruneSnapshotsRequest as _brine_v1_PruneSnapshotsRequest, PruneSnapshotsRequest__Output as _brine_v1_PruneSnapshotsRequest__Output } from '../../brine/v1/PruneSnapshotsRequest.js';
 import type { PruneSnapshotsResponse as _brine_v1_PruneSnapshotsResponse, PruneSnapshotsResponse__Output as _brine_v1_PruneSnapshotsResponse__Output } from '../../brine/v1/PruneSnapshotsResponse.js';
 import type { ReadChunksRequest as _brine_v1_ReadChunksRequest, ReadChunksRequest__Output as _brine_v1_ReadChunksRequest__Output } from '../../brine/v1/ReadChunksRequest.js';
@@ -78,6 +82,46 @@ export interface AgentServiceClient extends grpc.Client {
   getStatus(argument: _brine_v1_GetStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_GetStatusResponse__Output>): grpc.ClientUnaryCall;
   getStatus(argument: _brine_v1_GetStatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_GetStatusResponse__Output>): grpc.ClientUnaryCall;
   getStatus(argument: _brine_v1_GetStatusRequest, callback: grpc.requestCallback<_brine_v1_GetStatusResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * --- the site's own tooling (its batch scheduler's hooks, with the site's certificate), when
+   * the coordinator cannot be reached
+   * The nodes are closed to new VMs (kept in the agent's data dir until LocalRelease) and every
+   * cluster with a VM on them is suspended: a durable snapshot, then its VMs stopped. Answers once
+   * each snapshot is complete on disk, or the grace period is over. Reported to the coordinator
+   * at the agent's next registration or heartbeat, which records the jobs SUSPENDED.
+   */
+  LocalReclaim(argument: _brine_v1_LocalReclaimRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_LocalReclaimResponse__Output>): grpc.ClientUnaryCall;
+  LocalReclaim(argument: _brine_v1_LocalReclaimRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_LocalReclaimResponse__Output>): grpc.ClientUnaryCall;
+  LocalReclaim(argument: _brine_v1_LocalReclaimRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_LocalReclaimResponse__Output>): grpc.ClientUnaryCall;
+  LocalReclaim(argument: _brine_v1_LocalReclaimRequest, callback: grpc.requestCallback<_brine_v1_LocalReclaimResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * --- the site's own tooling (its batch scheduler's hooks, with the site's certificate), when
+   * the coordinator cannot be reached
+   * The nodes are closed to new VMs (kept in the agent's data dir until LocalRelease) and every
+   * cluster with a VM on them is suspended: a durable snapshot, then its VMs stopped. Answers once
+   * each snapshot is complete on disk, or the grace period is over. Reported to the coordinator
+   * at the agent's next registration or heartbeat, which records the jobs SUSPENDED.
+   */
+  localReclaim(argument: _brine_v1_LocalReclaimRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_LocalReclaimResponse__Output>): grpc.ClientUnaryCall;
+  localReclaim(argument: _brine_v1_LocalReclaimRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_LocalReclaimResponse__Output>): grpc.ClientUnaryCall;
+  localReclaim(argument: _brine_v1_LocalReclaimRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_LocalReclaimResponse__Output>): grpc.ClientUnaryCall;
+  localReclaim(argument: _brine_v1_LocalReclaimRequest, callback: grpc.requestCallback<_brine_v1_LocalReclaimResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * The nodes take brine VMs again (reported to the coordinator likewise).
+   */
+  LocalRelease(argument: _brine_v1_LocalReleaseRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_LocalReleaseResponse__Output>): grpc.ClientUnaryCall;
+  LocalRelease(argument: _brine_v1_LocalReleaseRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_LocalReleaseResponse__Output>): grpc.ClientUnaryCall;
+  LocalRelease(argument: _brine_v1_LocalReleaseRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_LocalReleaseResponse__Output>): grpc.ClientUnaryCall;
+  LocalRelease(argument: _brine_v1_LocalReleaseRequest, callback: grpc.requestCallback<_brine_v1_LocalReleaseResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * The nodes take brine VMs again (reported to the coordinator likewise).
+   */
+  localRelease(argument: _brine_v1_LocalReleaseRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_LocalReleaseResponse__Output>): grpc.ClientUnaryCall;
+  localRelease(argument: _brine_v1_LocalReleaseRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_LocalReleaseResponse__Output>): grpc.ClientUnaryCall;
+  localRelease(argument: _brine_v1_LocalReleaseRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_LocalReleaseResponse__Output>): grpc.ClientUnaryCall;
+  localRelease(argument: _brine_v1_LocalReleaseRequest, callback: grpc.requestCallback<_brine_v1_LocalReleaseResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Removes snapshots of a job from the store beyond the last `keep` (and collects unused chunks).
@@ -176,6 +220,21 @@ export interface AgentServiceHandlers extends grpc.UntypedServiceImplementation 
   GetStatus: grpc.handleUnaryCall<_brine_v1_GetStatusRequest__Output, _brine_v1_GetStatusResponse>;
   
   /**
+   * --- the site's own tooling (its batch scheduler's hooks, with the site's certificate), when
+   * the coordinator cannot be reached
+   * The nodes are closed to new VMs (kept in the agent's data dir until LocalRelease) and every
+   * cluster with a VM on them is suspended: a durable snapshot, then its VMs stopped. Answers once
+   * each snapshot is complete on disk, or the grace period is over. Reported to the coordinator
+   * at the agent's next registration or heartbeat, which records the jobs SUSPENDED.
+   */
+  LocalReclaim: grpc.handleUnaryCall<_brine_v1_LocalReclaimRequest__Output, _brine_v1_LocalReclaimResponse>;
+  
+  /**
+   * The nodes take brine VMs again (reported to the coordinator likewise).
+   */
+  LocalRelease: grpc.handleUnaryCall<_brine_v1_LocalReleaseRequest__Output, _brine_v1_LocalReleaseResponse>;
+  
+  /**
    * Removes snapshots of a job from the store beyond the last `keep` (and collects unused chunks).
    */
   PruneSnapshots: grpc.handleUnaryCall<_brine_v1_PruneSnapshotsRequest__Output, _brine_v1_PruneSnapshotsResponse>;
@@ -212,6 +271,8 @@ export interface AgentServiceDefinition extends grpc.ServiceDefinition {
   FetchSnapshot: MethodDefinition<_brine_v1_FetchSnapshotRequest, _brine_v1_TransferProgress, _brine_v1_FetchSnapshotRequest__Output, _brine_v1_TransferProgress__Output>
   GetManifest: MethodDefinition<_brine_v1_GetManifestRequest, _brine_v1_GetManifestResponse, _brine_v1_GetManifestRequest__Output, _brine_v1_GetManifestResponse__Output>
   GetStatus: MethodDefinition<_brine_v1_GetStatusRequest, _brine_v1_GetStatusResponse, _brine_v1_GetStatusRequest__Output, _brine_v1_GetStatusResponse__Output>
+  LocalReclaim: MethodDefinition<_brine_v1_LocalReclaimRequest, _brine_v1_LocalReclaimResponse, _brine_v1_LocalReclaimRequest__Output, _brine_v1_LocalReclaimResponse__Output>
+  LocalRelease: MethodDefinition<_brine_v1_LocalReleaseRequest, _brine_v1_LocalReleaseResponse, _brine_v1_LocalReleaseRequest__Output, _brine_v1_LocalReleaseResponse__Output>
   PruneSnapshots: MethodDefinition<_brine_v1_PruneSnapshotsRequest, _brine_v1_PruneSnapshotsResponse, _brine_v1_PruneSnapshotsRequest__Output, _brine_v1_PruneSnapshotsResponse__Output>
   ReadChunks: MethodDefinition<_brine_v1_ReadChunksRequest, _brine_v1_ChunkBatch, _brine_v1_ReadChunksRequest__Output, _brine_v1_ChunkBatch__Output>
   ReadConsole: MethodDefinition<_brine_v1_ReadConsoleRequest, _brine_v1_ConsoleChunk, _brine_v1_ReadConsoleRequest__Output, _brine_v1_ConsoleChunk__Output>

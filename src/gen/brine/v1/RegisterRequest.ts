@@ -2,6 +2,7 @@
 
 import type { NodeSpec as _brine_v1_NodeSpec, NodeSpec__Output as _brine_v1_NodeSpec__Output } from '../../brine/v1/NodeSpec.js';
 import type { ClusterStatus as _brine_v1_ClusterStatus, ClusterStatus__Output as _brine_v1_ClusterStatus__Output } from '../../brine/v1/ClusterStatus.js';
+import type { LocalReclaimReport as _brine_v1_LocalReclaimReport, LocalReclaimReport__Output as _brine_v1_LocalReclaimReport__Output } from '../../brine/v1/LocalReclaimReport.js';
 
 export interface RegisterRequest {
   'site'?: (string);
@@ -30,6 +31,10 @@ export interface RegisterRequest {
    * other sites each checkpoint of this site is copied to (config snapshots.replicas; 0: none)
    */
   'snapshotsReplicas'?: (number);
+  /**
+   * what the agent did by itself while the coordinator was unreachable (unset: nothing new)
+   */
+  'localReclaim'?: (_brine_v1_LocalReclaimReport | null);
 }
 
 export interface RegisterRequest__Output {
@@ -59,4 +64,8 @@ export interface RegisterRequest__Output {
    * other sites each checkpoint of this site is copied to (config snapshots.replicas; 0: none)
    */
   'snapshotsReplicas': (number);
+  /**
+   * what the agent did by itself while the coordinator was unreachable (unset: nothing new)
+   */
+  'localReclaim': (_brine_v1_LocalReclaimReport__Output | null);
 }
