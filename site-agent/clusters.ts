@@ -28,6 +28,7 @@ import {
   type VmMetadata,
 } from './domain-xml.js';
 import { buildNetworkXml, parseNetworkMetadata } from './network-xml.js';
+import { SEED_TARGET, isoSeedWriter, seedFiles, validateSeedSpec, type SeedWriter } from './seed.js';
 import { openLibvirt } from './libvirt/connection.js';
 import { isConnectionLost, isNoDomain, isNoNetwork } from './libvirt/errors.js';
 import type { DomainState, LibvirtConnection } from './libvirt/types.js';
@@ -236,6 +237,7 @@ export function validateClusterSpec(
     throw new InvalidArgumentError(f('image'), `unknown image "${spec.image}" (this site has: ${known})`);
   }
   if (!Number.isInteger(spec.cpus) || spec.cpus <= 0) throw new InvalidArgumentError(f('cpus'), `must be a positive whole number, got ${spec.cpus}`);
+  validateSeedSpec(spec, prefix);
   if (!Number.isInteger(spec.memoryMiB) || spec.memoryMiB <= 0) {
     throw new InvalidArgumentError(f('memoryMiB'), `must be a positive whole number of MiB, got ${spec.memoryMiB}`);
   }
@@ -301,6 +303,8 @@ export interface ClusterManagerOptions {
   /** opens one libvirt connection; default: the real binding (`./libvirt/connection.js`) */
   connect?: (uri: string) => Promise<LibvirtConnection>;
   files?: HostFiles;
+  /** builds the VMs' cloud-init seeds; default: genisoimage, staged in `<dataDir>/work` */
+  seeds?: SeedWriter;
 }
 
 /** Called by the poll loop with a cluster whose VMs changed state (or vanished) by themselves. */
@@ -336,6 +340,7 @@ export class ClusterManager {
   private readonly opts: ClusterManagerOptions;
   private readonly log: Logger;
   private readonly files: HostFiles;
+  private readonly seeds: SeedWriter;
   private readonly conns: Conn[];
   private readonly nodeConn: Map<string, Conn>;
   private readonly locks = new KeyedLock();
@@ -363,6 +368,7 @@ export class ClusterManager {
     this.site = opts.site;
     this.log = (opts.logger ?? silentLogger).child({ site: opts.site });
     this.files = opts.files ?? localFiles;
+    this.seeds = opts.seeds ?? isoSeedWriter(join(opts.dataDir, 'work'));
     this.conns = conns;
     this.nodeConn = new Map(opts.nodes.map((n) => [n.name, conns.find((c) => c.uri === n.uri) as Conn]));
   }
@@ -412,6 +418,18 @@ export class ClusterManager {
 
   overlayPath(domain: string): string {
     return join(this.opts.dataDir, 'disks', `${domain}.qcow2`);
+  }
+
+  /** The VM's cloud-init seed image: `<dataDir>/seeds/<domain>.iso` (./seed.ts). */
+  seedPath(domain: string): string {
+    return join(this.opts.dataDir, 'seeds', `${domain}.iso`);
+  }
+
+  /** Builds (or rebuilds) the seed of VM `vm` from the spec, for a deploy or a restore; returns its path. */
+  async writeSeed(spec: ClusterSpec, vm: string): Promise<string> {
+    const path = this.seedPath(domainName(spec.jobId, vm));
+    await this.seeds.write(path, seedFiles(spec, vm));
+    return path;
   }
 
   /** The libvirt connection of a node (tests use it to act behind the agent's back). */
@@ -636,6 +654,9 @@ export class ClusterManager {
           }
           boot = { kind: 'disk', overlay };
         }
+        // built here from the spec, at every deploy (and restore): never a file from another site
+        const seed = await this.writeSeed(spec, vm.name);
+        created.files.push(seed);
         const guest = this.guests.get(vm.node) as NodeGuest; // every configured node has one (open)
         const xml = buildDomainXml({
           type: guest.type,
@@ -648,6 +669,7 @@ export class ClusterManager {
           network: netName,
           consolePath: this.consolePath(name),
           metadata: { site: this.site, job: spec.jobId, vm: vm.name, node: vm.node, mac: vm.mac.toLowerCase(), ip: vm.ip, image: spec.image },
+          seed: { path: seed, target: SEED_TARGET },
         });
         await conn.lv.defineDomain(xml);
         created.domains.push({ conn, name });
@@ -783,6 +805,7 @@ export class ClusterManager {
     for (const [d, uri] of domains) {
       await this.files.remove(this.consolePath(d)).catch(() => {});
       await this.files.remove(this.overlayPath(d)).catch(() => {});
+      await this.files.remove(this.seedPath(d)).catch(() => {});
       if (!elsewhere.has(d)) await this.removeHypervisorLogs(uri, d).catch(() => {});
     }
     this.tracked.delete(jobId);

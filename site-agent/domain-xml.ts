@@ -119,6 +119,8 @@ export interface DomainSpec {
   network: string;
   consolePath: string;
   metadata: VmMetadata;
+  /** the VM's cloud-init NoCloud seed image (./seed.ts), attached read-only as virtio disk `seedTarget` */
+  seed?: { path: string; target: string } | undefined;
 }
 
 export function buildDomainXml(s: DomainSpec): string {
@@ -141,6 +143,17 @@ export function buildDomainXml(s: DomainSpec): string {
           `    </disk>`,
         ]
       : [];
+  // Read-only, raw, after the root disk (which keeps vda and the lowest PCI slot, so the BIOS boots it).
+  const seed = s.seed
+    ? [
+        `    <disk type='file' device='disk'>`,
+        `      <driver name='qemu' type='raw'/>`,
+        `      <source file='${e(s.seed.path)}'/>`,
+        `      <target dev='${e(s.seed.target)}' bus='virtio'/>`,
+        `      <readonly/>`,
+        `    </disk>`,
+      ]
+    : [];
   const { site, job, vm, node, mac, ip, image } = s.metadata;
   // QEMU/KVM on x86: the i440fx machine `pc` (with ACPI, below: PCI hot-plug of the NIC works on it).
   const qemu = s.type === 'qemu' || s.type === 'kvm';
@@ -164,6 +177,7 @@ export function buildDomainXml(s: DomainSpec): string {
     `  <on_crash>destroy</on_crash>`,
     `  <devices>`,
     ...disk,
+    ...seed,
     `    <interface type='network'>`,
     `      <mac address='${e(s.mac)}'/>`,
     `      <source network='${e(s.network)}'/>`,

@@ -46,6 +46,7 @@ import { CorruptChunkError, MissingChunkError, type SnapshotStore, type Snapshot
 import { SNAPSHOT_ID_RE } from './snapshot-store/manifest.js';
 import type { SnapshotManifest } from './snapshot-store/manifest.js';
 import { guardRestoredXml, type OwnedByVm } from './domain-guard.js';
+import { SEED_TARGET } from './seed.js';
 
 export type SnapshotKind = 'checkpoint' | 'suspend';
 /**
@@ -58,7 +59,7 @@ export type CaptureMethod = 'external' | 'save';
 /** What this module needs of the cluster manager. */
 export type SnapshotClusters = Pick<
   ClusterManager,
-  'site' | 'withJobLock' | 'clusterStatus' | 'destroyHeld' | 'trackHeld' | 'consolePath' | 'overlayPath' | 'nodeUri'
+  'site' | 'withJobLock' | 'clusterStatus' | 'destroyHeld' | 'trackHeld' | 'consolePath' | 'overlayPath' | 'nodeUri' | 'writeSeed'
 >;
 
 /** What this module needs of the store (site-agent/snapshot-store/). */
@@ -757,10 +758,14 @@ export class ClusterSnapshots {
           // Host-side parts of the saved image (name, metadata, console, disks) rewritten where
           // they differ from the snapshot's (never the MAC: QEMU refuses it, see nic-swap.ts).
           const imageXml = await conn.saveImageXml(s.mem);
+          // The seed, built here from the spec (never the origin's file); same device, new path.
+          const seed = await this.o.clusters.writeSeed(spec, vm.name);
+          created.files.push(seed);
+          target.seed = { from: fileDisks(imageXml).find((d) => d.target === SEED_TARGET)?.source ?? '', to: seed };
           // never trusted as received (domain-guard.ts): host references from this site's config
           const owned: OwnedByVm = {
             metadata: target.metadata,
-            files: [consolePath, ...target.disks.map((d) => d.to)],
+            files: [consolePath, ...target.disks.map((d) => d.to), seed],
             image: this.imageOf(spec.image),
             networks: [netName, c.network],
           };
@@ -982,6 +987,8 @@ interface RetargetTo {
   fromConsole: string;
   toConsole: string;
   disks: Array<{ from: string; to: string }>;
+  /** the cloud-init seed image (./seed.ts): `from` '' when the snapshot has none */
+  seed?: { from: string; to: string } | undefined;
 }
 
 function retarget(xml: string, t: RetargetTo): string {
@@ -1000,5 +1007,6 @@ function retarget(xml: string, t: RetargetTo): string {
     from === to || from === '' ? s : s.split(`'${xmlEscape(from)}'`).join(`'${xmlEscape(to)}'`).split(`"${xmlEscape(from)}"`).join(`"${xmlEscape(to)}"`);
   out = swapPath(out, t.fromConsole, t.toConsole);
   for (const d of t.disks) out = swapPath(out, d.from, d.to);
+  if (t.seed) out = swapPath(out, t.seed.from, t.seed.to);
   return out;
 }

@@ -9,6 +9,7 @@ import { formatBytes, formatDuration, formatEta, parseDurationMs } from '../shar
 import type { ClusterSpec, ClusterStatus, Job, Lease, Site, Snapshot } from '../shared/proto.js';
 import type { RegisterRequest__Output as RegisterRequest } from '../gen/brine/v1/RegisterRequest.js';
 import type { SubmitJobRequest__Output as SubmitJobRequest } from '../gen/brine/v1/SubmitJobRequest.js';
+import { seedRecord, seedSpec, seedWire } from './user-data.js';
 import type { AgentGateway, SnapshotKind } from './agents.js';
 import { AddressAllocator } from './address-allocator.js';
 import type { CoordinatorConfig } from './config.js';
@@ -245,6 +246,7 @@ export class Coordinator {
       createdAt: now.toISOString(),
       history: [{ at: now.toISOString(), state: 'PENDING', reason: `submitted by ${req.owner || 'unknown'}` }],
       deployAttempts: 0,
+      ...seedRecord(req),
     };
     this.store.data.jobs[id] = job;
     // Not placed before its submission is durable and acknowledged (so PENDING is always first).
@@ -1503,8 +1505,8 @@ export class Coordinator {
 
 /** The wire form of a job (bookkeeping fields dropped). */
 export function toJobMessage(job: JobRecord): Job {
-  const { deployAttempts: _attempts, pendingOp: _op, autoResume: _auto, ...wire } = job;
-  return wire;
+  const { deployAttempts: _attempts, pendingOp: _op, autoResume: _auto, userData: _userData, ...wire } = job;
+  return { ...wire, ...seedWire(job) };
 }
 
 /** What the agent needs to run a job's cluster where it is placed now. */
@@ -1518,6 +1520,7 @@ export function clusterSpec(job: JobRecord): ClusterSpec {
     subnet: job.subnet,
     gateway: job.gateway,
     vms: job.vms.map((v) => ({ name: v.name, node: v.node, mac: v.mac, ip: v.ip })),
+    ...seedSpec(job),
   };
 }
 

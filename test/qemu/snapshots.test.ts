@@ -104,6 +104,8 @@ describe('snapshots of real VMs on qemu:///system (QEMU tier)', function () {
       jobId,
       jobName: jobId,
       image,
+      userData: Buffer.alloc(0),
+      meta: {},
       cpus: 1,
       memoryMiB: 128,
       subnet: `10.${octet}.0.0/29`,
