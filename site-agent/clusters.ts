@@ -642,18 +642,19 @@ export class ClusterManager {
           // Same name, but not this VM of this site (its metadata said otherwise): never take it over.
           throw new AlreadyExistsError(`libvirt domain ${name} on ${conn.uri} exists and is not VM ${vm.name} of job ${spec.jobId}`);
         }
-        let boot: BootSpec;
-        if (image.kind === 'kernel') {
-          boot = { kind: 'kernel', kernel: image.kernel, initrd: image.initrd, cmdline: image.cmdline };
-        } else {
-          const overlay = this.overlayPath(name);
+        let overlay: string | undefined;
+        if (image.disk !== undefined) {
+          overlay = this.overlayPath(name);
           // The test driver never reads disks; anywhere else each VM writes to its own overlay.
           if (!conn.uri.startsWith('test:') && !(await this.files.exists(overlay))) {
             await this.files.createOverlay(image.disk, overlay);
             created.files.push(overlay);
           }
-          boot = { kind: 'disk', overlay };
         }
+        const boot: BootSpec =
+          image.kind === 'kernel'
+            ? { kind: 'kernel', kernel: image.kernel, initrd: image.initrd, cmdline: image.cmdline, overlay }
+            : { kind: 'disk', overlay: overlay as string };
         // built here from the spec, at every deploy (and restore): never a file from another site
         const seed = await this.writeSeed(spec, vm.name);
         created.files.push(seed);

@@ -103,7 +103,8 @@ export function parseVmMetadata(domainXml: string): VmMetadata | null {
 }
 
 export type BootSpec =
-  | { kind: 'kernel'; kernel: string; initrd: string; cmdline: string }
+  /** `overlay`: a root disk (the VM's own qcow2 file) besides the kernel, if the image has one */
+  | { kind: 'kernel'; kernel: string; initrd: string; cmdline: string; overlay?: string | undefined }
   /** `overlay` is the VM's own qcow2 file, backed by the site's base image */
   | { kind: 'disk'; overlay: string };
 
@@ -133,12 +134,13 @@ export function buildDomainXml(s: DomainSpec): string {
           `    <cmdline>${e(s.boot.cmdline)}</cmdline>`,
         ]
       : [`    <boot dev='hd'/>`];
+  const overlay = s.boot.overlay;
   const disk =
-    s.boot.kind === 'disk'
+    overlay !== undefined
       ? [
           `    <disk type='file' device='disk'>`,
           `      <driver name='qemu' type='qcow2'/>`,
-          `      <source file='${e(s.boot.overlay)}'/>`,
+          `      <source file='${e(overlay)}'/>`,
           `      <target dev='vda' bus='virtio'/>`,
           `    </disk>`,
         ]
