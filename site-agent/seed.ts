@@ -31,12 +31,15 @@ export interface SeedFiles {
  * The seed of one VM. `instance-id` is the VM's domain name: stable across moves and restores, so a
  * guest rebooted after a move is not taken by cloud-init for a new instance (which would run the
  * user-data again). `local-hostname` is the VM's name. The network config asks DHCP on every
- * Ethernet NIC by name, not by MAC: a move gives the VM a new MAC, and the network's DHCP hands out
- * the leased address for it.
+ * Ethernet NIC by name, not by MAC: a move gives the VM a new MAC (its NIC is swapped while it
+ * runs), and the network's DHCP hands out the leased address for it. The entry's id is the glob
+ * too: netplan reads `match.name`, while cloud-init's own renderers (networkd here) take the id as
+ * the interface name (cloud-init 22.4 drops a name match without a MAC), and networkd's `Name=e*`
+ * is a glob as well.
  */
 export function seedFiles(spec: Pick<ClusterSpec, 'jobId' | 'userData' | 'meta'>, vm: string): SeedFiles {
   const meta = { ...spec.meta, 'instance-id': domainName(spec.jobId, vm), 'local-hostname': vm };
-  const network = { version: 2, ethernets: { nics: { match: { name: 'e*' }, dhcp4: true } } };
+  const network = { version: 2, ethernets: { 'e*': { match: { name: 'e*' }, dhcp4: true } } };
   return {
     'meta-data': stringify(meta),
     'user-data': Buffer.from(spec.userData),

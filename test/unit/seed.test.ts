@@ -17,7 +17,7 @@ describe('cloud-init seeds and cluster names', () => {
       expect(parse(files['meta-data'])).to.deep.equal({ note: 'a: b # c', n: '007', 'instance-id': 'brine-jabc-demo-1', 'local-hostname': 'demo-1' });
       expect(files['user-data'].toString()).to.equal('#!/bin/sh\necho hi\n');
       // DHCP on every Ethernet NIC by name: the MAC changes when the job moves
-      expect(parse(files['network-config'])).to.deep.equal({ version: 2, ethernets: { nics: { match: { name: 'e*' }, dhcp4: true } } });
+      expect(parse(files['network-config'])).to.deep.equal({ version: 2, ethernets: { 'e*': { match: { name: 'e*' }, dhcp4: true } } });
     });
 
     it('a user meta key cannot replace brine’s own', () => {
