@@ -58,6 +58,9 @@ describe('user-data, meta and names (test driver)', function () {
     expect(job.userDataBytes).to.equal(Buffer.byteLength(SCRIPT));
     expect(job.meta).to.deep.equal({ project: 'climate', run: '42' });
     expect(JSON.stringify(job)).not.to.include('hello from');
+    const human = await cli('show', job.id);
+    expect(human.stdout).to.match(new RegExp(`^user-data:\\s+${Buffer.byteLength(SCRIPT)} B$`, 'm'));
+    expect(human.stdout).to.match(/^meta:\s+project=climate run=42$/m);
 
     for (const vm of job.vms) {
       const iso = seedOf('site-a', job.id, vm.name);
