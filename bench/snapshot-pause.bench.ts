@@ -131,6 +131,8 @@ function spec(jobId: string, k: number, octet: number, tag: number): ClusterSpec
     jobId,
     jobName: jobId,
     image: 'tiny',
+    userData: Buffer.alloc(0),
+    meta: {},
     cpus: 1,
     memoryMiB: 128,
     subnet: `10.${octet}.0.0/29`,

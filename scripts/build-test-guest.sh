@@ -5,7 +5,10 @@
 #               ones) and prints once a second on ttyS0:
 #                 tick N IFACE=MAC,IP/PREFIX IFACE=MAC,IP/PREFIX ...
 #               powers off after N ticks when the kernel command line says brine.poweroff=N,
-#               and on the ACPI power button (virsh shutdown; virsh reboot then boots it again)
+#               and on the ACPI power button (virsh shutdown; virsh reboot then boots it again);
+#               reads a cloud-init NoCloud seed (a disk labelled cidata, see site-agent/seed.ts):
+#               hostname from meta-data's local-hostname, runs a `#!` user-data once per boot
+#               (its output on ttyS0), and takes the DNS server and domain from DHCP
 #   cmdline     the kernel command line to boot it with
 # Cached: a second run does nothing while the outputs exist and this script is unchanged.
 set -euo pipefail
@@ -83,7 +86,9 @@ cp "$busybox" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 
 # virtio NIC drivers, in load order (virtio needs a symbol from virtio_ring; see notes/real-vms.md).
-mods="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net"
+# virtio_blk, cdrom and isofs (isofs needs cdrom): the cloud-init seed is a read-only virtio disk
+# holding an ISO 9660 image.
+mods="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net virtio_blk cdrom isofs"
 order=""
 for m in $mods; do
   f=$(find "$work/k/lib/modules/$kver" -name "$m.ko" -o -name "$m.ko.xz" | head -n1)
@@ -143,6 +148,10 @@ case "$1" in
       ip route replace default via "$r" dev "$interface" metric "$metric"
       break
     done
+    # the cluster network's DNS (libvirt's dnsmasq on the gateway) answers the VMs' names
+    if [ -n "${dns:-}" ]; then
+      { [ -n "${domain:-}" ] && echo "search $domain"; for d in $dns; do echo "nameserver $d"; done; } >/etc/resolv.conf
+    fi
     ;;
 esac
 exit 0
@@ -165,6 +174,26 @@ for m in $MODULES; do insmod "/lib/modules/$m.ko" || echo "brine-guest: insmod $
 ip link set lo up
 hostname brine-guest
 [ -e /dev/input ] && acpid -l /dev/null
+
+# The cloud-init NoCloud seed (site-agent/seed.ts): an ISO 9660 volume labelled cidata on a virtio
+# disk. Its meta-data names the VM (local-hostname); a user-data that starts with #! is run below.
+mkdir -p /run/seed
+seed=""
+for b in /sys/block/vd*; do
+  [ -e "$b" ] || continue
+  dev=/dev/${b##*/}
+  # the ISO 9660 volume id: 32 bytes at offset 40 of the primary volume descriptor (sector 16)
+  label=$(dd if="$dev" bs=1 skip=32808 count=32 2>/dev/null | tr -d ' ')
+  [ "$label" = cidata ] || continue
+  if mount -t iso9660 -o ro "$dev" /run/seed; then seed=$dev; break; fi
+done
+if [ -n "$seed" ]; then
+  h=$(sed -n 's/^local-hostname: *//p' /run/seed/meta-data | tr -d "\"'" | head -n1)
+  [ -n "$h" ] && hostname "$h"
+  echo "brine-guest: cloud-init seed on $seed, hostname $(hostname)" >/dev/ttyS0
+else
+  echo "brine-guest: no cloud-init seed" >/dev/ttyS0
+fi
 
 # Tick lines end in \n only (not \r\n), so readers of the console file get clean fields.
 tty=/dev/ttyS0
@@ -202,6 +231,13 @@ watch_nics() {
     echo "$idx $mac $!" >"/run/nic/$i"
   done
 }
+
+if [ -n "$seed" ] && [ "$(head -c 2 /run/seed/user-data 2>/dev/null)" = '#!' ]; then
+  cp /run/seed/user-data /run/user-data
+  chmod 755 /run/user-data
+  echo "brine-guest: running user-data" >/dev/ttyS0
+  (/run/user-data </dev/null >/dev/ttyS0 2>&1; echo "brine-guest: user-data exited $?" >/dev/ttyS0) &
+fi
 
 n=0
 while :; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Base setup that the README's demo and test commands run first:
 #  - Debian packages the embedded default needs, only if missing: libvirt0 (libvirt.so.0, loaded
-#    through koffi) and libvirt-clients (virsh);
+#    through koffi), libvirt-clients (virsh) and genisoimage (the agent builds each VM's
+#    cloud-init NoCloud seed with it; isoinfo, from the same package, reads them in tests);
 #  - npm ci when node_modules is missing or older than package-lock.json;
 #  - npm run build.
 # A second run installs nothing and prints one line.
@@ -25,12 +26,13 @@ missing=()
 libs=$(ldconfig -p 2>/dev/null || true)
 [[ "$libs" == *"libvirt.so.0 "* ]] || missing+=(libvirt0)
 { command -v virsh >/dev/null && installed libvirt-clients; } || missing+=(libvirt-clients)
+command -v genisoimage >/dev/null || missing+=(genisoimage)
 if [ "${#missing[@]}" -gt 0 ]; then
   command -v apt-get >/dev/null || die "missing ${missing[*]} and no apt-get: install them by hand"
   log "installing ${missing[*]} (apt-get update first)"
   $SUDO apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   done_what+=("installed ${missing[*]}")
 fi
 
@@ -62,4 +64,4 @@ npm run --silent build
 done_what+=("built")
 
 summary=$(printf '%s, ' "${done_what[@]}")
-log "host ready: libvirt0, virsh and node_modules present; ${summary%, }"
+log "host ready: libvirt0, virsh, genisoimage and node_modules present; ${summary%, }"

@@ -46,6 +46,11 @@ fi
 start=$(date +%s)
 echo "test-qemu: preparing the host (scripts/setup-qemu.sh)"
 bash scripts/setup-qemu.sh
+# The Debian guest with Debian's own cloud-init (test/qemu/cloud-init.test.ts): built once, cached
+# in .brine/cloud-guest/ (a few minutes: debootstrap and ~100 MB of packages).
+cg_start=$(date +%s)
+bash scripts/build-cloud-guest.sh
+echo "test-qemu: cloud-init guest ready in $(( $(date +%s) - cg_start )) s"
 [ -f dist/test/qemu/real-vms.test.js ] || { echo "test-qemu: dist/ is not built (run npm run build)" >&2; exit 1; }
 
 echo "test-qemu: real-VM tier on qemu:///system"

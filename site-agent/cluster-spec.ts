@@ -4,6 +4,7 @@ import { InvalidArgumentError } from '../src/shared/errors.js';
 import type { ClusterSpec } from '../src/shared/proto.js';
 import type { ImageConfig } from './config.js';
 import type { Accel } from './domain-xml.js';
+import { validateSeedSpec } from './seed.js';
 
 /** Job ids and VM names: they end up in libvirt names, so [a-z0-9-] only. */
 export const JOB_ID = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
@@ -41,6 +42,7 @@ export function validateClusterSpec(
     throw new InvalidArgumentError(f('image'), `unknown image "${spec.image}" (this site has: ${known})`);
   }
   if (!Number.isInteger(spec.cpus) || spec.cpus <= 0) throw new InvalidArgumentError(f('cpus'), `must be a positive whole number, got ${spec.cpus}`);
+  validateSeedSpec(spec, prefix);
   if (!Number.isInteger(spec.memoryMiB) || spec.memoryMiB <= 0) {
     throw new InvalidArgumentError(f('memoryMiB'), `must be a positive whole number of MiB, got ${spec.memoryMiB}`);
   }

@@ -23,6 +23,7 @@ import {
   type VmMetadata,
 } from './domain-xml.js';
 import { buildNetworkXml, parseNetworkMetadata } from './network-xml.js';
+import { SEED_TARGET, isoSeedWriter, seedFiles, type SeedWriter } from './seed.js';
 import { openLibvirt } from './libvirt/connection.js';
 import { isNoDomain, isNoNetwork } from './libvirt/errors.js';
 import type { DomainState, LibvirtConnection } from './libvirt/types.js';
@@ -71,6 +72,8 @@ export interface ClusterManagerOptions {
   /** opens one libvirt connection; default: the real binding (`./libvirt/connection.js`) */
   connect?: (uri: string) => Promise<LibvirtConnection>;
   files?: HostFiles;
+  /** builds the VMs' cloud-init seeds; default: genisoimage, staged in `<dataDir>/work` */
+  seeds?: SeedWriter;
 }
 
 /** Called by the poll loop with a cluster whose VMs changed state (or vanished) by themselves. */
@@ -106,6 +109,7 @@ export class ClusterManager {
   private readonly opts: ClusterManagerOptions;
   private readonly log: Logger;
   private readonly files: HostFiles;
+  private readonly seeds: SeedWriter;
   private readonly conns: Conn[];
   private readonly nodeConn: Map<string, Conn>;
   private readonly locks = new KeyedLock();
@@ -133,6 +137,7 @@ export class ClusterManager {
     this.site = opts.site;
     this.log = (opts.logger ?? silentLogger).child({ site: opts.site });
     this.files = opts.files ?? localFiles;
+    this.seeds = opts.seeds ?? isoSeedWriter(join(opts.dataDir, 'work'));
     this.conns = conns;
     this.nodeConn = new Map(opts.nodes.map((n) => [n.name, conns.find((c) => c.uri === n.uri) as Conn]));
   }
@@ -182,6 +187,18 @@ export class ClusterManager {
 
   overlayPath(domain: string): string {
     return join(this.opts.dataDir, 'disks', `${domain}.qcow2`);
+  }
+
+  /** The VM's cloud-init seed image: `<dataDir>/seeds/<domain>.iso` (./seed.ts). */
+  seedPath(domain: string): string {
+    return join(this.opts.dataDir, 'seeds', `${domain}.iso`);
+  }
+
+  /** Builds (or rebuilds) the seed of VM `vm` from the spec, for a deploy or a restore; returns its path. */
+  async writeSeed(spec: ClusterSpec, vm: string): Promise<string> {
+    const path = this.seedPath(domainName(spec.jobId, vm));
+    await this.seeds.write(path, seedFiles(spec, vm));
+    return path;
   }
 
   /** The libvirt connection of a node (tests use it to act behind the agent's back). */
@@ -394,18 +411,22 @@ export class ClusterManager {
           // Same name, but not this VM of this site (its metadata said otherwise): never take it over.
           throw new AlreadyExistsError(`libvirt domain ${name} on ${conn.uri} exists and is not VM ${vm.name} of job ${spec.jobId}`);
         }
-        let boot: BootSpec;
-        if (image.kind === 'kernel') {
-          boot = { kind: 'kernel', kernel: image.kernel, initrd: image.initrd, cmdline: image.cmdline };
-        } else {
-          const overlay = this.overlayPath(name);
+        let overlay: string | undefined;
+        if (image.disk !== undefined) {
+          overlay = this.overlayPath(name);
           // The test driver never reads disks; anywhere else each VM writes to its own overlay.
           if (!conn.uri.startsWith('test:') && !(await this.files.exists(overlay))) {
             await this.files.createOverlay(image.disk, overlay);
             created.files.push(overlay);
           }
-          boot = { kind: 'disk', overlay };
         }
+        const boot: BootSpec =
+          image.kind === 'kernel'
+            ? { kind: 'kernel', kernel: image.kernel, initrd: image.initrd, cmdline: image.cmdline, overlay }
+            : { kind: 'disk', overlay: overlay as string };
+        // built here from the spec, at every deploy (and restore): never a file from another site
+        const seed = await this.writeSeed(spec, vm.name);
+        created.files.push(seed);
         const guest = this.guests.get(vm.node) as NodeGuest; // every configured node has one (open)
         const xml = buildDomainXml({
           type: guest.type,
@@ -418,6 +439,7 @@ export class ClusterManager {
           network: netName,
           consolePath: this.consolePath(name),
           metadata: { site: this.site, job: spec.jobId, vm: vm.name, node: vm.node, mac: vm.mac.toLowerCase(), ip: vm.ip, image: spec.image },
+          seed: { path: seed, target: SEED_TARGET },
         });
         await conn.lv.defineDomain(xml);
         created.domains.push({ conn, name });
@@ -553,6 +575,7 @@ export class ClusterManager {
     for (const [d, uri] of domains) {
       await this.files.remove(this.consolePath(d)).catch(() => {});
       await this.files.remove(this.overlayPath(d)).catch(() => {});
+      await this.files.remove(this.seedPath(d)).catch(() => {});
       if (!elsewhere.has(d)) await this.removeHypervisorLogs(uri, d).catch(() => {});
     }
     this.tracked.delete(jobId);

@@ -53,14 +53,15 @@ const image = z
     kernel: path.optional(),
     initrd: path.optional(),
     cmdline: z.string().optional(),
-    /** a base disk image; each VM runs on its own qcow2 overlay of it */
+    /** a base disk image; each VM runs on its own qcow2 overlay of it (with `kernel`: its root disk) */
     disk: path.optional(),
   })
   .superRefine((img, ctx) => {
-    if (img.disk !== undefined) {
+    // a kernel-booted image may also have a root disk (e.g. a debootstrapped file system)
+    if (img.disk !== undefined && img.kernel === undefined) {
       for (const key of ['kernel', 'initrd', 'cmdline'] as const) {
         if (img[key] !== undefined) {
-          ctx.addIssue({ code: 'custom', path: [key], message: 'an image is either {kernel, initrd, cmdline} or {disk}, not both' });
+          ctx.addIssue({ code: 'custom', path: [key], message: 'a disk image with a kernel needs kernel and initrd; or give only {disk}' });
         }
       }
       return;
@@ -69,13 +70,20 @@ const image = z
     if (img.initrd === undefined) ctx.addIssue({ code: 'custom', path: ['initrd'], message: 'required (or give `disk` instead)' });
   })
   .transform((img): ImageConfig =>
-    img.disk !== undefined
-      ? { kind: 'disk', disk: img.disk }
-      : { kind: 'kernel', kernel: img.kernel as string, initrd: img.initrd as string, cmdline: img.cmdline ?? 'console=ttyS0' },
+    img.kernel === undefined
+      ? { kind: 'disk', disk: img.disk as string }
+      : {
+          kind: 'kernel',
+          kernel: img.kernel,
+          initrd: img.initrd as string,
+          cmdline: img.cmdline ?? 'console=ttyS0',
+          ...(img.disk !== undefined ? { disk: img.disk } : {}),
+        },
   );
 
 export type ImageConfig =
-  | { kind: 'kernel'; kernel: string; initrd: string; cmdline: string }
+  /** `disk`: a root disk image for the kernel (each VM on its own overlay of it) */
+  | { kind: 'kernel'; kernel: string; initrd: string; cmdline: string; disk?: string | undefined }
   | { kind: 'disk'; disk: string };
 
 export const siteConfigSchema = z

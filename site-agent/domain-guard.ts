@@ -60,9 +60,8 @@ export function guardRestoredXml(xml: string, owned: OwnedByVm, what: string): s
   if (owned.image.kind === 'kernel') {
     allowed.add(owned.image.kernel);
     allowed.add(owned.image.initrd);
-  } else {
-    allowed.add(owned.image.disk); // an overlay's backing store
   }
+  if (owned.image.disk !== undefined) allowed.add(owned.image.disk); // an overlay's backing store
   const paths = [...out.matchAll(/<(kernel|initrd)>([^<]*)<\/\1>/g)].map((m) => m[2] ?? '');
   for (const tag of out.matchAll(/<source\b[^>]*>/g)) {
     for (const a of tag[0].matchAll(/\b(?:file|dev|dir|path|socket)=(["'])(.*?)\1/g)) paths.push(a[2] ?? '');

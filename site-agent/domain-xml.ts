@@ -103,7 +103,8 @@ export function parseVmMetadata(domainXml: string): VmMetadata | null {
 }
 
 export type BootSpec =
-  | { kind: 'kernel'; kernel: string; initrd: string; cmdline: string }
+  /** `overlay`: a root disk (the VM's own qcow2 file) besides the kernel, if the image has one */
+  | { kind: 'kernel'; kernel: string; initrd: string; cmdline: string; overlay?: string | undefined }
   /** `overlay` is the VM's own qcow2 file, backed by the site's base image */
   | { kind: 'disk'; overlay: string };
 
@@ -119,6 +120,8 @@ export interface DomainSpec {
   network: string;
   consolePath: string;
   metadata: VmMetadata;
+  /** the VM's cloud-init NoCloud seed image (./seed.ts), attached read-only as virtio disk `seedTarget` */
+  seed?: { path: string; target: string } | undefined;
 }
 
 export function buildDomainXml(s: DomainSpec): string {
@@ -131,16 +134,28 @@ export function buildDomainXml(s: DomainSpec): string {
           `    <cmdline>${e(s.boot.cmdline)}</cmdline>`,
         ]
       : [`    <boot dev='hd'/>`];
+  const overlay = s.boot.overlay;
   const disk =
-    s.boot.kind === 'disk'
+    overlay !== undefined
       ? [
           `    <disk type='file' device='disk'>`,
           `      <driver name='qemu' type='qcow2'/>`,
-          `      <source file='${e(s.boot.overlay)}'/>`,
+          `      <source file='${e(overlay)}'/>`,
           `      <target dev='vda' bus='virtio'/>`,
           `    </disk>`,
         ]
       : [];
+  // Read-only, raw, after the root disk (which keeps vda and the lowest PCI slot, so the BIOS boots it).
+  const seed = s.seed
+    ? [
+        `    <disk type='file' device='disk'>`,
+        `      <driver name='qemu' type='raw'/>`,
+        `      <source file='${e(s.seed.path)}'/>`,
+        `      <target dev='${e(s.seed.target)}' bus='virtio'/>`,
+        `      <readonly/>`,
+        `    </disk>`,
+      ]
+    : [];
   const { site, job, vm, node, mac, ip, image } = s.metadata;
   // QEMU/KVM on x86: the i440fx machine `pc` (with ACPI, below: PCI hot-plug of the NIC works on it).
   const qemu = s.type === 'qemu' || s.type === 'kvm';
@@ -164,6 +179,7 @@ export function buildDomainXml(s: DomainSpec): string {
     `  <on_crash>destroy</on_crash>`,
     `  <devices>`,
     ...disk,
+    ...seed,
     `    <interface type='network'>`,
     `      <mac address='${e(s.mac)}'/>`,
     `      <source network='${e(s.network)}'/>`,
@@ -323,6 +339,8 @@ export interface RetargetTo {
   fromConsole: string;
   toConsole: string;
   disks: Array<{ from: string; to: string }>;
+  /** the cloud-init seed image (./seed.ts): `from` '' when the snapshot has none */
+  seed?: { from: string; to: string } | undefined;
 }
 
 export function retarget(xml: string, t: RetargetTo): string {
@@ -341,5 +359,6 @@ export function retarget(xml: string, t: RetargetTo): string {
     from === to || from === '' ? s : s.split(`'${xmlEscape(from)}'`).join(`'${xmlEscape(to)}'`).split(`"${xmlEscape(from)}"`).join(`"${xmlEscape(to)}"`);
   out = swapPath(out, t.fromConsole, t.toConsole);
   for (const d of t.disks) out = swapPath(out, d.from, d.to);
+  if (t.seed) out = swapPath(out, t.seed.from, t.seed.to);
   return out;
 }

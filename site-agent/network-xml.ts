@@ -1,5 +1,7 @@
 // Pure builder of the libvirt network of one virtual cluster: a bridge with the cluster's gateway
-// address and DHCP handing each VM (by MAC) exactly the IP the coordinator leased to it.
+// address, DHCP handing each VM (by MAC) exactly the IP the coordinator leased to it, and DNS
+// answering each VM's name (`demo-0`, `demo-0.<job>.brine`) with that IP. The network is built from
+// the spec wherever the cluster runs now (deploy, restore after a move), so the names follow the VMs.
 import { createHash } from 'node:crypto';
 import { metadataElement, networkName, parseMetadataElement, xmlEscape } from './domain-xml.js';
 
@@ -37,8 +39,20 @@ export function subnetPrefix(subnet: string): number {
   return Number(m[1]);
 }
 
+/** The DNS domain of a cluster's VMs: `<vm>.<job>.brine`. */
+export function clusterDomain(jobId: string): string {
+  return `${jobId}.brine`;
+}
+
 export function buildNetworkXml(s: NetworkSpec): string {
   const e = xmlEscape;
+  const domain = clusterDomain(s.jobId);
+  const dnsHosts = s.hosts.flatMap((h) => [
+    `    <host ip='${e(h.ip)}'>`,
+    `      <hostname>${e(h.name)}</hostname>`,
+    `      <hostname>${e(`${h.name}.${domain}`)}</hostname>`,
+    `    </host>`,
+  ]);
   const family = s.gateway.includes(':') ? ` family='ipv6'` : '';
   const hosts = s.hosts.map(
     (h) => `      <host mac='${e(h.mac.toLowerCase())}' name='${e(h.name)}' ip='${e(h.ip)}'/>`,
@@ -54,6 +68,13 @@ export function buildNetworkXml(s: NetworkSpec): string {
     // the site's operators add one, and libvirt installs no NAT/masquerade rules that could clash
     // with the host's firewall or the batch system's networking.
     `  <bridge name='${e(bridgeName(s.site, s.jobId))}' stp='on' delay='0'/>`,
+    // dnsmasq (libvirt's) serves the names. localOnly: names under the job's domain are answered
+    // here or not at all; forwardPlainNames='no': a bare name a VM does not know never leaves the
+    // node. The DHCP answer carries the domain, so a guest's resolver searches it.
+    `  <domain name='${e(domain)}' localOnly='yes'/>`,
+    `  <dns forwardPlainNames='no'>`,
+    ...dnsHosts,
+    `  </dns>`,
     `  <ip address='${e(s.gateway)}' prefix='${subnetPrefix(s.subnet)}'${family}>`,
     // Static hosts only, no dynamic <range>: an address of the subnet is only ever handed to the
     // MAC it was leased to, so a stray or late guest can never take a VM's address (libvirt then

@@ -7,7 +7,8 @@ import type { Logger } from '../src/shared/logger.js';
 import type { ClusterSpec, ClusterStatus } from '../src/shared/proto.js';
 import { validateClusterSpec } from './clusters.js';
 import type { ImageConfig } from './config.js';
-import { domainName, metadataElement, networkName, retarget, type RetargetTo } from './domain-xml.js';
+import { domainName, fileDisks, metadataElement, networkName, retarget, type RetargetTo } from './domain-xml.js';
+import { SEED_TARGET } from './seed.js';
 import { guardRestoredXml, type OwnedByVm } from './domain-guard.js';
 import { restoreWithNewNics, rewriteInterfaces } from './libvirt/nic-swap.js';
 import type { LibvirtConnection } from './libvirt/types.js';
@@ -168,10 +169,14 @@ export class SnapshotRestore extends SnapshotPart {
           // Host-side parts of the saved image (name, metadata, console, disks) rewritten where
           // they differ from the snapshot's (never the MAC: QEMU refuses it, see nic-swap.ts).
           const imageXml = await conn.saveImageXml(s.mem);
+          // The seed, built here from the spec (never the origin's file); same device, new path.
+          const seed = await this.o.clusters.writeSeed(spec, vm.name);
+          created.files.push(seed);
+          target.seed = { from: fileDisks(imageXml).find((d) => d.target === SEED_TARGET)?.source ?? '', to: seed };
           // never trusted as received (domain-guard.ts): host references from this site's config
           const owned: OwnedByVm = {
             metadata: target.metadata,
-            files: [consolePath, ...target.disks.map((d) => d.to)],
+            files: [consolePath, ...target.disks.map((d) => d.to), seed],
             image: this.imageOf(spec.image),
             networks: [netName, c.network],
           };

@@ -5,6 +5,7 @@ import { durationMs, hostPort, loadYamlConfig } from '../shared/config.js';
 import { tlsConfigSchema } from '../shared/tls-config.js';
 import { metricsConfigSchema } from '../shared/metrics-http.js';
 import { dashboardConfigSchema } from './dashboard/server.js';
+import { USER_DATA_CEILING_KIB, USER_DATA_DEFAULT_MAX_KIB } from '../shared/seed-input.js';
 
 const DEFAULT_FAILOVER_MS = 2 * 60_000;
 
@@ -29,6 +30,8 @@ export const CoordinatorConfigSchema = z.strictObject({
     .strictObject({
       /** a job's checkpointEvery may not be shorter */
       minCheckpointEvery: durationMs.default(10_000),
+      /** a job's cloud-init user-data (`submit --user-data`), KiB; at most USER_DATA_CEILING_KIB */
+      userDataMaxKiB: z.number().int().positive().max(USER_DATA_CEILING_KIB).default(USER_DATA_DEFAULT_MAX_KIB),
       /** per user (certificate name): at most this many VMs held, jobs pending; unset: no limit */
       perUser: z
         .strictObject({
@@ -37,7 +40,7 @@ export const CoordinatorConfigSchema = z.strictObject({
         })
         .default({}),
     })
-    .default({ minCheckpointEvery: 10_000, perUser: {} }),
+    .default({ minCheckpointEvery: 10_000, userDataMaxKiB: USER_DATA_DEFAULT_MAX_KIB, perUser: {} }),
   jobs: z
     .strictObject({
       checkpointEvery: durationMs.default(30 * 60_000),

@@ -5,6 +5,7 @@ import { checkName } from '../shared/names.js';
 import { formatDuration, parseDurationMs } from '../shared/units.js';
 import type { SubmitJobRequest__Output as SubmitJobRequest } from '../gen/brine/v1/SubmitJobRequest.js';
 import { isMove } from './capacity.js';
+import { seedRecord } from './user-data.js';
 import { HOLDING_STATES, isEnded } from './job-state.js';
 import type { JobRecord, SiteRecord } from './store.js';
 import type { CoordinatorContext } from './context.js';
@@ -48,6 +49,7 @@ export class JobCommands {
       createdAt: now.toISOString(),
       history: [{ at: now.toISOString(), state: 'PENDING', reason: `submitted by ${req.owner || 'unknown'}` }],
       deployAttempts: 0,
+      ...seedRecord(req),
     };
     store.data.jobs[id] = job;
     this.ctx.index.update(job);

@@ -30,6 +30,8 @@ export interface SubmitLimits {
   /** per user; undefined: no limit */
   maxRunningVms?: number | undefined;
   maxPendingJobs?: number | undefined;
+  /** a job's cloud-init user-data (./user-data.ts); default USER_DATA_DEFAULT_MAX_KIB */
+  userDataMaxBytes?: number | undefined;
 }
 
 /** A job of the user holding VMs (or about to). */

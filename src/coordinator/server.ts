@@ -39,6 +39,7 @@ export class CoordinatorServer {
       minCheckpointEveryMs: config.limits.minCheckpointEvery,
       maxRunningVms: config.limits.perUser.runningVms,
       maxPendingJobs: config.limits.perUser.pendingJobs,
+      userDataMaxBytes: config.limits.userDataMaxKiB * 1024,
     };
     server.addService(JobService.service, jobServiceHandlers(coordinator, log, { insecure: transport.kind === 'insecure', limits }));
     server.addService(

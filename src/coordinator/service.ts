@@ -10,6 +10,8 @@ import type { Logger } from '../shared/logger.js';
 import type { Role } from '../shared/tls.js';
 import { toJobMessage, type Coordinator } from './coordinator.js';
 import { checkSizes, checkSubmit, quote, type SubmitLimits } from './limits.js';
+import { checkSeedRequest } from './user-data.js';
+import { USER_DATA_DEFAULT_MAX_KIB } from '../shared/seed-input.js';
 import { callerFrom, ownerFor, requireJobAccess, requireRole, requireSelf, requireSiteOperator, seesJob, type Caller } from './authz.js';
 
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
@@ -61,6 +63,7 @@ export function jobServiceHandlers(c: Coordinator, log: Logger, o: ServiceOption
     SubmitJob: unary(log, 'SubmitJob', o, async (req, caller) => {
       const owner = ownerFor(caller, req.owner);
       checkSubmit({ owner, vms: req.vms, checkpointEvery: req.checkpointEvery }, c.jobs(), limits);
+      checkSeedRequest(req, { userDataMaxBytes: limits.userDataMaxBytes ?? USER_DATA_DEFAULT_MAX_KIB * 1024 });
       return toJobMessage(await c.submit({ ...req, owner }));
     }),
     GetJob: unary(log, 'GetJob', o, (req, caller) => toJobMessage(owned(caller, req.id, 'see'))),

@@ -13,6 +13,7 @@ import type { GuestNeed } from './scheduler.js';
 import { InternalError } from '../shared/errors.js';
 import type { HistoryEntry, JobStateName } from './job-state.js';
 import type { ClusterLease } from './address-allocator.js';
+import type { SeedRecord } from './user-data.js';
 
 /**
  * An operation on a job's cluster that was started and may not have finished (the coordinator may
@@ -62,7 +63,7 @@ export interface MoveState {
 }
 
 /** A job as persisted: the wire `Job` plus bookkeeping the wire does not carry. */
-export interface JobRecord extends Omit<Job, 'state' | 'history'> {
+export interface JobRecord extends Omit<Job, 'state' | 'history' | 'userDataBytes' | 'meta'>, SeedRecord {
   state: JobStateName;
   history: HistoryEntry[];
   deployAttempts: number;

@@ -1,11 +1,12 @@
 // Records to wire messages: what the CLI sees of a job, what an agent gets to run a cluster.
 import type { ClusterSpec, Job } from '../shared/proto.js';
 import type { JobRecord } from './store.js';
+import { seedSpec, seedWire } from './user-data.js';
 
 /** The wire form of a job (bookkeeping fields dropped). */
 export function toJobMessage(job: JobRecord): Job {
-  const { deployAttempts: _attempts, pendingOp: _op, autoResume: _auto, ...wire } = job;
-  return wire;
+  const { deployAttempts: _attempts, pendingOp: _op, autoResume: _auto, userData: _userData, ...wire } = job;
+  return { ...wire, ...seedWire(job) };
 }
 
 /** What the agent needs to run a job's cluster where it is placed now. */
@@ -19,5 +20,6 @@ export function clusterSpec(job: JobRecord): ClusterSpec {
     subnet: job.subnet,
     gateway: job.gateway,
     vms: job.vms.map((v) => ({ name: v.name, node: v.node, mac: v.mac, ip: v.ip })),
+    ...seedSpec(job),
   };
 }

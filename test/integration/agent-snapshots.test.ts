@@ -28,6 +28,8 @@ function spec(jobId: string, k = 3, octet = 0): ClusterSpec {
     jobId,
     jobName: 'demo',
     image: 'tiny',
+    userData: Buffer.alloc(0),
+    meta: {},
     cpus: 1,
     memoryMiB: 128,
     subnet: `10.198.${octet}.0/29`,

@@ -3,6 +3,9 @@
 // addresses; the dead site's leases stay `releasing` until it is back and shows the cluster gone,
 // and the job is not run there again. Real coordinator and agents (test driver), the real CLI.
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { agentStatus, TestGrid, waitFor } from '../helpers/grid.js';
 import type { Job, Lease, Snapshot } from '../../src/shared/proto.js';
@@ -12,8 +15,8 @@ describe('failover: a site that stays DOWN loses its running jobs to other sites
   let grid: TestGrid;
   const cli = (...args: string[]) => runCli(['--coordinator', grid.coordinator, ...args]);
   const show = async (id: string): Promise<Job> => (await cli('show', id, '--json')).json<Job>();
-  const submit = async (name: string): Promise<Job> => {
-    const r = await cli('submit', '--name', name, '--vms', '2', '--cpus', '1', '--memory', '64', '--image', 'tiny', '--site', 'site-a', '--wait', '--json');
+  const submit = async (name: string, ...extra: string[]): Promise<Job> => {
+    const r = await cli('submit', '--name', name, '--vms', '2', '--cpus', '1', '--memory', '64', '--image', 'tiny', '--site', 'site-a', '--wait', '--json', ...extra);
     expect(r.code, r.stderr).to.equal(0);
     return r.json<Job>();
   };
@@ -29,7 +32,10 @@ describe('failover: a site that stays DOWN loses its running jobs to other sites
   });
 
   it('resumes a job elsewhere from its replicated checkpoint; the dead site is fenced when it comes back', async () => {
-    const job = await submit('survivor');
+    // its user-data comes from the coordinator's state, not from the dead site (issue 12)
+    const userData = join(grid.dir, 'work.sh');
+    writeFileSync(userData, '#!/bin/sh\necho survivor\n');
+    const job = await submit('survivor', '--user-data', userData);
     const lonely = await submit('lonely'); // never checkpointed: nothing to resume it from elsewhere
     const snap = (await cli('snapshot', job.id, '--json')).json<Snapshot>();
     await waitFor('the checkpoint to be replicated to site-b', async () =>
@@ -48,6 +54,10 @@ describe('failover: a site that stays DOWN loses its running jobs to other sites
     expect(moved.subnet).to.not.equal(job.subnet);
     const atB = (await agentStatus(grid.sitePorts.get('site-b') as number)).find((c) => c.jobId === job.id);
     expect(atB?.vms.map((v) => v.state)).to.deep.equal(['RUNNING', 'RUNNING']);
+    for (const vm of moved.vms) {
+      const seed = join(grid.siteDataDir('site-b'), 'seeds', `brine-${job.id}-${vm.name}.iso`);
+      expect(execFileSync('isoinfo', ['-i', seed, '-R', '-x', '/user-data']).toString()).to.equal('#!/bin/sh\necho survivor\n');
+    }
 
     // the job without a copy elsewhere waits for its site, and says so
     const waiting = await waitFor('lonely to say why it stays', async () => {

@@ -9,10 +9,15 @@
 // the new address). Then `brine suspend` + `brine resume` of the same job through the CLI: while
 // SUSPENDED libvirt holds no domain of it; resumed, each guest counts on above the last tick seen
 // before the suspend, on the same MAC and IP (the job keeps its leases while suspended).
+//
+// Issue 12: the job is submitted with a user-data script that the test guest finds on its cloud-init
+// seed and runs: each VM serves `NAME@IP#N` on TCP 7000 and, every 2 s, resolves its peer by name
+// through the cluster network's DNS and fetches the peer's line by name. Both must work before the
+// move and, on the new addresses, after it; and the seed disk keeps its device address.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { runCli, type CliResult } from '../helpers/cli.js';
@@ -66,6 +71,53 @@ function readTicks(file: string): Tick[] {
     ticks.push({ n: Number(m[1]), ifaces, line });
   }
   return ticks;
+}
+
+/** The user-data of the move test: a TCP exchange between the two VMs, by name. */
+const EXCHANGE = `#!/bin/sh
+me=$(hostname)
+case "$me" in *-0) peer="\${me%-0}-1" ;; *) peer="\${me%-1}-0" ;; esac
+addr() { ip -4 -o addr show dev eth0 2>/dev/null | awk '{print $4; exit}' | cut -d/ -f1; }
+( n=0; while :; do n=$((n + 1)); echo "$me@$(addr)#$n" | timeout 5 nc -l -p 7000 >/dev/null 2>&1; done ) &
+while :; do
+  ip=$(nslookup "$peer" 2>/dev/null | sed -n '/^Name:/,$ s/^Address[^:]*: *//p' | head -n1)
+  r=$(timeout 3 nc "$peer" 7000 </dev/null 2>/dev/null)
+  echo "ud $me peer=$peer resolved=\${ip:-none} got=\${r:-none}"
+  sleep 2
+done
+`;
+
+interface Exchange {
+  me: string;
+  peer: string;
+  resolved: string;
+  got: string;
+  index: number;
+}
+
+function readExchanges(file: string): Exchange[] {
+  if (!existsSync(file)) return [];
+  const out: Exchange[] = [];
+  readFileSync(file, 'utf8').split('\n').forEach((raw, index) => {
+    const m = /^ud (\S+) peer=(\S+) resolved=(\S+) got=(\S+)$/.exec(raw.replace(/\r/g, '').trim());
+    if (m) out.push({ me: m[1] as string, peer: m[2] as string, resolved: m[3] as string, got: m[4] as string, index });
+  });
+  return out;
+}
+
+/** Waits for a line of `vm` that resolved its peer to `peerIp` and got the peer's answer from there. */
+async function exchangeWith(file: string, peer: string, peerIp: string): Promise<Exchange> {
+  try {
+    return await waitFor(`an exchange with ${peer}@${peerIp} on ${file}`, () => readExchanges(file).find((e) => e.peer === peer && e.resolved === peerIp && e.got.startsWith(`${peer}@${peerIp}#`)), GUEST_WAIT_MS, 500);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\nlast console lines:\n${tail(file)}`);
+  }
+}
+
+/** The seed disk (target vdz) of a domain XML: its source file and its device address. */
+function seedDisk(xml: string): { source: string; address: string } {
+  const disk = [...xml.matchAll(/<disk\b[\s\S]*?<\/disk>/g)].map((m) => m[0]).find((d) => /<target dev='vdz'/.test(d)) ?? '';
+  return { source: /<source file='([^']+)'/.exec(disk)?.[1] ?? '', address: /<address [^>]*\/>/.exec(disk)?.[0] ?? '' };
 }
 
 function tail(file: string, n = 15): string {
@@ -137,12 +189,25 @@ describe('a move on real QEMU (QEMU tier)', function () {
   });
 
   it('a 2-VM job migrated site-a → site-b keeps counting, on the new MACs and IPs brine show reports; site-a keeps nothing; suspend + resume carries the counter on', async () => {
-    const s = await cli('submit', '--name', 'mv', '--vms', '2', '--cpus', '1', '--memory', '128', '--image', 'tiny', '--site', siteA, '--wait', '--timeout', '4m', '--json');
+    const userData = join(grid.dir, 'exchange.sh');
+    writeFileSync(userData, EXCHANGE);
+    const s = await cli('submit', '--name', 'mv', '--vms', '2', '--cpus', '1', '--memory', '128', '--image', 'tiny', '--site', siteA, '--user-data', userData, '--wait', '--timeout', '4m', '--json');
     expect(s.code, s.stderr).to.equal(0);
     const before = await show(s.json<Job>().id);
     const prefixA = before.subnet.split('/')[1];
     const seen = new Map<string, number>();
     for (const vm of before.vms) seen.set(vm.name, (await tickWithAddress(vm.console, vm.mac, `${vm.ip}/${prefixA}`, 2)).n);
+    // the guest found its seed and named itself; the two VMs reach each other by name
+    const peerOf = (job: Job, vm: string) => job.vms.find((v) => v.name !== vm) as Job['vms'][number];
+    const seedsBefore = new Map<string, { source: string; address: string }>();
+    for (const vm of before.vms) {
+      expect(readFileSync(vm.console, 'utf8')).to.match(new RegExp(`brine-guest: cloud-init seed on /dev/vd[a-z], hostname ${vm.name}\\b`));
+      const peer = peerOf(before, vm.name);
+      await exchangeWith(vm.console, peer.name, peer.ip);
+      const seed = seedDisk(await virsh('dumpxml', domainName(before.id, vm.name)));
+      expect(seed.source).to.equal(join(grid.siteDataDir(siteA), 'seeds', `${domainName(before.id, vm.name)}.iso`));
+      seedsBefore.set(vm.name, seed);
+    }
 
     const t0 = Date.now();
     const m = await cli('migrate', before.id, '--to', siteB, '--json');
@@ -169,6 +234,20 @@ describe('a move on real QEMU (QEMU tier)', function () {
       expect(counts[0], 'the console history came along').to.be.lessThan(seen.get(vm.name) ?? 0);
       const restarts = counts.filter((n, i) => i > 0 && n < (counts[i - 1] as number));
       expect(restarts, 'the counter never went back (no reboot)').to.deep.equal([]);
+      // the seed was built at site-b, on the same device as before
+      const seed = seedDisk(xml);
+      expect(seed.source).to.equal(join(grid.siteDataDir(siteB), 'seeds', `${domainName(after.id, vm.name)}.iso`));
+      expect(existsSync(seed.source)).to.equal(true);
+      expect(seed.address, 'the seed keeps its device address').to.equal(seedsBefore.get(vm.name)?.address);
+    }
+    // by name, on the new addresses: resolved and reached at site-b, never the old address after that
+    for (const vm of after.vms) {
+      const peer = peerOf(after, vm.name);
+      const oldIp = peerOf(before, vm.name).ip;
+      const first = await exchangeWith(vm.console, peer.name, peer.ip);
+      await waitFor('two more exchanges', () => readExchanges(vm.console).filter((e) => e.index > first.index).length >= 2, GUEST_WAIT_MS, 500);
+      const later = readExchanges(vm.console).filter((e) => e.index > first.index);
+      expect(later.filter((e) => e.resolved === oldIp || e.got.includes(`@${oldIp}#`)), 'the old address is never reached after the move').to.deep.equal([]);
     }
     console.log(`      move of 2 VMs ${siteA} → ${siteB}: ${moveSec} s (snapshot, transfer, restore, NIC swap)`);
 

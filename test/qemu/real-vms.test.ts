@@ -6,7 +6,7 @@
 // What is checked against libvirt's own view (virsh), never against brine's word alone: guests boot
 // and take exactly the addresses `brine show` reports, an agent killed with -9 and started again
 // adopts the running domains (same UUIDs, the guests count on), a guest that powers itself off
-// completes its job, cancel and `brine-agent --cleanup` leave no domain, network, bridge, console,
+// completes its job, cancel and `brine-agent --cleanup` leave no domain, network, bridge, seed, console,
 // disk overlay or QEMU log.
 //
 // Each test runs its own grid with site names unique to the run (`qa<random>-a`, `qa<random>-b`),
@@ -267,6 +267,9 @@ describe('real VMs on qemu:///system (QEMU tier)', function () {
       // the VM's disk overlay (`<domain>.qcow2`) and anything else of it under disks/
       const disks = existsSync(disksDir(site)) ? readdirSync(disksDir(site)) : [];
       for (const f of disks.filter((n) => n.startsWith(`${domain}.`))) left.push(`disk ${join(disksDir(site), f)}`);
+      // its cloud-init seed (issue 12)
+      const seed = join(grid.siteDataDir(site), 'seeds', `${domain}.iso`);
+      if (existsSync(seed)) left.push(`seed ${seed}`);
     }
     return left;
   }

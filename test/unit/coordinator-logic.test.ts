@@ -5,7 +5,7 @@ import { BrineError, UnavailableError } from '../../src/shared/errors.js';
 import { harness, type Harness } from '../helpers/coordinator-harness.js';
 
 const submit = (h: Harness, vms = 2) =>
-  h.coordinator.submit({ name: 'demo', owner: 'alice', vms, cpus: 1, memoryMiB: 128, image: 'tiny', site: '', checkpointEvery: '' });
+  h.coordinator.submit({ name: 'demo', owner: 'alice', vms, cpus: 1, memoryMiB: 128, image: 'tiny', site: '', checkpointEvery: '', userData: Buffer.alloc(0), meta: {} });
 
 describe('coordinator logic (fake agents, manual clock)', function () {
   let h: Harness;
@@ -51,14 +51,14 @@ describe('coordinator logic (fake agents, manual clock)', function () {
     h = await harness();
     await h.register('site-a');
     await h.register('site-b');
-    const big = await h.coordinator.submit({ name: 'big', owner: 'alice', vms: 2, cpus: 8, memoryMiB: 128, image: 'tiny', site: 'site-a', checkpointEvery: '' });
+    const big = await h.coordinator.submit({ name: 'big', owner: 'alice', vms: 2, cpus: 8, memoryMiB: 128, image: 'tiny', site: 'site-a', checkpointEvery: '', userData: Buffer.alloc(0), meta: {} });
     await h.timers.flush();
     let openPrecopy: () => void = () => undefined;
     let openFinal: () => void = () => undefined;
     h.agents.gates.fetchSnapshot = [new Promise((r) => (openPrecopy = r)), new Promise((r) => (openFinal = r))];
     const moving = h.coordinator.migrate(big.id, 'site-b');
     await h.timers.flush();
-    const other = await h.coordinator.submit({ name: 'other', owner: 'bob', vms: 1, cpus: 8, memoryMiB: 128, image: 'tiny', site: 'site-a', checkpointEvery: '' });
+    const other = await h.coordinator.submit({ name: 'other', owner: 'bob', vms: 1, cpus: 8, memoryMiB: 128, image: 'tiny', site: 'site-a', checkpointEvery: '', userData: Buffer.alloc(0), meta: {} });
     await h.timers.flush();
     expect(h.coordinator.job(other.id).state).to.equal('PENDING'); // both site-a nodes still run big's VMs (pre-copy)
     openPrecopy();
@@ -78,7 +78,7 @@ describe('coordinator logic (fake agents, manual clock)', function () {
     h = await harness();
     await h.register('site-a');
     await h.register('site-b');
-    const job = await h.coordinator.submit({ name: 'j', owner: 'alice', vms: 1, cpus: 1, memoryMiB: 128, image: 'tiny', site: 'site-a', checkpointEvery: '' });
+    const job = await h.coordinator.submit({ name: 'j', owner: 'alice', vms: 1, cpus: 1, memoryMiB: 128, image: 'tiny', site: 'site-a', checkpointEvery: '', userData: Buffer.alloc(0), meta: {} });
     await h.timers.flush();
     let aborted = 0;
     h.agents.abortFetches = () => ++aborted;

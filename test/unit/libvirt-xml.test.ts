@@ -232,6 +232,8 @@ describe('libvirt XML builders', () => {
       jobId: 'j1',
       jobName: 'demo',
       image: 'tiny',
+      userData: Buffer.alloc(0),
+      meta: {},
       cpus: 1,
       memoryMiB: 128,
       subnet: '10.144.0.0/29',

@@ -145,9 +145,16 @@ describe('site agent config', () => {
   it('requires at least one node and a usable image', () => {
     expect(fails(BASE.replace(/nodes:\n(  - .*\n)+/, 'nodes: []\n')).field).to.equal('nodes');
     expect(fails(BASE.replace('    initrd: .brine/guest/initrd.img\n', '')).field).to.equal('images.tiny.initrd');
+    // a disk with a kernel is a kernel-booted image with a root disk: it needs the initrd too
     expect(fails(BASE.replace('    disk: /var/lib/brine/debian.qcow2\n', '    disk: /d.qcow2\n    kernel: /k\n')).field).to.equal(
-      'images.deb.kernel',
+      'images.deb.initrd',
     );
+    expect(fails(BASE.replace('    disk: /var/lib/brine/debian.qcow2\n', '    disk: /d.qcow2\n    cmdline: x\n')).field).to.equal('images.deb.cmdline');
+  });
+
+  it('takes a kernel image with a root disk (each VM on an overlay of it)', () => {
+    const c = load(BASE.replace('    disk: /var/lib/brine/debian.qcow2\n', '    disk: /d.qcow2\n    kernel: /k\n    initrd: /i\n    cmdline: root=/dev/vda\n'));
+    expect(c.images.deb).to.deep.equal({ kind: 'kernel', kernel: '/k', initrd: '/i', cmdline: 'root=/dev/vda', disk: '/d.qcow2' });
   });
 
   it('requires the network pools', () => {

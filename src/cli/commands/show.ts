@@ -3,6 +3,7 @@ import type { Job } from '../../shared/proto.js';
 import type { CliContext, Program } from '../context.js';
 import { printJson, renderBlock, renderTable, say, timeAndAge } from '../output.js';
 import { vmCount } from './ls.js';
+import { formatBytes } from '../../shared/units.js';
 
 export function renderJob(job: Job, now: number = Date.now()): string {
   const site = job.site || (job.pinnedSite ? `- (pinned to ${job.pinnedSite})` : '');
@@ -19,6 +20,9 @@ export function renderJob(job: Job, now: number = Date.now()): string {
     ['vms', vmCount(job)],
     ['per vm', perVm],
     ['checkpoint every', job.checkpointEvery],
+    // the cloud-init seed's inputs (the bytes stay with the coordinator)
+    ['user-data', job.userDataBytes ? formatBytes(job.userDataBytes) : '-'],
+    ['meta', Object.entries(job.meta ?? {}).map(([k, v]) => `${k}=${v}`).join(' ') || '-'],
     ['last snapshot', job.lastSnapshot],
     ['created', timeAndAge(job.createdAt, now)],
   ]);

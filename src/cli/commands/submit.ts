@@ -2,6 +2,8 @@
 // until it runs or ends.
 import { BrineError, InvalidArgumentError } from '../../shared/errors.js';
 import { checkName } from '../../shared/names.js';
+import { readUserData } from '../user-data-file.js';
+import { parseMetaFlags } from '../../shared/seed-input.js';
 import type { Job } from '../../shared/proto.js';
 import { formatDuration, parseDurationMs, parseSizeMiB } from '../../shared/units.js';
 import type { SubmitJobRequest } from '../../gen/brine/v1/SubmitJobRequest.js';
@@ -21,6 +23,8 @@ const FLAG_OF: Record<string, string> = {
   site: '--site',
   checkpointEvery: '--checkpoint-every',
   owner: '--owner',
+  userData: '--user-data',
+  meta: '--meta',
 };
 
 export interface SubmitFlags {
@@ -32,6 +36,8 @@ export interface SubmitFlags {
   site?: string | undefined;
   checkpointEvery?: string | undefined;
   owner?: string | undefined;
+  userData?: string | undefined;
+  meta?: string[] | undefined;
   wait?: true | undefined;
   timeout?: string | undefined;
 }
@@ -53,14 +59,20 @@ export function buildRequest(flags: SubmitFlags): { request: SubmitJobRequest; t
   // submit on behalf of someone with --owner
   const owner = (flags.owner ?? '').trim();
   if (flags.owner !== undefined && owner === '') throw new InvalidArgumentError('--owner', 'must not be empty');
-  return { request: { name, vms, cpus, memoryMiB, image, site, checkpointEvery, owner }, timeoutMs };
+  // read here, so a missing, unreadable or oversized file stops the command before anything is sent
+  const userData = flags.userData === undefined ? Buffer.alloc(0) : readUserData(flags.userData, '--user-data');
+  const meta = parseMetaFlags(flags.meta ?? [], '--meta');
+  return { request: { name, vms, cpus, memoryMiB, image, site, checkpointEvery, owner, userData, meta }, timeoutMs };
 }
 
 function withFlagNames(err: unknown): unknown {
   if (!(err instanceof BrineError) || err.code !== 'INVALID_ARGUMENT' || !err.field) return err;
-  const flag = FLAG_OF[err.field];
+  // `meta.KEY` (a bad value of one key) is the --meta flag too
+  const field = err.field.startsWith('meta.') ? 'meta' : err.field;
+  const flag = FLAG_OF[field];
   if (!flag) return err;
-  const message = err.message.startsWith(`${err.field}:`) ? `${flag}${err.message.slice(err.field.length)}` : err.message;
+  const key = field === err.field ? '' : ` ${err.field.slice('meta.'.length)}`;
+  const message = err.message.startsWith(`${err.field}:`) ? `${flag}${key}${err.message.slice(err.field.length)}` : err.message;
   return new BrineError('INVALID_ARGUMENT', message, { field: flag, cause: err });
 }
 
@@ -82,6 +94,8 @@ export function register(program: Program, ctx: CliContext): void {
     .option('--site <site>', 'pin the job to this site (default: any site with room)')
     .option('--checkpoint-every <duration>', "periodic snapshot interval, e.g. 10m (default: the site's)")
     .option('--owner <owner>', 'owner (admins only; default: the name in your certificate)')
+    .option('--user-data <file>', "cloud-init user-data for every VM (NoCloud seed), e.g. a '#!' script; at most the coordinator's limit (default 64 KiB)")
+    .option('--meta <key=value>', 'an extra key of every VM\'s cloud-init meta-data (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--wait', 'wait until the job runs or ends; exit 1 if it fails or is cancelled')
     .option('--timeout <duration>', `with --wait: give up after this long (default ${DEFAULT_WAIT})`)
     .action(async (flags) => {

@@ -11,6 +11,12 @@ export interface ClusterSpec {
   'subnet'?: (string);
   'gateway'?: (string);
   'vms'?: (_brine_v1_VmSpec)[];
+  /**
+   * the job's cloud-init user-data and extra meta-data: the agent builds each VM's NoCloud seed
+   * from them at every deploy and restore (SubmitJobRequest.userData, .meta)
+   */
+  'userData'?: (Buffer | Uint8Array | string);
+  'meta'?: ({[key: string]: string});
 }
 
 export interface ClusterSpec__Output {
@@ -22,4 +28,10 @@ export interface ClusterSpec__Output {
   'subnet': (string);
   'gateway': (string);
   'vms': (_brine_v1_VmSpec__Output)[];
+  /**
+   * the job's cloud-init user-data and extra meta-data: the agent builds each VM's NoCloud seed
+   * from them at every deploy and restore (SubmitJobRequest.userData, .meta)
+   */
+  'userData': (Buffer);
+  'meta': ({[key: string]: string});
 }

@@ -22,6 +22,14 @@ export interface Job {
   'memoryMiB'?: (number);
   'image'?: (string);
   'pinnedSite'?: (string);
+  /**
+   * size of the user-data given at submit (its bytes are not shown); 0: none
+   */
+  'userDataBytes'?: (number);
+  /**
+   * the meta-data keys given at submit (`--meta`)
+   */
+  'meta'?: ({[key: string]: string});
 }
 
 export interface Job__Output {
@@ -42,4 +50,12 @@ export interface Job__Output {
   'memoryMiB': (number);
   'image': (string);
   'pinnedSite': (string);
+  /**
+   * size of the user-data given at submit (its bytes are not shown); 0: none
+   */
+  'userDataBytes': (number);
+  /**
+   * the meta-data keys given at submit (`--meta`)
+   */
+  'meta': ({[key: string]: string});
 }

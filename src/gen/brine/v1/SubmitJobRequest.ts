@@ -16,6 +16,16 @@ export interface SubmitJobRequest {
    */
   'checkpointEvery'?: (string);
   'owner'?: (string);
+  /**
+   * cloud-init user-data given to every VM in its NoCloud seed (`submit --user-data FILE`);
+   * at most the coordinator's `limits.userDataMax` bytes (default 64 KiB); empty: none
+   */
+  'userData'?: (Buffer | Uint8Array | string);
+  /**
+   * extra keys of each VM's NoCloud meta-data (`submit --meta KEY=VALUE`); `instance-id` and
+   * `local-hostname` are brine's
+   */
+  'meta'?: ({[key: string]: string});
 }
 
 export interface SubmitJobRequest__Output {
@@ -33,4 +43,14 @@ export interface SubmitJobRequest__Output {
    */
   'checkpointEvery': (string);
   'owner': (string);
+  /**
+   * cloud-init user-data given to every VM in its NoCloud seed (`submit --user-data FILE`);
+   * at most the coordinator's `limits.userDataMax` bytes (default 64 KiB); empty: none
+   */
+  'userData': (Buffer);
+  /**
+   * extra keys of each VM's NoCloud meta-data (`submit --meta KEY=VALUE`); `instance-id` and
+   * `local-hostname` are brine's
+   */
+  'meta': ({[key: string]: string});
 }
