@@ -1,5 +1,5 @@
-// Reads chunks' stored bytes out of packs: one read-only descriptor per pack, kept open while used
-// (a bounded cache), so a restore costs one pread per chunk. A pack renamed while open (sealed)
+// Reads chunks' stored bytes out of packs: one read-only descriptor per pack, kept open while reads
+// follow each other (a bounded cache), so a restore costs one pread per chunk. A pack renamed while open (sealed)
 // keeps its descriptor; one that was removed by the collector is closed once no read uses it.
 import { open, type FileHandle } from 'node:fs/promises';
 import type { ChunkIndex, ChunkLoc, Pack } from './chunk-index.js';
@@ -78,8 +78,19 @@ export class PackReader {
 
   private release(pack: Pack, h: Handle): void {
     h.users--;
-    if (h.closing && h.users === 0) void closeQuietly(h);
-    else if (this.open.get(pack) !== h && h.users === 0) void closeQuietly(h);
+    if (h.users > 0) return;
+    if (h.closing || this.open.get(pack) !== h) {
+      void closeQuietly(h);
+      return;
+    }
+    // Kept open while reads follow each other (a restore reads ahead), closed once idle: a pack
+    // that disappears from disk is then seen as missing by the next read.
+    setImmediate(() => {
+      if (h.users === 0 && this.open.get(pack) === h) {
+        this.open.delete(pack);
+        void closeQuietly(h);
+      }
+    });
   }
 
   private evict(): void {

@@ -37,6 +37,9 @@ const ignore = (): void => undefined;
 export class PackWriter {
   private current: OpenPack | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /** bumped when a pack is abandoned: appends queued before that fail with it (see write) */
+  private generation = 0;
+  private lastFailure: unknown;
   constructor(private readonly c: PackWriterContext) {}
 
   /** Runs `fn` after every append and seal queued before it. */
@@ -60,7 +63,11 @@ export class PackWriter {
   }
 
   private write(hash: string, stored: Uint8Array, indexIt: boolean): Promise<ChunkLoc> {
+    const gen = this.generation;
     return this.serial(async () => {
+      // Queued behind an append that failed (a full disk): fail too, rather than start a new pack
+      // with the space the abandoned one just gave back.
+      if (gen !== this.generation) throw this.lastFailure;
       const cur = this.current ?? (await this.openPack());
       const offset = cur.pack.size + RECORD_HEADER;
       try {
@@ -144,6 +151,8 @@ export class PackWriter {
 
   private async abandon(cur: OpenPack, err: unknown): Promise<void> {
     if (this.current === cur) this.current = undefined;
+    this.generation++;
+    this.lastFailure = err;
     this.c.index.dropPack(cur.pack);
     await cur.file.close().catch(ignore);
     await this.c.fs.unlink(cur.pack.path).catch(ignore);

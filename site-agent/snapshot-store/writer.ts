@@ -134,7 +134,12 @@ export class SnapshotWriter {
         const plainSize = plain.length; // `plain` is handed over to the codec worker
         await limiter.acquire();
         const task = store
-          .putChunk(hash, () => codecPool().encode(plain, store.compression, true))
+          .putChunk(hash, async () => {
+            const stored = await codecPool().encode(plain, store.compression, true);
+            // failed meanwhile: append nothing more (a full disk would otherwise fill up again)
+            if (this.failure) throw this.failure;
+            return stored;
+          })
           .then((written) => {
             if (written > 0) {
               this.newBytes += plainSize;

@@ -21,12 +21,13 @@ import { promisify } from 'node:util';
 import { REPO_ROOT, waitFor } from '../helpers/grid.js';
 import { ClusterManager, hypervisorLogs } from '../../site-agent/clusters.js';
 import { parseVmMetadata } from '../../site-agent/domain-xml.js';
-import { decodeChunkSync, encodeChunkSync } from '../../site-agent/snapshot-store/codec.js';
+import { decodeChunkSync } from '../../site-agent/snapshot-store/codec.js';
 import { SnapshotStore, storeDir } from '../../site-agent/snapshot-store/index.js';
 import { ClusterSnapshots, SnapshotDamagedError, type CaptureMethod } from '../../site-agent/snapshots.js';
 import type { Logger } from '../../src/shared/logger.js';
 import type { ClusterSpec, Snapshot } from '../../src/shared/proto.js';
 import type { ImageConfig } from '../../site-agent/config.js';
+import { readStored, replaceChunkContent } from '../helpers/store-files.js';
 
 const URI = 'qemu:///system';
 const GUEST = join(REPO_ROOT, '.brine', 'guest');
@@ -263,10 +264,9 @@ describe('snapshots of real VMs on qemu:///system (QEMU tier)', function () {
     const shared = new Set((await store.manifest(`${PAIR}-s1`)).files.flatMap((f) => f.chunks.map((c) => c.hash)));
     const chunk = mem?.chunks.find((c) => !shared.has(c.hash))?.hash ?? '';
     expect(chunk).to.match(/^[0-9a-f]{64}$/);
-    const path = join(storeDir(dataDir), 'chunks', chunk.slice(0, 2), chunk);
-    const plain = decodeChunkSync(readFileSync(path));
+    const plain = decodeChunkSync(readStored(storeDir(dataDir), chunk));
     plain[7] = (plain[7] as number) ^ 0x20;
-    writeFileSync(path, encodeChunkSync(plain, store.compression));
+    replaceChunkContent(storeDir(dataDir), chunk, plain);
     const err = await snaps.restore(spec(PAIR, 2), `${PAIR}-s2`).then(
       () => null,
       (e: unknown) => e,
