@@ -5,14 +5,15 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { AlreadyExistsError, BrineError, InternalError, InvalidArgumentError, NotAllowedError, NotFoundError } from '../../src/shared/errors.js';
-import { chunkStream } from './chunker.js';
-import { codecPool } from './codec-pool.js';
+import { codecPool, type ChunkRun } from './codec-pool.js';
 import { errnoCode, writeError } from './errors.js';
-import { MANIFEST_FORMAT, sha256Hex, type ChunkRef, type FileKind, type ManifestFile, type MetaValue, type SnapshotManifest } from './manifest.js';
+import { MANIFEST_FORMAT, type ChunkRef, type FileKind, type ManifestFile, type MetaValue, type SnapshotManifest } from './manifest.js';
 import type { SnapshotStore } from './store.js';
 
-/** read size for captured files: bounded memory, large enough that syscalls cost nothing */
-const READ_BUFFER = 1024 * 1024;
+/** read size for captured files, and the unit handed to a worker to cut: few messages per byte */
+const READ_BUFFER = 4 * 1024 * 1024;
+/** blocks read and not yet stored, per file: bounds memory (~4 of them, plus compressed copies) */
+const BLOCKS_IN_FLIGHT = 4;
 
 export interface AddFileInfo {
   vm?: string;
@@ -107,7 +108,6 @@ export class SnapshotWriter {
   }
 
   private async ingest(slot: number, name: string, source: FileSource, info: AddFileInfo): Promise<AddedFile> {
-    const store = this.store;
     const stream =
       typeof source === 'string'
         ? createReadStream(source, { highWaterMark: READ_BUFFER })
@@ -115,41 +115,66 @@ export class SnapshotWriter {
           ? source
           : Readable.from([Buffer.from(source.buffer, source.byteOffset, source.byteLength)]);
     this.sources.add(stream);
-    const limiter = new Limiter(store.writeConcurrency);
+    // The pipeline (issue 9): the main thread reads blocks and hands each over whole to one codec
+    // worker, which cuts and hashes it (the chunker's state stays there, one stream per file); the
+    // chunks come back with their hashes in order; those the store lacks are compressed as a batch
+    // by another worker and appended to the open pack. Blocks in flight are bounded.
+    const cutter = codecPool().cutter(this.store.chunker);
+    let finished = false;
+    const blocks = new Limiter(BLOCKS_IN_FLIGHT);
     const tasks: Array<Promise<void>> = [];
     const chunks: ChunkRef[] = [];
     let size = 0;
+    // Cut results are taken in order (one worker answers in order) and handed on to be hashed
+    // (any worker, several blocks at once); hashed runs are stored in order again.
+    let cutOrder: Promise<void> = Promise.resolve();
+    let storeOrder: Promise<void> = Promise.resolve();
+    // Compress while hashing when most chunks turn out new (a first snapshot), in a second step
+    // for the new ones only when most are already stored (every later checkpoint).
+    let novelty = 1;
+    const take = (cut: Promise<ChunkRun>): void => {
+      cutOrder = cutOrder.then(async () => {
+        let run: ChunkRun;
+        try {
+          run = await cut;
+        } catch (err) {
+          this.fail(new InternalError(`chunking ${name} for snapshot ${this.id}: ${err instanceof Error ? err.message : String(err)}`, err));
+          blocks.release();
+          return;
+        }
+        const plainSizes = run.sizes;
+        const speculate = novelty > 0.5;
+        const hashed = codecPool().hashMany(run.data, plainSizes, speculate, this.store.compression);
+        hashed.catch(ignore); // taken below, in order
+        storeOrder = storeOrder.then(async () => {
+          let h: ChunkRun;
+          try {
+            h = await hashed;
+          } catch (err) {
+            this.fail(new InternalError(`hashing ${name} for snapshot ${this.id}: ${err instanceof Error ? err.message : String(err)}`, err));
+            blocks.release();
+            return;
+          }
+          const stored = this.storeRun(name, plainSizes, h, speculate, chunks);
+          novelty = plainSizes.length > 0 ? stored.fresh / plainSizes.length : novelty;
+          size += plainSizes.reduce((a, b) => a + b, 0);
+          tasks.push(stored.done);
+          void stored.done.finally(() => blocks.release());
+        });
+      });
+    };
     try {
-      for await (const chunk of chunkStream(stream, store.chunker)) {
+      for await (const piece of stream as AsyncIterable<Buffer | Uint8Array | string>) {
         if (this.failure) break; // leaving the loop destroys the source
-        const hash = sha256Hex(chunk);
-        chunks.push({ hash, size: chunk.length });
-        size += chunk.length;
-        if (this.pinned.has(hash)) continue; // this snapshot already has it
-        this.pinned.add(hash);
-        store.pin(hash);
-        // A copy: the chunk may be a view of a 1 MiB read buffer, which it would keep alive (and
-        // the copy is what is cloned to the codec worker).
-        const plain = Buffer.from(chunk);
-        const plainSize = plain.length; // `plain` is handed over to the codec worker
-        await limiter.acquire();
-        const task = store
-          .putChunk(hash, async () => {
-            const stored = await codecPool().encode(plain, store.compression, true);
-            // failed meanwhile: append nothing more (a full disk would otherwise fill up again)
-            if (this.failure) throw this.failure;
-            return stored;
-          })
-          .then((written) => {
-            if (written > 0) {
-              this.newBytes += plainSize;
-              this.newStoredBytes += written;
-            }
-          })
-          .catch((err: unknown) => this.fail(writeError(`storing ${name} of snapshot ${this.id}`, err)))
-          .finally(() => limiter.release());
-        tasks.push(task);
+        // Handed over to the worker (moved): only our own read buffers as they are, the caller's copied.
+        const buf = typeof piece === 'string' ? Buffer.from(piece) : typeof source === 'string' ? piece : new Uint8Array(piece);
+        if (buf.length === 0) continue;
+        await blocks.acquire();
+        take(cutter.push(buf));
       }
+      await blocks.acquire();
+      finished = true;
+      take(cutter.finish());
     } catch (err) {
       // The source failed (or was destroyed because the snapshot failed): not a store error, but
       // the snapshot is incomplete.
@@ -161,13 +186,88 @@ export class SnapshotWriter {
             : new InternalError(`reading ${typeof source === 'string' ? source : name} for snapshot ${this.id}: ${err instanceof Error ? err.message : String(err)}`, err),
       );
     }
-    // Every chunk in flight settles (and removes its temp file if it failed) before this call does.
+    // the worker forgets the stream either way
+    if (!finished) void cutter.finish().catch(ignore);
+    await cutOrder;
+    await storeOrder;
+    // Every chunk in flight settles (and its pack is dropped if it failed) before this call does.
     await Promise.all(tasks); // never rejects: failures went to fail()
     this.sources.delete(stream);
     if (this.failure) throw this.failure;
     const file: ManifestFile = { name, ...(info.vm !== undefined ? { vm: info.vm } : {}), ...(info.kind !== undefined ? { kind: info.kind } : {}), size, chunks };
     this.files[slot] = file;
     return { name, size, chunks: chunks.length };
+  }
+
+  /**
+   * Records a run of hashed chunks in `chunks` and stores those the store lacks: as they come if
+   * they came encoded, else one batch of compression for the new ones; then an append each.
+   * `done` settles when they are stored (or failed); `fresh`: how many were new.
+   */
+  private storeRun(name: string, plainSizes: number[], run: ChunkRun, encoded: boolean, chunks: ChunkRef[]): { done: Promise<void>; fresh: number } {
+    const store = this.store;
+    if (this.failure) return { done: Promise.resolve(), fresh: 0 }; // abandoned: store nothing more
+    const wanted: Array<{ offset: number; size: number; stored: (b: Buffer) => void; failed: (e: unknown) => void }> = [];
+    const puts: Array<Promise<void>> = [];
+    let batched = false;
+    let fresh = 0;
+    let offset = 0;
+    for (let i = 0; i < plainSizes.length; i++) {
+      const hash = run.hashes[i] as string;
+      const chunkSize = plainSizes[i] as number;
+      const width = encoded ? (run.sizes[i] as number) : chunkSize;
+      const at = offset;
+      offset += width;
+      chunks.push({ hash, size: chunkSize });
+      if (this.pinned.has(hash)) continue; // this snapshot already has it
+      this.pinned.add(hash);
+      store.pin(hash);
+      // putChunk calls `encode` synchronously when the chunk is new (then it joins this run's
+      // batch), or later if another writer's attempt at it failed meanwhile (then on its own).
+      const encode = (): Promise<Buffer> => {
+        fresh++;
+        if (encoded) return Promise.resolve(run.data.subarray(at, at + width));
+        if (batched) return codecPool().encode(Buffer.from(run.data.subarray(at, at + chunkSize)), store.compression, true);
+        return new Promise<Buffer>((stored, failed) => wanted.push({ offset: at, size: chunkSize, stored, failed }));
+      };
+      const put = store
+        .putChunk(hash, async () => {
+          const b = await encode();
+          // failed meanwhile: append nothing more (a full disk would otherwise fill up again)
+          if (this.failure) throw this.failure;
+          return b;
+        })
+        .then((written) => {
+          if (written > 0) {
+            this.newBytes += chunkSize;
+            this.newStoredBytes += written;
+          }
+        })
+        .catch((err: unknown) => this.fail(writeError(`storing ${name} of snapshot ${this.id}`, err)));
+      puts.push(put);
+    }
+    batched = true;
+    if (wanted.length > 0) {
+      // Only the new chunks travel to the compressing worker, copied together (the run's buffer
+      // stays here: a chunk asked for later is encoded from it).
+      const plain = Buffer.concat(wanted.map((w) => run.data.subarray(w.offset, w.offset + w.size)));
+      codecPool()
+        .encodeMany(plain, wanted.map((w) => w.size), store.compression)
+        .then(
+          (enc) => {
+            let off = 0;
+            wanted.forEach((w, i) => {
+              const n = enc.sizes[i] as number;
+              w.stored(enc.data.subarray(off, off + n));
+              off += n;
+            });
+          },
+          (err: unknown) => {
+            for (const w of wanted) w.failed(err);
+          },
+        );
+    }
+    return { done: Promise.all(puts).then(() => undefined), fresh };
   }
 
   /**
