@@ -40,6 +40,14 @@ export class PackReader {
     }
   }
 
+  /**
+   * `length` bytes of `pack` from `offset` (several consecutive records at once); fewer if the pack
+   * is shorter. Throws ENOENT if the pack is gone: the caller falls back to `read` per chunk.
+   */
+  readSpan(pack: Pack, offset: number, length: number): Promise<Buffer> {
+    return this.readAt({ pack, offset, length });
+  }
+
   private async readAt(loc: ChunkLoc): Promise<Buffer> {
     const h = this.acquire(loc.pack);
     try {
