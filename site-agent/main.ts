@@ -130,7 +130,8 @@ async function main(): Promise<void> {
   let snapshots: ClusterSnapshots;
   let transfers: Transfers;
   try {
-    const store = await SnapshotStore.open(storeDir(config.dataDir));
+    // The logger: a store of the layout before packs is converted here, and says so.
+    const store = await SnapshotStore.open(storeDir(config.dataDir), { logger: root.child({ component: 'snapshot-store' }) });
     snapshots = new ClusterSnapshots({ clusters: manager, store, dataDir: config.dataDir, site: config, logger: root });
     const recovered = await snapshots.recover();
     if (recovered.length > 0) log.warn({ recovered }, 'recovered interrupted snapshots');

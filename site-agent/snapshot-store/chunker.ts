@@ -23,7 +23,10 @@
 // fixed-size chunking deduplicates nothing, at any size. Content-defined boundaries move with the
 // data and re-synchronise right after a change.
 //
-// The size: smaller chunks find more duplicates, but every chunk is a file (create, write, fsync,
+// The size (measured when every chunk was its own file; since issue 9 chunks are records in pack
+// files, see pack-writer.ts, so the per-file cost below is gone and a smaller average would cost
+// less now — but it changes every boundary, see the end of this comment):
+// smaller chunks find more duplicates, but every chunk is a file (create, write, fsync,
 // rename), and on this machine creating a file costs ~0.25–0.6 ms of kernel time. The whole store, both
 // snapshots (bytes written after compression; first-snapshot time, best of 2):
 //   avg 16 KiB: first 4.3 s, second writes 0.46 MB      avg 32 KiB: 2.4 s, 0.79 MB

@@ -3,7 +3,7 @@
 // in temp dirs. The test driver saves only the domain XML, so this tier covers the logic (locking,
 // idempotence, failures, recovery, verification); test/qemu/snapshots.test.ts covers real memory.
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterManager } from '../../site-agent/clusters.js';

@@ -1,7 +1,7 @@
 // Issue 5 through the whole stack on the embedded default: coordinated snapshots, the catalog,
 // retention, suspend/resume and the periodic policy, with real processes and the real CLI.
 import { expect } from 'chai';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { agentStatus, TestGrid, waitFor } from '../helpers/grid.js';

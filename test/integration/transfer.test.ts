@@ -2,7 +2,7 @@
 // agent's real handlers (site-agent/service.ts + transfer/), the destination's real FetchSnapshot.
 import { expect } from 'chai';
 import { createCipheriv, createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
