@@ -173,6 +173,10 @@ interface Row {
 /** The real calls without fsync: separates the transfer path's speed from the disk's fsync cost. */
 const noSyncFs: StoreFs = {
   writeNew: (path, data) => writeFile(path, data, { flag: 'wx' }),
+  async createAppend(path) {
+    const f = await nodeFs.createAppend(path);
+    return { append: (parts) => f.append(parts), datasync: async () => undefined, close: () => f.close() };
+  },
   rename: nodeFs.rename,
   unlink: nodeFs.unlink,
   fsyncDir: async () => undefined,

@@ -140,7 +140,8 @@ async function main(): Promise<void> {
   const metrics = config.metrics ? new AgentMetrics(config.site, log) : undefined;
   let local: LocalReclaims;
   try {
-    const store = await SnapshotStore.open(storeDir(config.dataDir));
+    // The logger: a store of the layout before packs is converted here, and says so.
+    const store = await SnapshotStore.open(storeDir(config.dataDir), { logger: root.child({ component: 'snapshot-store' }) });
     metrics?.watchStore(() => storeStats(store));
     consoles = new Consoles({ clusters: manager, store, dataDir: config.dataDir, timers: systemTimers, log });
     await consoles.sweep();

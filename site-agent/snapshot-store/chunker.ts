@@ -23,7 +23,10 @@
 // fixed-size chunking deduplicates nothing, at any size. Content-defined boundaries move with the
 // data and re-synchronise right after a change.
 //
-// The size: smaller chunks find more duplicates, but every chunk is a file (create, write, fsync,
+// The size (measured when every chunk was its own file; since issue 9 chunks are records in pack
+// files, see pack-writer.ts, so the per-file cost below is gone and a smaller average would cost
+// less now — but it changes every boundary, see the end of this comment):
+// smaller chunks find more duplicates, but every chunk is a file (create, write, fsync,
 // rename), and on this machine creating a file costs ~0.25–0.6 ms of kernel time. The whole store, both
 // snapshots (bytes written after compression; first-snapshot time, best of 2):
 //   avg 16 KiB: first 4.3 s, second writes 0.46 MB      avg 32 KiB: 2.4 s, 0.79 MB
@@ -64,19 +67,23 @@ export function fixedParams(size: number): ChunkerParams {
   return { algo: 'fixed', version: 1, minSize: size, avgSize: size, maxSize: size };
 }
 
-/** 256 pseudo-random 32-bit values from SHA-256 of a fixed seed: the same on every site forever. */
-const GEAR: Uint32Array = (() => {
+/**
+ * 256 pseudo-random 32-bit values from SHA-256 of a fixed seed: the same on every site forever.
+ * Held as int32 (the same bits): the gear loop then stays in V8's small-integer arithmetic, where
+ * the unsigned form (`>>> 0`) made it box numbers above 2^31 (several times slower).
+ */
+const GEAR: Int32Array = (() => {
   const table = new Uint32Array(256);
   for (let block = 0; block < 32; block++) {
     const digest = createHash('sha256').update(`brine-gear-v1:${block}`).digest();
     for (let j = 0; j < 8; j++) table[block * 8 + j] = digest.readUInt32BE(j * 4);
   }
-  return table;
+  return new Int32Array(table.buffer);
 })();
 
-/** `bits` one-bits at the top of a 32-bit word: the top bits of a gear hash depend on the most bytes. */
+/** `bits` one-bits at the top of a 32-bit word (as int32): the top bits of a gear hash depend on the most bytes. */
 function topMask(bits: number): number {
-  return bits >= 32 ? 0xffffffff : (((1 << bits) - 1) << (32 - bits)) >>> 0;
+  return bits >= 32 ? -1 : ((1 << bits) - 1) << (32 - bits);
 }
 
 function validate(p: ChunkerParams): void {
@@ -164,13 +171,15 @@ export class Chunker {
     let h = this.hash;
     // Before the average size: the harder mask; after it, the easier one.
     const normalEnd = Math.min(end, base + avgSize);
+    // int32 arithmetic: the same low 32 bits as the unsigned sum, and `&` reads them the same.
+    const gear = GEAR;
     for (; i < normalEnd; i++) {
-      h = ((h << 1) + (GEAR[buf[i] as number] as number)) >>> 0;
+      h = ((h << 1) + (gear[buf[i] as number] as number)) | 0;
       if ((h & maskS) === 0) return i + 1;
     }
     const hardEnd = Math.min(end, base + maxSize);
     for (; i < hardEnd; i++) {
-      h = ((h << 1) + (GEAR[buf[i] as number] as number)) >>> 0;
+      h = ((h << 1) + (gear[buf[i] as number] as number)) | 0;
       if ((h & maskL) === 0) return i + 1;
     }
     if (i === base + maxSize) return i;

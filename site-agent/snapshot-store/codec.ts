@@ -1,4 +1,4 @@
-// A chunk file's bytes: one codec byte, then the payload. The codec travels with the chunk, so a
+// A chunk's stored bytes (a pack record, pack-format.ts; a chunk file in a format-1 store): one codec byte, then the payload. The codec travels with the chunk, so a
 // chunk is sent between sites exactly as stored and a later change of codec needs no migration.
 //
 // Compression, measured by bench/snapshot-store.bench.ts on the same `virsh save` image as the
@@ -70,9 +70,9 @@ export function encodeChunkSync(plain: Uint8Array, c: Compression): Buffer {
   return Buffer.concat([Buffer.of(byte), payload]);
 }
 
-/** Decodes a chunk file's bytes; throws (a plain Error) on an unknown codec or a bad payload. */
+/** Decodes a chunk's stored bytes; throws (a plain Error) on an unknown codec or a bad payload. */
 export function decodeChunkSync(stored: Uint8Array): Buffer {
-  if (stored.length === 0) throw new Error('empty chunk file');
+  if (stored.length === 0) throw new Error('empty chunk');
   const payload = Buffer.from(stored.buffer, stored.byteOffset + 1, stored.byteLength - 1);
   switch (stored[0]) {
     case CodecByte.Raw:

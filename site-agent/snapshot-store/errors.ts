@@ -31,14 +31,14 @@ abstract class ChunkError extends BrineError implements ChunkLocation {
   }
 }
 
-/** The chunk file exists but its content is not what its name (hash) says, or cannot be decoded. */
+/** The chunk is stored but its content is not what its name (hash) says, or cannot be decoded. */
 export class CorruptChunkError extends ChunkError {
   constructor(l: ChunkLocation, detail: string, cause?: unknown) {
     super(l, `${where(l)} is corrupt: ${detail}`, cause);
   }
 }
 
-/** The chunk file is not in the store. */
+/** The chunk is not in the store (not in the index, or its pack is gone). */
 export class MissingChunkError extends ChunkError {
   constructor(l: ChunkLocation) {
     super(l, `${where(l)} is missing from the store`);

@@ -1,5 +1,5 @@
 // The site's snapshot store: content-addressed, deduplicating, verified on every read.
-// See store.ts for the layout and the guarantees, chunker.ts and codec.ts for the measured choices.
+// See store.ts for the layout, the modules and the guarantees, chunker.ts and codec.ts for the measured choices.
 export {
   SnapshotStore,
   SnapshotWriter,
@@ -30,4 +30,4 @@ export {
 } from './errors.js';
 export { Chunker, chunkStream, DEFAULT_CHUNKER, fastCdcParams, fixedParams, type ChunkerParams } from './chunker.js';
 export { DEFAULT_COMPRESSION, type Compression, type CodecName } from './codec.js';
-export { nodeFs, type StoreFs } from './fs-port.js';
+export { nodeFs, type StoreFs, type AppendFile } from './fs-port.js';

@@ -1,6 +1,7 @@
 // A snapshot's manifest: what it holds, chunk by chunk. Written last and atomically: a snapshot
 // exists in the store exactly when its manifest is on disk. Manifests read from disk or received
 // from another site are validated before use.
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { InvalidArgumentError } from '../../src/shared/errors.js';
 
@@ -100,4 +101,9 @@ export function manifestHashes(m: SnapshotManifest): Set<string> {
   const s = new Set<string>();
   for (const f of m.files) for (const c of f.chunks) s.add(c.hash);
   return s;
+}
+
+/** A chunk's name: the SHA-256 of its plain content, hex. */
+export function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
 }

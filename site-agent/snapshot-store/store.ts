@@ -1,68 +1,63 @@
-// The site's content-addressed snapshot store (DESIGN.md "Snapshots", issue 5 point 2).
+// The site's content-addressed snapshot store (DESIGN.md "Snapshots", issue 5 point 2; packs since
+// issue 9). This module is the facade: opening, pins, manifests, retention; the work is done by
+//   writer.ts       a snapshot being written (chunk, hash, compress, append)
+//   pack-writer.ts  the pack being appended to, sealing (one fdatasync per pack)
+//   chunk-index.ts  hash → pack, offset, length (in memory, from the packs' trailers)
+//   pack-reader.ts  reading stored chunks out of packs
+//   reading.ts      restore / stream / verify, every chunk checked
+//   imports.ts      transfers between sites
+//   gc.ts           the collector (whole packs, repacking)
+//   legacy.ts       converting a format-1 store (one file per chunk) at open
 //
 // Layout under the store directory (`<site dataDir>/store/`):
-//   store.json             {format}: refuses to open a layout it does not know
-//   chunks/ab/abcdef…      one file per chunk, named by the SHA-256 of its plain content; content
-//                          is codec byte + payload (codec.ts); written once, never modified
+//   store.json             {format: 2}: refuses to open a layout it does not know (format 1 is converted)
+//   packs/<16 hex>.pack    sealed packs (pack-format.ts): chunk records, then their index; never modified
 //   manifests/<id>.json    one per snapshot, written last: the snapshot exists iff this file does
 //   imports/<id>.json      the manifest of a snapshot being received from another site (issue 6):
 //                          its chunks count as referenced until the import completes or is abandoned
-//   tmp/<pid>-<inst>-<n>   files being written; renamed into place once complete and fsynced
+//   tmp/<pid>-<inst>-<n>   files being written (the open pack, manifests before their rename);
+//                          those of dead processes are removed at open
 //
-// Durability: a chunk is written to tmp/, fsynced, renamed into chunks/ab/. The directories touched
-// by renames are fsynced once per commit (not per chunk), before the manifest is written (tmp,
-// fsync, rename, fsync manifests/): a power loss can lose a renamed chunk only while no manifest
-// refers to it. A chunk already present is not rewritten.
+// Durability: a snapshot's manifest is written (tmp, fsync, rename, fsync dir) only once every pack
+// holding one of its chunks is sealed and durable. A crash leaves at most an unsealed pack in tmp/.
 //
 // Collection while snapshots are being written: every hash a writer is about to reuse or write is
-// *pinned* (an in-process refcount) before the writer looks at the chunk, and stays pinned until its
-// manifest is on disk. The collector checks pins synchronously right before it unlinks a chunk and
-// publishes the unlink in `deleting`, which a writer that pins the same hash awaits before deciding
-// whether the chunk is present, so the two never cross: either the writer sees the chunk gone and
-// writes it again, or the collector sees it pinned and keeps it. A writer that commits while the
-// collector runs hands its hashes to the running collection before unpinning, since that
-// collection listed the manifests before the new one landed. Pins are exact (no guessing from
-// times) for everything in this process, which is the only writer (the agent's data-dir lock).
-// Chunks received from another site before their manifest are protected by the pending import
-// (`beginImport` writes the manifest to imports/, on disk, so this survives an agent restart and an
-// interrupted transfer resumes with what already arrived). An optional `graceMs` also keeps
-// unreferenced chunks younger than that (mtime), for operators; by default every orphan goes.
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+// *pinned* (an in-process refcount) before the writer looks it up, and stays pinned until its
+// manifest is on disk; the collector takes a pack's chunks out of the index only in the same
+// synchronous step in which it checks the pins (gc.ts). A writer that commits while the collector
+// runs hands its hashes to the running collection before unpinning, since that collection listed
+// the manifests before the new one landed. Pins are exact for everything in this process, which is
+// the only writer (the agent's data-dir lock). An optional `graceMs` also keeps unreferenced chunks
+// of packs younger than that, for operators; by default every orphan goes.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { AlreadyExistsError, BrineError, InternalError, InvalidArgumentError, NotAllowedError, NotFoundError } from '../../src/shared/errors.js';
-import { chunkStream, DEFAULT_CHUNKER, type ChunkerParams } from './chunker.js';
+import type { Readable } from 'node:stream';
+import { AlreadyExistsError, InternalError, InvalidArgumentError, NotAllowedError, NotFoundError } from '../../src/shared/errors.js';
+import { silentLogger, type Logger } from '../../src/shared/logger.js';
+import { writeAtomic } from './atomic-write.js';
+import { DEFAULT_CHUNKER, type ChunkerParams } from './chunker.js';
+import type { Pack } from './chunk-index.js';
 import { DEFAULT_COMPRESSION, type Compression } from './codec.js';
-import { ChunkProblem, codecPool } from './codec-pool.js';
-import {
-  CorruptChunkError,
-  CorruptManifestError,
-  errnoCode,
-  IncompleteSnapshotError,
-  MissingChunkError,
-  writeError,
-  type ChunkLocation,
-} from './errors.js';
+import { CorruptManifestError, errnoCode, StoreWriteError } from './errors.js';
 import { nodeFs, type StoreFs } from './fs-port.js';
-import {
-  HASH_RE,
-  MANIFEST_FORMAT,
-  manifestHashes,
-  parseManifest,
-  SNAPSHOT_ID_RE,
-  type ChunkRef,
-  type FileKind,
-  type ManifestFile,
-  type MetaValue,
-  type SnapshotManifest,
-} from './manifest.js';
+import { DEFAULT_MAX_UNUSED, runGc, type GcOptions, type GcResult } from './gc.js';
+import * as imports from './imports.js';
+import { convertLegacyChunks } from './legacy.js';
+import { HASH_RE, parseManifest, SNAPSHOT_ID_RE, type FileKind, type ManifestFile, type MetaValue, type SnapshotManifest } from './manifest.js';
+import { DEFAULT_PACK_BYTES, PackWriter } from './pack-writer.js';
+import * as reading from './reading.js';
+import { sharedFor, type SharedState } from './state.js';
+import { SnapshotWriter } from './writer.js';
 
-const STORE_FORMAT = 1;
-/** read size for captured files: bounded memory, large enough that syscalls cost nothing */
-const READ_BUFFER = 1024 * 1024;
+export { sha256Hex } from './manifest.js';
+export type { GcOptions, GcResult } from './gc.js';
+export type { DamagedChunk, VerifyResult } from './reading.js';
+export { SnapshotWriter, type AddFileInfo, type AddedFile, type CommitOptions, type FileSource } from './writer.js';
+
+const STORE_FORMAT = 2;
+/** one file per chunk (before issue 9): converted to packs at open */
+const LEGACY_FORMAT = 1;
 /** unreferenced chunks younger than this survive a collection (see the header) */
 export const DEFAULT_GC_GRACE_MS = 0;
 /** tmp files of a live process are only that old if something went badly wrong */
@@ -73,41 +68,14 @@ export interface StoreOptions {
   fs?: StoreFs;
   chunker?: ChunkerParams;
   compression?: Compression;
-  /** chunks being compressed and written at once, per file being added (fsync latency hides behind it) */
+  /** chunks being compressed and written at once, per file being added */
   writeConcurrency?: number;
   /** chunks read and verified ahead while restoring or verifying */
   readConcurrency?: number;
-}
-
-export interface GcOptions {
-  /** keep unreferenced chunks younger than this (default 0: every orphan goes) */
-  graceMs?: number;
-}
-
-export interface GcResult {
-  removedChunks: number;
-  removedBytes: number;
-  /** referenced by a manifest or pinned */
-  keptChunks: number;
-  /** unreferenced but younger than the grace period */
-  keptYoung: number;
-  removedTempFiles: number;
-}
-
-export interface DamagedChunk {
-  file: string;
-  chunk: string;
-  /** offset of the chunk's first occurrence in the file */
-  offset: number;
-  problem: 'missing' | 'corrupt';
-  detail: string;
-}
-
-export interface VerifyResult {
-  snapshotId: string;
-  ok: boolean;
-  checkedChunks: number;
-  damaged: DamagedChunk[];
+  /** target size of a pack file (default 16 MiB) */
+  packBytes?: number;
+  /** for the conversion of an old store and damaged packs (default: silent) */
+  logger?: Logger;
 }
 
 export interface SnapshotSummary {
@@ -119,71 +87,6 @@ export interface SnapshotSummary {
   newStoredBytes: number;
   files: Array<{ name: string; vm?: string; kind?: FileKind; size: number }>;
   meta: Record<string, MetaValue>;
-}
-
-export interface AddFileInfo {
-  vm?: string;
-  kind?: FileKind;
-}
-
-export interface AddedFile {
-  name: string;
-  size: number;
-  chunks: number;
-}
-
-export interface CommitOptions {
-  /** when the snapshot was taken (default: when beginSnapshot was called); orders retention */
-  createdAt?: Date | string;
-  meta?: Record<string, MetaValue>;
-}
-
-export type FileSource = string | Readable | Uint8Array;
-
-/**
- * What all SnapshotStore instances on one directory share in this process: pins and the
- * collector's state must be common to every handle, or two handles would not see each other.
- */
-interface SharedState {
-  pins: Map<string, number>;
-  /** hash → unlink in progress (the collector) */
-  deleting: Map<string, Promise<void>>;
-  /** hash → write in progress: resolves to the stored bytes written */
-  writing: Map<string, Promise<number>>;
-  /** while a collection runs: hashes committed since it listed the manifests */
-  gcLive: Set<string> | null;
-  gcRunning: Promise<GcResult> | null;
-  /** chunk directories with renames not yet fsynced */
-  dirtyDirs: Set<string>;
-  syncingDirs: Map<string, Promise<void>>;
-  /** snapshot ids with an open writer */
-  openIds: Set<string>;
-  manifests: Map<string, SnapshotManifest>;
-}
-
-const shared = new Map<string, SharedState>();
-
-function sharedFor(dir: string): SharedState {
-  let s = shared.get(dir);
-  if (!s) {
-    s = {
-      pins: new Map(),
-      deleting: new Map(),
-      writing: new Map(),
-      gcLive: null,
-      gcRunning: null,
-      dirtyDirs: new Set(),
-      syncingDirs: new Map(),
-      openIds: new Set(),
-      manifests: new Map(),
-    };
-    shared.set(dir, s);
-  }
-  return s;
-}
-
-export function sha256Hex(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 /** Where a site keeps its store. */
@@ -208,37 +111,14 @@ function isAlive(pid: number): boolean {
   }
 }
 
-const ignore = (): void => undefined;
-
-/** A counting semaphore: bounds the chunks in flight, which bounds memory and applies backpressure. */
-class Limiter {
-  private active = 0;
-  private readonly waiters: Array<() => void> = [];
-  constructor(private readonly max: number) {}
-  async acquire(): Promise<void> {
-    if (this.active < this.max) {
-      this.active++;
-      return;
-    }
-    await new Promise<void>((res) => this.waiters.push(res));
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return false;
+    throw err;
   }
-  release(): void {
-    const next = this.waiters.shift();
-    if (next) next();
-    else this.active--;
-  }
-}
-
-/** Runs `fn` over `items` with at most `limit` at once. */
-async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  });
-  await Promise.all(workers);
 }
 
 export class SnapshotStore {
@@ -247,8 +127,10 @@ export class SnapshotStore {
   readonly compression: Compression;
   /** @internal */ readonly fs: StoreFs;
   /** @internal */ readonly writeConcurrency: number;
-  private readonly readConcurrency: number;
+  /** @internal */ readonly readConcurrency: number;
   /** @internal */ readonly s: SharedState;
+  private readonly log: Logger;
+  private readonly packBytes: number;
   private readonly instance = randomBytes(4).toString('hex');
   private tmpSeq = 0;
 
@@ -258,7 +140,9 @@ export class SnapshotStore {
     this.chunker = opts.chunker ?? DEFAULT_CHUNKER;
     this.compression = opts.compression ?? DEFAULT_COMPRESSION;
     this.writeConcurrency = opts.writeConcurrency ?? 8;
-    this.readConcurrency = opts.readConcurrency ?? 4;
+    this.readConcurrency = opts.readConcurrency ?? 8;
+    this.packBytes = opts.packBytes ?? DEFAULT_PACK_BYTES;
+    this.log = opts.logger ?? silentLogger;
     this.s = sharedFor(dir);
   }
 
@@ -269,67 +153,61 @@ export class SnapshotStore {
     return store;
   }
 
+  /** @internal The process's pack writer for this directory (the first handle's file-system calls). */
+  get packs(): PackWriter {
+    this.s.packs ??= new PackWriter({ fs: this.fs, index: this.s.index, packsDir: join(this.dir, 'packs'), tmpPath: (k) => this.tmpPath(k), packBytes: this.packBytes });
+    return this.s.packs;
+  }
+
   private async init(): Promise<void> {
     const { dir } = this;
-    const chunks = join(dir, 'chunks');
-    await mkdir(chunks, { recursive: true });
-    await mkdir(join(dir, 'manifests'), { recursive: true });
-    await mkdir(join(dir, 'tmp'), { recursive: true });
-    await mkdir(join(dir, 'imports'), { recursive: true });
-    // All 256 fan-out directories up front: no mkdir (and its fsync) on the write path.
-    const existing = new Set(await readdir(chunks));
-    const created: string[] = [];
-    for (let i = 0; i < 256; i++) {
-      const sub = i.toString(16).padStart(2, '0');
-      if (!existing.has(sub)) {
-        await mkdir(join(chunks, sub), { recursive: true });
-        created.push(sub);
-      }
-    }
+    for (const sub of ['packs', 'manifests', 'tmp', 'imports']) await mkdir(join(dir, sub), { recursive: true });
     const formatFile = join(dir, 'store.json');
     let format: unknown;
     try {
       format = (JSON.parse(await readFile(formatFile, 'utf8')) as { format?: unknown }).format;
     } catch (err) {
       if (errnoCode(err) !== 'ENOENT') throw new InternalError(`snapshot store ${dir}: unreadable store.json`, err);
-      await this.writeAtomic(formatFile, Buffer.from(JSON.stringify({ format: STORE_FORMAT }) + '\n'), 'store');
-      format = STORE_FORMAT;
+      // A directory with chunks/ but no store.json is not ours to guess about: only a new store gets one.
+      format = (await exists(join(dir, 'chunks'))) ? undefined : STORE_FORMAT;
+      if (format === STORE_FORMAT) await this.writeSmallFile(formatFile, Buffer.from(JSON.stringify({ format: STORE_FORMAT }) + '\n'), 'store');
     }
-    if (format !== STORE_FORMAT) throw new NotAllowedError(`snapshot store ${dir} has format ${String(format)}; this brine reads format ${STORE_FORMAT}`);
-    if (created.length > 0) {
-      await this.fs.fsyncDir(chunks);
-      await this.fs.fsyncDir(dir);
-    }
+    if (format !== STORE_FORMAT && format !== LEGACY_FORMAT) throw new NotAllowedError(`snapshot store ${dir} has format ${String(format)}; this brine reads formats ${LEGACY_FORMAT} and ${STORE_FORMAT}`);
+    await this.fs.fsyncDir(dir);
     await this.cleanTemp();
+    await this.s.index.load(join(dir, 'packs'), this.log);
+    await convertLegacyChunks({
+      dir,
+      fs: this.fs,
+      index: this.s.index,
+      packs: this.packs,
+      log: this.log,
+      converted: async () => {
+        if (format !== STORE_FORMAT) await this.writeSmallFile(formatFile, Buffer.from(JSON.stringify({ format: STORE_FORMAT }) + '\n'), 'store', true);
+      },
+    });
   }
 
   // ---------------------------------------------------------------------------------------------
   // paths and small helpers
 
-  /** @internal */ chunkPath(hash: string): string {
-    return join(this.dir, 'chunks', hash.slice(0, 2), hash);
-  }
-
   private manifestPath(id: string): string {
     return join(this.dir, 'manifests', `${id}.json`);
-  }
-
-  private importPath(id: string): string {
-    return join(this.dir, 'imports', `${id}.json`);
   }
 
   /** @internal */ tmpPath(kind: string): string {
     return join(this.dir, 'tmp', `${process.pid}-${this.instance}-${++this.tmpSeq}.${kind}`);
   }
 
-  /** @internal */ async hasChunk(hash: string): Promise<boolean> {
-    try {
-      await stat(this.chunkPath(hash));
-      return true;
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return false;
-      throw err;
-    }
+  /** @internal tmp, fsync, rename, fsync dir (atomic-write.ts); `replace`: the file may exist. */
+  async writeSmallFile(path: string, data: Buffer, kind: string, replace = false): Promise<void> {
+    if (!replace && (await exists(path))) throw new AlreadyExistsError(`${path} exists`);
+    await writeAtomic(this.fs, this.tmpPath(kind), path, data);
+  }
+
+  /** The chunks in the store (tests, operators): sealed or being written. */
+  chunkHashes(): string[] {
+    return [...this.s.index.hashes()].sort();
   }
 
   /** Pins hashes against collection until the returned function is called. */
@@ -364,94 +242,54 @@ export class SnapshotStore {
   }
 
   /**
-   * @internal Makes sure the chunk is in the store, writing it (tmp, fsync, rename) if it is not.
-   * The caller has pinned `hash`. Returns the bytes written on disk, 0 if the chunk was there (or
-   * another writer put it there meanwhile). Throws raw I/O errors.
+   * @internal Makes sure the chunk is in the store, appending it to the open pack if it is not.
+   * The caller has pinned `hash`. Returns the bytes written, 0 if the chunk was there (or another
+   * writer put it there meanwhile). Throws raw I/O errors. Not durable until `makeDurable`.
    */
   async putChunk(hash: string, encode: () => Promise<Buffer>): Promise<number> {
+    const { index, writing } = this.s;
     for (;;) {
-      // A collection that started unlinking before our pin: let it finish, then look.
-      const deleting = this.s.deleting.get(hash);
-      if (deleting) await deleting.catch(ignore);
-      const other = this.s.writing.get(hash);
+      const other = writing.get(hash);
       if (other) {
-        await other.catch(ignore);
-        if (await this.hasChunk(hash)) return 0;
-        continue; // the other write failed: try ourselves
+        await other.catch(() => undefined); // its failure is its writer's; we look again
+        if (index.has(hash)) return 0;
+        continue;
       }
-      if (await this.hasChunk(hash)) return 0;
-      if (this.s.writing.has(hash)) continue; // someone started while we looked
-      const write = this.writeChunkFile(hash, encode);
-      this.s.writing.set(hash, write);
+      if (index.has(hash)) return 0;
+      // No await between the look-up and registering the write.
+      const write = (async () => {
+        const data = await encode();
+        await this.packs.append(hash, data);
+        return data.length;
+      })();
+      writing.set(hash, write);
       try {
         return await write;
       } finally {
-        this.s.writing.delete(hash);
+        writing.delete(hash);
       }
     }
   }
 
-  private async writeChunkFile(hash: string, encode: () => Promise<Buffer>): Promise<number> {
-    const data = await encode();
-    const tmp = this.tmpPath('chunk');
-    try {
-      await this.fs.writeNew(tmp, data);
-      await this.fs.rename(tmp, this.chunkPath(hash));
-    } catch (err) {
-      await this.fs.unlink(tmp).catch(ignore);
-      throw err;
-    }
-    this.s.dirtyDirs.add(join(this.dir, 'chunks', hash.slice(0, 2)));
-    return data.length;
-  }
-
   /**
-   * @internal Makes every chunk rename done so far durable: fsyncs the directories renamed into
-   * and waits for fsyncs others started (a chunk we reuse may sit in a directory whose fsync is
-   * still under way on behalf of another writer).
+   * @internal Seals the packs holding `hashes` that are not sealed yet and waits until each is
+   * durable. A chunk whose pack could not be written is no longer in the index: StoreWriteError.
    */
-  async syncChunkDirs(): Promise<void> {
-    const { dirtyDirs, syncingDirs } = this.s;
-    for (const d of [...dirtyDirs]) {
-      dirtyDirs.delete(d);
-      const prev = syncingDirs.get(d) ?? Promise.resolve();
-      const p = prev.catch(ignore).then(() => this.fs.fsyncDir(d));
-      const tracked = p.finally(() => {
-        if (syncingDirs.get(d) === tracked) syncingDirs.delete(d);
-      });
-      syncingDirs.set(d, tracked);
-      // On failure the directory is dirty again: a later commit retries it.
-      p.catch(() => dirtyDirs.add(d));
+  async makeDurable(hashes: Iterable<string>, what: string): Promise<void> {
+    const packs = new Set<Pack>();
+    for (const h of hashes) {
+      const loc = this.s.index.get(h);
+      if (!loc) throw new StoreWriteError(what, new Error(`chunk ${h} is no longer in the store (its pack could not be written)`));
+      if (!loc.pack.sealed) packs.add(loc.pack);
     }
-    await Promise.all([...syncingDirs.values()]);
-  }
-
-  /** tmp, fsync, rename, fsync dir. Removes the tmp file on failure. */
-  private async writeAtomic(path: string, data: Buffer, kind: string): Promise<void> {
-    const tmp = this.tmpPath(kind);
-    try {
-      await this.fs.writeNew(tmp, data);
-      await this.fs.rename(tmp, path);
-    } catch (err) {
-      await this.fs.unlink(tmp).catch(ignore);
-      throw err;
-    }
-    const dir = join(path, '..');
-    await this.fs.fsyncDir(dir);
+    await Promise.all([...packs].map((p) => this.packs.seal(p)));
   }
 
   /** @internal Writes a manifest atomically; a failure leaves no manifest behind. */
   async writeManifest(m: SnapshotManifest): Promise<void> {
     const path = this.manifestPath(m.id);
     if (await exists(path)) throw new AlreadyExistsError(`snapshot ${m.id} already exists in the store`);
-    try {
-      await this.writeAtomic(path, Buffer.from(JSON.stringify(m) + '\n'), 'manifest');
-    } catch (err) {
-      // The rename may have happened before the failure (the directory fsync failed): a manifest
-      // that is not known durable must not stay, or the snapshot would half-exist.
-      await this.fs.unlink(path).catch(ignore);
-      throw err;
-    }
+    await writeAtomic(this.fs, this.tmpPath('manifest'), path, Buffer.from(JSON.stringify(m) + '\n'));
     this.s.manifests.set(m.id, m);
   }
 
@@ -495,6 +333,15 @@ export class SnapshotStore {
     return m;
   }
 
+  private async manifestOrNone(id: string): Promise<SnapshotManifest | undefined> {
+    try {
+      return await this.manifest(id);
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined; // deleted meanwhile
+      throw err;
+    }
+  }
+
   private async manifestIds(): Promise<string[]> {
     const names = await readdir(join(this.dir, 'manifests'));
     return names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)).filter((id) => SNAPSHOT_ID_RE.test(id));
@@ -504,14 +351,8 @@ export class SnapshotStore {
   async list(job?: string): Promise<SnapshotSummary[]> {
     const out: SnapshotSummary[] = [];
     for (const id of await this.manifestIds()) {
-      let m: SnapshotManifest;
-      try {
-        m = await this.manifest(id);
-      } catch (err) {
-        if (err instanceof NotFoundError) continue; // deleted meanwhile
-        throw err;
-      }
-      if (job !== undefined && m.job !== job) continue;
+      const m = await this.manifestOrNone(id);
+      if (!m || (job !== undefined && m.job !== job)) continue;
       out.push({
         id: m.id,
         job: m.job,
@@ -533,111 +374,23 @@ export class SnapshotStore {
     return f;
   }
 
-  /** Reads, decodes and checks one chunk against its name and expected size. */
-  private async loadChunk(ref: ChunkRef, loc: ChunkLocation): Promise<Buffer> {
-    let stored: Buffer;
-    try {
-      stored = await readFile(this.chunkPath(ref.hash));
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') throw new MissingChunkError(loc);
-      throw err;
-    }
-    try {
-      return await codecPool().decodeVerified(stored, ref.hash, ref.size, true);
-    } catch (err) {
-      if (err instanceof ChunkProblem) throw new CorruptChunkError(loc, err.message, err);
-      throw err;
-    }
+  private get reader(): reading.ReadContext {
+    return { s: this.s, readConcurrency: this.readConcurrency, manifest: (id) => this.manifest(id), fileOf: (id, n) => this.fileOf(id, n), hold: (h) => this.hold(h) };
   }
 
-  /**
-   * A file of a snapshot as a stream; every chunk is verified before it is passed on, and a bad one
-   * ends the stream with CorruptChunkError / MissingChunkError. The chunks stay pinned while it is read.
-   */
+  /** A file of a snapshot as a stream, every chunk verified (reading.ts). */
   openFile(snapshotId: string, name: string): Readable {
-    const gen = async function* (this: SnapshotStore): AsyncGenerator<Buffer> {
-      const f = await this.fileOf(snapshotId, name);
-      const release = this.hold(f.chunks.map((c) => c.hash));
-      try {
-        const offsets: number[] = [];
-        let off = 0;
-        for (const c of f.chunks) {
-          offsets.push(off);
-          off += c.size;
-        }
-        const load = (i: number): Promise<Buffer> => {
-          const ref = f.chunks[i] as ChunkRef;
-          const p = this.loadChunk(ref, { snapshotId, file: name, chunk: ref.hash, offset: offsets[i] as number });
-          p.catch(ignore); // read ahead: a failure is reported when its turn comes
-          return p;
-        };
-        const ahead: Array<Promise<Buffer>> = [];
-        let next = 0;
-        while (next < f.chunks.length && ahead.length < this.readConcurrency) ahead.push(load(next++));
-        while (ahead.length > 0) {
-          const buf = await (ahead.shift() as Promise<Buffer>);
-          if (next < f.chunks.length) ahead.push(load(next++));
-          yield buf;
-        }
-      } finally {
-        release();
-      }
-    };
-    return Readable.from(gen.call(this), { objectMode: false });
+    return reading.openFile(this.reader, snapshotId, name);
   }
 
-  /**
-   * Restores one file to `destPath`, verifying every chunk. Writes a temp file beside it and renames
-   * it at the end: a failed restore leaves nothing at `destPath`.
-   */
-  async restoreFile(snapshotId: string, name: string, destPath: string): Promise<{ bytes: number }> {
-    const f = await this.fileOf(snapshotId, name); // NotFound before anything is created
-    const tmp = `${destPath}.brine-restore-${randomBytes(4).toString('hex')}`;
-    try {
-      await pipeline(this.openFile(snapshotId, name), createWriteStream(tmp, { flags: 'wx' }));
-      await rename(tmp, destPath);
-    } catch (err) {
-      await unlink(tmp).catch(ignore);
-      throw err;
-    }
-    return { bytes: f.size };
+  /** Restores one file to `destPath`, every chunk verified; a failed restore leaves nothing there. */
+  restoreFile(snapshotId: string, name: string, destPath: string): Promise<{ bytes: number }> {
+    return reading.restoreFile(this.reader, snapshotId, name, destPath);
   }
 
   /** Reads every chunk of a snapshot and reports those missing or corrupt. */
-  async verify(snapshotId: string): Promise<VerifyResult> {
-    const m = await this.manifest(snapshotId);
-    const hashes = [...manifestHashes(m)];
-    const release = this.hold(hashes);
-    const sizes = new Map<string, number>();
-    for (const f of m.files) for (const c of f.chunks) sizes.set(c.hash, c.size);
-    const problems = new Map<string, { problem: 'missing' | 'corrupt'; detail: string }>();
-    try {
-      await forEachLimited(hashes, this.readConcurrency, async (hash) => {
-        try {
-          await this.loadChunk({ hash, size: sizes.get(hash) ?? 0 }, { snapshotId, file: '', chunk: hash, offset: -1 });
-        } catch (err) {
-          if (err instanceof MissingChunkError) problems.set(hash, { problem: 'missing', detail: 'not in the store' });
-          else if (err instanceof CorruptChunkError) problems.set(hash, { problem: 'corrupt', detail: err.message.replace(/^.* is corrupt: /, '') });
-          else throw err;
-        }
-      });
-    } finally {
-      release();
-    }
-    const damaged: DamagedChunk[] = [];
-    for (const f of m.files) {
-      const seen = new Set<string>();
-      let off = 0;
-      for (const c of f.chunks) {
-        const p = problems.get(c.hash);
-        if (p && !seen.has(c.hash)) {
-          seen.add(c.hash);
-          damaged.push({ file: f.name, chunk: c.hash, offset: off, ...p });
-        }
-        off += c.size;
-      }
-    }
-    return { snapshotId, ok: damaged.length === 0, checkedChunks: hashes.length, damaged };
+  verify(snapshotId: string): Promise<reading.VerifyResult> {
+    return reading.verify(this.reader, snapshotId);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -672,13 +425,26 @@ export class SnapshotStore {
   }
 
   /**
-   * Removes chunks no manifest references (and that nobody pins, and older than the grace period),
-   * and temp files of dead processes. Safe while snapshots are written (see the header). A manifest
-   * that cannot be read stops the collection before anything is removed: its chunks are unknown.
+   * Removes packs of chunks no manifest references (and that nobody pins), repacks mostly unused
+   * ones, and removes temp files of dead processes (gc.ts). Safe while snapshots are written. A
+   * manifest that cannot be read stops the collection before anything is removed.
    */
   async collectGarbage(opts: GcOptions = {}): Promise<GcResult> {
-    while (this.s.gcRunning) await this.s.gcRunning.catch(ignore);
-    const run = this.runGc(opts.graceMs ?? DEFAULT_GC_GRACE_MS);
+    while (this.s.gcRunning) await this.s.gcRunning.catch(() => undefined); // its failure was its caller's
+    const run = runGc(
+      {
+        s: this.s,
+        packs: this.packs,
+        fs: this.fs,
+        manifestIds: () => this.manifestIds(),
+        manifestOrNone: (id) => this.manifestOrNone(id),
+        pendingImports: () => this.pendingImports(),
+        pendingImport: (id) => this.pendingImport(id),
+        cleanTemp: () => this.cleanTemp(),
+      },
+      opts.graceMs ?? DEFAULT_GC_GRACE_MS,
+      opts.maxUnused ?? DEFAULT_MAX_UNUSED,
+    );
     this.s.gcRunning = run;
     try {
       return await run;
@@ -691,83 +457,17 @@ export class SnapshotStore {
 
   /**
    * A collection in the background, off the caller's path (a prune answers once its manifests are
-   * gone; the chunk scan, which grows with the store, runs after). Calls while one is queued and not
-   * yet started share it: a burst of prunes costs one scan.
+   * gone). Calls while one is queued and not yet started share it: a burst of prunes costs one pass.
    */
   collectGarbageSoon(opts: GcOptions = {}): Promise<GcResult> {
     if (this.gcQueued) return this.gcQueued;
     const queued = (async () => {
-      while (this.s.gcRunning) await this.s.gcRunning.catch(ignore);
-      this.gcQueued = null; // from here on a new call queues the next scan
+      while (this.s.gcRunning) await this.s.gcRunning.catch(() => undefined);
+      this.gcQueued = null; // from here on a new call queues the next pass
       return this.collectGarbage(opts);
     })();
     this.gcQueued = queued;
     return queued;
-  }
-
-  private async runGc(graceMs: number): Promise<GcResult> {
-    const s = this.s;
-    // Set before listing manifests: a commit from now on reports its hashes here (see unpin).
-    const live = new Set<string>();
-    s.gcLive = live;
-    const result: GcResult = { removedChunks: 0, removedBytes: 0, keptChunks: 0, keptYoung: 0, removedTempFiles: 0 };
-    try {
-      for (const id of await this.manifestIds()) {
-        let m: SnapshotManifest;
-        try {
-          m = await this.manifest(id);
-        } catch (err) {
-          if (err instanceof NotFoundError) continue;
-          throw err;
-        }
-        for (const h of manifestHashes(m)) live.add(h);
-      }
-      for (const id of await this.pendingImports()) {
-        const m = await this.pendingImport(id);
-        if (m) for (const h of manifestHashes(m)) live.add(h);
-      }
-      const cutoff = Date.now() - graceMs;
-      const keep = (h: string): boolean => live.has(h) || s.pins.has(h) || s.writing.has(h) || s.deleting.has(h);
-      for (let i = 0; i < 256; i++) {
-        const sub = join(this.dir, 'chunks', i.toString(16).padStart(2, '0'));
-        for (const name of await readdir(sub)) {
-          if (!HASH_RE.test(name)) continue; // not ours: leave it
-          if (keep(name)) {
-            result.keptChunks++;
-            continue;
-          }
-          const path = join(sub, name);
-          let st;
-          try {
-            st = await stat(path);
-          } catch (err) {
-            if (errnoCode(err) === 'ENOENT') continue;
-            throw err;
-          }
-          if (st.mtimeMs > cutoff) {
-            result.keptYoung++;
-            continue;
-          }
-          // Decide and publish synchronously: no await between this check and `deleting.set`.
-          if (keep(name)) {
-            result.keptChunks++;
-            continue;
-          }
-          const del = unlink(path).catch((err: unknown) => {
-            if (errnoCode(err) !== 'ENOENT') throw err;
-          });
-          const tracked = del.finally(() => s.deleting.delete(name));
-          s.deleting.set(name, tracked);
-          await tracked;
-          result.removedChunks++;
-          result.removedBytes += st.size;
-        }
-      }
-      result.removedTempFiles = await this.cleanTemp();
-    } finally {
-      s.gcLive = null;
-    }
-    return result;
   }
 
   /** Removes temp files left by processes that are gone (a crash mid-write). */
@@ -795,31 +495,35 @@ export class SnapshotStore {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // transfer between sites (issue 6): "which chunks do you have / send me these"
+  // transfer between sites (imports.ts)
+
+  private get importer(): imports.ImportContext {
+    return {
+      dir: this.dir,
+      s: this.s,
+      checkHash,
+      checkId,
+      manifest: (id) => this.manifest(id),
+      pin: (h) => this.pin(h),
+      unpin: (h, r) => this.unpin(h, r),
+      putChunk: (h, e) => this.putChunk(h, e),
+      makeDurable: (h, w) => this.makeDurable(h, w),
+      writeManifest: (m) => this.writeManifest(m),
+      writeSmallFile: (p, d, k) => this.writeSmallFile(p, d, k),
+    };
+  }
 
   /** Those of `hashes` (deduplicated, in order) that are not in the store. */
   async missingChunks(hashes: readonly string[]): Promise<string[]> {
-    const unique = [...new Set(hashes)];
-    for (const h of unique) checkHash(h);
-    const missing = new Set<string>();
-    await forEachLimited(unique, 16, async (h) => {
-      if (!(await this.hasChunk(h))) missing.add(h);
-    });
-    return unique.filter((h) => missing.has(h));
+    return imports.missingChunks(this.importer, hashes);
   }
 
   /**
    * A chunk's stored bytes (codec byte + payload), to send as they are; the receiver verifies.
    * To keep a snapshot's chunks from being collected during a long send, `hold()` them.
    */
-  async readChunkCompressed(hash: string): Promise<Buffer> {
-    checkHash(hash);
-    try {
-      return await readFile(this.chunkPath(hash));
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') throw new MissingChunkError({ snapshotId: '', file: '', chunk: hash, offset: -1 });
-      throw err;
-    }
+  readChunkCompressed(hash: string): Promise<Buffer> {
+    return imports.readChunkCompressed(this.importer, hash);
   }
 
   /**
@@ -828,25 +532,8 @@ export class SnapshotStore {
    * already there). Until a manifest references it, only a pending import (`beginImport`) or
    * `hold()` keeps it from the collector.
    */
-  async writeChunkCompressed(hash: string, data: Uint8Array): Promise<boolean> {
-    checkHash(hash);
-    const loc: ChunkLocation = { snapshotId: '', file: '', chunk: hash, offset: -1 };
-    let stored: Buffer;
-    try {
-      // our own copy of the bytes, verified: the caller's buffer may be reused once we return
-      stored = await codecPool().verifyStored(data, hash);
-    } catch (err) {
-      if (err instanceof ChunkProblem) throw new CorruptChunkError(loc, err.message, err);
-      throw err;
-    }
-    this.pin(hash);
-    try {
-      return (await this.putChunk(hash, async () => stored)) > 0;
-    } catch (err) {
-      throw writeError(`storing chunk ${hash}`, err);
-    } finally {
-      this.unpin([hash], false);
-    }
+  writeChunkCompressed(hash: string, data: Uint8Array): Promise<boolean> {
+    return imports.writeChunkCompressed(this.importer, hash, data);
   }
 
   /**
@@ -855,63 +542,23 @@ export class SnapshotStore {
    * or `abandonImport`. Returns the chunks still missing (all of them the first time, fewer when
    * an interrupted transfer resumes; none if the snapshot is already here). Idempotent.
    */
-  async beginImport(raw: SnapshotManifest | unknown): Promise<string[]> {
-    const m = parseManifest(raw, 'imported manifest');
-    if (this.s.openIds.has(m.id)) throw new AlreadyExistsError(`snapshot ${m.id} is being written here`);
-    try {
-      const here = await this.manifest(m.id);
-      if (JSON.stringify(here) === JSON.stringify(m)) return [];
-      throw new AlreadyExistsError(`snapshot ${m.id} already exists in the store with other content`);
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
-    }
-    const pending = await this.pendingImport(m.id);
-    if (pending && JSON.stringify(pending) !== JSON.stringify(m)) throw new AlreadyExistsError(`another import of snapshot ${m.id} is pending (abandonImport it first)`);
-    const hashes = [...manifestHashes(m)];
-    if (!pending) {
-      try {
-        await this.writeAtomic(this.importPath(m.id), Buffer.from(JSON.stringify(m) + '\n'), 'import');
-      } catch (err) {
-        throw writeError(`recording the import of snapshot ${m.id}`, err);
-      }
-      // A collection that listed imports before this record landed must count its chunks as live too.
-      const live = this.s.gcLive;
-      if (live) for (const h of hashes) live.add(h);
-    }
-    return this.missingChunks(hashes);
+  beginImport(raw: SnapshotManifest | unknown): Promise<string[]> {
+    return imports.beginImport(this.importer, raw);
   }
 
   /** Snapshots whose import was begun and neither completed nor abandoned (e.g. before a restart). */
-  async pendingImports(): Promise<string[]> {
-    const names = await readdir(join(this.dir, 'imports'));
-    return names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)).filter((id) => SNAPSHOT_ID_RE.test(id));
+  pendingImports(): Promise<string[]> {
+    return imports.pendingImports(this.importer);
   }
 
   /** The manifest of a pending import, or undefined. A damaged record is refused, like a manifest. */
-  async pendingImport(id: string): Promise<SnapshotManifest | undefined> {
-    checkId(id);
-    let text: string;
-    try {
-      text = await readFile(this.importPath(id), 'utf8');
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return undefined;
-      throw err;
-    }
-    try {
-      return parseManifest(JSON.parse(text), `imports/${id}.json`);
-    } catch (err) {
-      throw new CorruptManifestError(id, err instanceof Error ? err.message : String(err), err);
-    }
+  pendingImport(id: string): Promise<SnapshotManifest | undefined> {
+    return imports.pendingImport(this.importer, id);
   }
 
   /** Gives up a pending import: its chunks that nothing else uses go at the next collection. */
-  async abandonImport(id: string): Promise<void> {
-    checkId(id);
-    try {
-      await unlink(this.importPath(id));
-    } catch (err) {
-      if (errnoCode(err) !== 'ENOENT') throw err;
-    }
+  abandonImport(id: string): Promise<void> {
+    return imports.abandonImport(this.importer, id);
   }
 
   /**
@@ -919,238 +566,7 @@ export class SnapshotStore {
    * Refuses (IncompleteSnapshotError, listing them) if any of its chunks is not here. Importing the
    * same manifest again is a no-op.
    */
-  async importManifest(raw: SnapshotManifest | unknown): Promise<void> {
-    const m = parseManifest(raw, 'imported manifest');
-    if (this.s.openIds.has(m.id)) throw new AlreadyExistsError(`snapshot ${m.id} is being written here`);
-    try {
-      const here = await this.manifest(m.id);
-      if (JSON.stringify(here) === JSON.stringify(m)) return;
-      throw new AlreadyExistsError(`snapshot ${m.id} already exists in the store with other content`);
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
-    }
-    const hashes = [...manifestHashes(m)];
-    this.s.openIds.add(m.id);
-    for (const h of hashes) this.pin(h);
-    let landed = false;
-    try {
-      // Pinned first, so nothing is collected between this check and the manifest landing.
-      await Promise.all(hashes.map((h) => this.s.deleting.get(h)?.catch(ignore)));
-      const missing = await this.missingChunks(hashes);
-      if (missing.length > 0) throw new IncompleteSnapshotError(m.id, missing);
-      try {
-        await this.syncChunkDirs();
-        await this.writeManifest(m);
-      } catch (err) {
-        throw writeError(`importing snapshot ${m.id}`, err);
-      }
-      landed = true;
-    } finally {
-      this.unpin(hashes, landed);
-      this.s.openIds.delete(m.id);
-    }
-    // After the manifest: from now on the manifest protects the chunks.
-    await this.abandonImport(m.id);
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return false;
-    throw err;
-  }
-}
-
-/**
- * Writes one snapshot: `addFile` for each captured file (concurrent calls allowed), then `commit`.
- * Any failure abandons the whole snapshot (the writer refuses further calls): nothing is visible,
- * the chunks it wrote are left for the collector. `abort` abandons it on purpose.
- */
-export class SnapshotWriter {
-  readonly id: string;
-  readonly job: string;
-  readonly startedAt: Date;
-  private readonly store: SnapshotStore;
-  private readonly files: Array<ManifestFile | undefined> = [];
-  private readonly names = new Set<string>();
-  /** hashes pinned by this writer (each once) */
-  private readonly pinned = new Set<string>();
-  private readonly active = new Set<Promise<unknown>>();
-  private readonly sources = new Set<Readable>();
-  private state: 'open' | 'committing' | 'committed' | 'failed' = 'open';
-  private failure: BrineError | undefined;
-  private newBytes = 0;
-  private newStoredBytes = 0;
-
-  /** @internal use SnapshotStore.beginSnapshot */
-  constructor(store: SnapshotStore, id: string, job: string) {
-    this.store = store;
-    this.id = id;
-    this.job = job;
-    this.startedAt = new Date();
-  }
-
-  private assertOpen(): void {
-    if (this.failure) throw this.failure;
-    if (this.state !== 'open') throw new NotAllowedError(`snapshot ${this.id} is ${this.state}`);
-  }
-
-  /** Stores a file (a path, a stream, or bytes) as `name`. Resolves once all its chunks are written. */
-  addFile(name: string, source: FileSource, info: AddFileInfo = {}): Promise<AddedFile> {
-    try {
-      this.assertOpen();
-      if (!name) throw new InvalidArgumentError('name', 'must not be empty');
-      if (this.names.has(name)) throw new AlreadyExistsError(`snapshot ${this.id} already has a file ${name}`);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    this.names.add(name);
-    const slot = this.files.length;
-    this.files.push(undefined);
-    const p = this.ingest(slot, name, source, info);
-    this.active.add(p);
-    void p.catch(ignore).finally(() => this.active.delete(p));
-    return p;
-  }
-
-  private async ingest(slot: number, name: string, source: FileSource, info: AddFileInfo): Promise<AddedFile> {
-    const store = this.store;
-    const stream =
-      typeof source === 'string'
-        ? createReadStream(source, { highWaterMark: READ_BUFFER })
-        : source instanceof Readable
-          ? source
-          : Readable.from([Buffer.from(source.buffer, source.byteOffset, source.byteLength)]);
-    this.sources.add(stream);
-    const limiter = new Limiter(store.writeConcurrency);
-    const tasks: Array<Promise<void>> = [];
-    const chunks: ChunkRef[] = [];
-    let size = 0;
-    try {
-      for await (const chunk of chunkStream(stream, store.chunker)) {
-        if (this.failure) break; // leaving the loop destroys the source
-        const hash = sha256Hex(chunk);
-        chunks.push({ hash, size: chunk.length });
-        size += chunk.length;
-        if (this.pinned.has(hash)) continue; // this snapshot already has it
-        this.pinned.add(hash);
-        store.pin(hash);
-        // A copy: the chunk may be a view of a 1 MiB read buffer, which it would keep alive (and
-        // the copy is what is cloned to the codec worker).
-        const plain = Buffer.from(chunk);
-        const plainSize = plain.length; // `plain` is handed over to the codec worker
-        await limiter.acquire();
-        const task = store
-          .putChunk(hash, () => codecPool().encode(plain, store.compression, true))
-          .then((written) => {
-            if (written > 0) {
-              this.newBytes += plainSize;
-              this.newStoredBytes += written;
-            }
-          })
-          .catch((err: unknown) => this.fail(writeError(`storing ${name} of snapshot ${this.id}`, err)))
-          .finally(() => limiter.release());
-        tasks.push(task);
-      }
-    } catch (err) {
-      // The source failed (or was destroyed because the snapshot failed): not a store error, but
-      // the snapshot is incomplete.
-      this.fail(
-        errnoCode(err) === 'ENOENT' && typeof source === 'string'
-          ? new NotFoundError('file to snapshot', source)
-          : err instanceof BrineError
-            ? err
-            : new InternalError(`reading ${typeof source === 'string' ? source : name} for snapshot ${this.id}: ${err instanceof Error ? err.message : String(err)}`, err),
-      );
-    }
-    // Every chunk in flight settles (and removes its temp file if it failed) before this call does.
-    await Promise.all(tasks); // never rejects: failures went to fail()
-    this.sources.delete(stream);
-    if (this.failure) throw this.failure;
-    const file: ManifestFile = { name, ...(info.vm !== undefined ? { vm: info.vm } : {}), ...(info.kind !== undefined ? { kind: info.kind } : {}), size, chunks };
-    this.files[slot] = file;
-    return { name, size, chunks: chunks.length };
-  }
-
-  /**
-   * Marks the writer failed (the first failure wins) and stops its sources; once everything in
-   * flight has settled, its pins and id are released: a failed snapshot cleans up by itself.
-   */
-  private fail(err: BrineError): void {
-    if (this.failure) return;
-    this.failure = err;
-    this.state = 'failed';
-    for (const s of this.sources) s.destroy();
-    void this.finish(false);
-  }
-
-  private finished: Promise<void> | undefined;
-
-  /** Waits for in-flight work, then releases pins and the id (once). */
-  private finish(nowReferenced: boolean): Promise<void> {
-    this.finished ??= (async () => {
-      await Promise.resolve(); // let a caller inside addFile register its promise first
-      while (this.active.size > 0) await Promise.allSettled([...this.active]);
-      this.store.unpin(this.pinned, nowReferenced);
-      this.pinned.clear();
-      this.store.s.openIds.delete(this.id);
-    })();
-    return this.finished;
-  }
-
-  /**
-   * Writes the manifest: from then on the snapshot exists. Waits for files still being added.
-   * Returns the manifest; on failure nothing is visible and the writer is finished.
-   */
-  async commit(opts: CommitOptions = {}): Promise<SnapshotManifest> {
-    this.assertOpen();
-    this.state = 'committing';
-    while (this.active.size > 0) await Promise.allSettled([...this.active]);
-    if (this.failure) {
-      await this.finish(false);
-      throw this.failure;
-    }
-    const createdAt = opts.createdAt === undefined ? this.startedAt : new Date(opts.createdAt);
-    if (Number.isNaN(createdAt.getTime())) {
-      this.fail(new InvalidArgumentError('createdAt', `not a date: ${String(opts.createdAt)}`));
-      await this.finish(false);
-      throw this.failure;
-    }
-    const files = this.files.filter((f): f is ManifestFile => f !== undefined);
-    const { algo, version, minSize, avgSize, maxSize } = this.store.chunker;
-    const manifest: SnapshotManifest = {
-      format: MANIFEST_FORMAT,
-      id: this.id,
-      job: this.job,
-      createdAt: createdAt.toISOString(),
-      chunker: { algo, version, minSize, avgSize, maxSize },
-      files,
-      totalBytes: files.reduce((s, f) => s + f.size, 0),
-      newBytes: this.newBytes,
-      newStoredBytes: this.newStoredBytes,
-      meta: { ...(opts.meta ?? {}) },
-    };
-    try {
-      await this.store.syncChunkDirs();
-      await this.store.writeManifest(manifest);
-    } catch (err) {
-      this.fail(writeError(`committing snapshot ${this.id}`, err));
-      await this.finish(false);
-      throw this.failure;
-    }
-    this.state = 'committed';
-    await this.finish(true);
-    return manifest;
-  }
-
-  /** Abandons the snapshot: stops files being added, writes no manifest. Shared chunks are untouched. */
-  async abort(): Promise<void> {
-    if (this.state === 'committed') throw new NotAllowedError(`snapshot ${this.id} is already committed`);
-    if (this.state === 'committing') throw new NotAllowedError(`snapshot ${this.id} is being committed`);
-    this.fail(new NotAllowedError(`snapshot ${this.id} was aborted`));
-    await this.finish(false);
+  importManifest(raw: SnapshotManifest | unknown): Promise<void> {
+    return imports.importManifest(this.importer, raw);
   }
 }

@@ -3,14 +3,15 @@
 // in temp dirs. The test driver saves only the domain XML, so this tier covers the logic (locking,
 // idempotence, failures, recovery, verification); test/qemu/snapshots.test.ts covers real memory.
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterManager } from '../../site-agent/clusters.js';
 import { openLibvirt } from '../../site-agent/libvirt/connection.js';
 import type { LibvirtConnection } from '../../site-agent/libvirt/types.js';
 import { nodeFs, SnapshotStore, storeDir, type StoreFs } from '../../site-agent/snapshot-store/index.js';
-import { decodeChunkSync, encodeChunkSync } from '../../site-agent/snapshot-store/codec.js';
+import { decodeChunkSync } from '../../site-agent/snapshot-store/codec.js';
+import { readStored, removePackOf, replaceChunkContent } from '../helpers/store-files.js';
 import { parseVmMetadata } from '../../site-agent/domain-xml.js';
 import { ClusterSnapshots, SnapshotDamagedError, SnapshotFailedError, type CaptureMethod } from '../../site-agent/snapshots.js';
 import { BrineError } from '../../src/shared/errors.js';
@@ -310,12 +311,11 @@ describe('agent snapshots on test:///default (ClusterManager + ClusterSnapshots 
     const m = await store.manifest('j1-s1');
     const file = m.files.find((f) => f.name === 'vm-1/memory');
     const chunk = file?.chunks[0]?.hash ?? '';
-    const path = join(storeDir(dataDir), 'chunks', chunk.slice(0, 2), chunk);
-    // Flip one byte of the chunk's content and store it back well-formed (compressed as before):
-    // only the hash can tell.
-    const plain = decodeChunkSync(readFileSync(path));
+    // Flip one byte of the chunk's content and store it back well-formed (compressed, in its
+    // pack): only the hash can tell.
+    const plain = decodeChunkSync(readStored(storeDir(dataDir), chunk));
     plain[plain.length >> 1] = (plain[plain.length >> 1] as number) ^ 0x01;
-    writeFileSync(path, encodeChunkSync(plain, store.compression));
+    replaceChunkContent(storeDir(dataDir), chunk, plain);
 
     const err = await rejects(snaps.restore(spec('j1'), 'j1-s1'));
     expect(err).to.be.instanceOf(SnapshotDamagedError);
@@ -326,8 +326,8 @@ describe('agent snapshots on test:///default (ClusterManager + ClusterSnapshots 
     expect(await ours()).to.deep.equal({ domains: [], networks: [] });
     expect(readdirSync(join(dataDir, 'work'))).to.deep.equal([]);
 
-    // A missing chunk: the same, as `missing`.
-    rmSync(path);
+    // A missing chunk (its pack lost): the same, as `missing`.
+    removePackOf(storeDir(dataDir), chunk);
     const missing = await rejects(snaps.restore(spec('j1'), 'j1-s1'));
     expect(missing).to.be.instanceOf(SnapshotDamagedError).with.property('problem', 'missing');
     expect(await ours()).to.deep.equal({ domains: [], networks: [] });
@@ -340,6 +340,17 @@ describe('agent snapshots on test:///default (ClusterManager + ClusterSnapshots 
       writeNew: async (path, data) => {
         if (full) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
         return nodeFs.writeNew(path, data);
+      },
+      createAppend: async (path) => {
+        const f = await nodeFs.createAppend(path);
+        return {
+          append: async (parts) => {
+            if (full) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+            return f.append(parts);
+          },
+          datasync: () => f.datasync(),
+          close: () => f.close(),
+        };
       },
     };
     await open({ storeFs });

@@ -1,11 +1,12 @@
 // Issue 5 through the whole stack on the embedded default: coordinated snapshots, the catalog,
 // retention, suspend/resume and the periodic policy, with real processes and the real CLI.
 import { expect } from 'chai';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { agentStatus, TestGrid, waitFor } from '../helpers/grid.js';
 import { type Job, type Lease, type Site, type Snapshot } from '../../src/shared/proto.js';
+import { flipStoredByte, removePackOf } from '../helpers/store-files.js';
 
 
 describe('snapshots, suspend and resume through the coordinator (test driver)', function () {
@@ -113,13 +114,8 @@ describe('snapshots, suspend and resume through the coordinator (test driver)', 
     const store = join(grid.siteDataDir(site), 'store');
     const m = JSON.parse(readFileSync(join(store, 'manifests', `${id}.json`), 'utf8')) as { files: Array<{ name: string; chunks: Array<{ hash: string }> }> };
     const hash = m.files.find((f) => f.name === `${vm}/memory`)?.chunks[0]?.hash as string;
-    const file = join(store, 'chunks', hash.slice(0, 2), hash);
-    if (how === 'delete') rmSync(file);
-    else {
-      const bytes = readFileSync(file);
-      bytes.writeUInt8((bytes.at(-1) as number) ^ 0xff, bytes.length - 1);
-      writeFileSync(file, bytes);
-    }
+    if (how === 'delete') removePackOf(store, hash);
+    else flipStoredByte(store, hash, -1);
     return hash;
   }
 

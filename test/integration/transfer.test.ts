@@ -2,7 +2,7 @@
 // agent's real handlers (site-agent/service.ts + transfer/), the destination's real FetchSnapshot.
 import { expect } from 'chai';
 import { createCipheriv, createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -14,6 +14,7 @@ import type { TransferProgress__Output } from '../../src/gen/brine/v1/TransferPr
 import { createAgentHandlers, type ClusterBackend, type SnapshotBackend } from '../../site-agent/service.js';
 import { SnapshotStore, type SnapshotManifest } from '../../site-agent/snapshot-store/index.js';
 import { createTransfers, TRANSFER_SERVER_OPTIONS, type Progress, type Transfers } from '../../site-agent/transfer/index.js';
+import { flipStoredByte } from '../helpers/store-files.js';
 
 const MiB = 1024 * 1024;
 
@@ -235,10 +236,7 @@ describe('snapshot transfer between agents (gRPC on loopback)', function () {
   it('refuses a corrupt chunk from the source (DATA_LOSS, not stored); unknown snapshot → NOT_FOUND; dead source → UNAVAILABLE', async () => {
     const m = await snapshot(src.store, 's1', { 'vm0/memory': prng(3, 2 * MiB) });
     const bad = m.files[0]?.chunks[5]?.hash as string;
-    const file = join(dir, 'src', 'chunks', bad.slice(0, 2), bad);
-    const bytes = readFileSync(file);
-    bytes[bytes.length - 10] = (bytes[bytes.length - 10] ?? 0) ^ 0xff;
-    writeFileSync(file, bytes);
+    flipStoredByte(join(dir, 'src'), bad, -10);
 
     let err: unknown;
     await fetchVia(client, { snapshotId: 's1', source: src.address }).catch((e: unknown) => (err = e));
@@ -296,11 +294,20 @@ describe('snapshot transfer between agents (gRPC on loopback)', function () {
     const wants: Array<keyof typeof data> = ['s1', 's1', 's2', 's2']; // the same snapshot twice, and another
     let maxRunning = 0;
     let maxQueued = 0;
-    const sample = setInterval(() => {
-      const st = src.transfers.source.scheduler.state();
+    const scheduler = src.transfers.source.scheduler;
+    const look = (): void => {
+      const st = scheduler.state();
       maxRunning = Math.max(maxRunning, st.running.length);
       maxQueued = Math.max(maxQueued, st.queued.length);
-    }, 2);
+    };
+    // Looked at as each stream asks for its slot (a stream can be over in a few ms), and every 2 ms.
+    const acquire = scheduler.acquire.bind(scheduler);
+    scheduler.acquire = (...args) => {
+      const slot = acquire(...args);
+      look();
+      return slot;
+    };
+    const sample = setInterval(look, 2);
     try {
       const results = await Promise.all(clients.map((c, i) => fetchVia(c, { snapshotId: wants[i] as string, source: src.address })));
       for (const msgs of results) expect(msgs.at(-1)).to.deep.include({ done: true, bytesTotal: 4 * MiB });

@@ -13,7 +13,7 @@
 import { expect } from 'chai';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,12 +21,13 @@ import { promisify } from 'node:util';
 import { REPO_ROOT, waitFor } from '../helpers/grid.js';
 import { ClusterManager, hypervisorLogs } from '../../site-agent/clusters.js';
 import { parseVmMetadata } from '../../site-agent/domain-xml.js';
-import { decodeChunkSync, encodeChunkSync } from '../../site-agent/snapshot-store/codec.js';
+import { decodeChunkSync } from '../../site-agent/snapshot-store/codec.js';
 import { SnapshotStore, storeDir } from '../../site-agent/snapshot-store/index.js';
 import { ClusterSnapshots, SnapshotDamagedError, type CaptureMethod } from '../../site-agent/snapshots.js';
 import type { Logger } from '../../src/shared/logger.js';
 import type { ClusterSpec, Snapshot } from '../../src/shared/proto.js';
 import type { ImageConfig } from '../../site-agent/config.js';
+import { readStored, replaceChunkContent } from '../helpers/store-files.js';
 
 const URI = 'qemu:///system';
 const GUEST = join(REPO_ROOT, '.brine', 'guest');
@@ -270,10 +271,9 @@ describe('snapshots of real VMs on qemu:///system (QEMU tier)', function () {
     ]);
     const chunk = mem?.chunks.find((c) => !shared.has(c.hash))?.hash ?? '';
     expect(chunk).to.match(/^[0-9a-f]{64}$/);
-    const path = join(storeDir(dataDir), 'chunks', chunk.slice(0, 2), chunk);
-    const plain = decodeChunkSync(readFileSync(path));
+    const plain = decodeChunkSync(readStored(storeDir(dataDir), chunk));
     plain[7] = (plain[7] as number) ^ 0x20;
-    writeFileSync(path, encodeChunkSync(plain, store.compression));
+    replaceChunkContent(storeDir(dataDir), chunk, plain);
     const err = await snaps.restore(spec(PAIR, 2), `${PAIR}-s2`).then(
       () => null,
       (e: unknown) => e,

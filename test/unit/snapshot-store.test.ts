@@ -22,6 +22,7 @@ import {
   type StoreFs,
 } from '../../site-agent/snapshot-store/index.js';
 import { BrineError } from '../../src/shared/errors.js';
+import { flipStoredByte, removePackOf, storedChunks } from '../helpers/store-files.js';
 
 const MiB = 1024 * 1024;
 
@@ -51,12 +52,7 @@ function slowStream(data: Buffer, piece: number, delayMs: number): Readable {
   );
 }
 
-function chunkFiles(storeDir: string): string[] {
-  const out: string[] = [];
-  const root = join(storeDir, 'chunks');
-  for (const sub of readdirSync(root)) for (const f of readdirSync(join(root, sub))) out.push(f);
-  return out.sort();
-}
+const chunkFiles = storedChunks;
 
 function hashesOf(m: SnapshotManifest): string[] {
   return [...new Set(m.files.flatMap((f) => f.chunks.map((c) => c.hash)))].sort();
@@ -163,10 +159,7 @@ describe('snapshot store', () => {
     const m = await snapshot(store, 's1', 'j', { 'vm0/memory': prng(3, 2 * MiB) });
     const victim = m.files[0]?.chunks[3];
     if (!victim) throw new Error('too few chunks');
-    const path = join(storeDir, 'chunks', victim.hash.slice(0, 2), victim.hash);
-    const bytes = readFileSync(path);
-    bytes[bytes.length >> 1] = (bytes[bytes.length >> 1] as number) ^ 0x01;
-    writeFileSync(path, bytes);
+    flipStoredByte(storeDir, victim.hash, victim.size >> 1); // in the middle of its pack
     const dest = join(dir, 'out');
     let err: unknown;
     try {
@@ -186,12 +179,12 @@ describe('snapshot store', () => {
     expect(v.damaged.map((d) => [d.file, d.chunk, d.problem])).to.deep.equal([['vm0/memory', victim.hash, 'corrupt']]);
   });
 
-  it('reports a deleted chunk as missing', async () => {
+  it('reports the chunks of a lost pack as missing', async () => {
     const store = await SnapshotStore.open(storeDir);
     const m = await snapshot(store, 's1', 'j', { disk: prng(4, MiB) });
-    const victim = m.files[0]?.chunks[1];
-    if (!victim) throw new Error('too few chunks');
-    rmSync(join(storeDir, 'chunks', victim.hash.slice(0, 2), victim.hash));
+    const [first, victim] = m.files[0]?.chunks ?? [];
+    if (!first || !victim) throw new Error('too few chunks');
+    removePackOf(storeDir, victim.hash); // one pack holds the whole snapshot
     let err: unknown;
     try {
       await store.restoreFile('s1', 'disk', join(dir, 'out'));
@@ -199,10 +192,11 @@ describe('snapshot store', () => {
       err = e;
     }
     expect(err).to.be.instanceOf(MissingChunkError);
-    expect((err as MissingChunkError).chunk).to.equal(victim.hash);
+    expect((err as MissingChunkError).chunk).to.equal(first.hash); // the first one read
+    expect((err as MissingChunkError).file).to.equal('disk');
     const v = await store.verify('s1');
-    expect(v.damaged).to.have.length(1);
-    expect(v.damaged[0]).to.include({ file: 'disk', chunk: victim.hash, problem: 'missing', offset: m.files[0]?.chunks[0]?.size });
+    expect(v.damaged).to.have.length(hashesOf(m).length);
+    expect(v.damaged[1]).to.include({ file: 'disk', chunk: victim.hash, problem: 'missing', offset: first.size });
   });
 
   it('retention keeps the last N of a job (by creation time), and leaves other jobs alone', async () => {
@@ -308,6 +302,22 @@ describe('snapshot store', () => {
           }
           fs.budget -= data.length;
           await nodeFs.writeNew(path, data);
+        },
+        async createAppend(path: string) {
+          const f = await nodeFs.createAppend(path);
+          return {
+            async append(parts: readonly Uint8Array[]) {
+              const n = parts.reduce((a, p) => a + p.length, 0);
+              if (n > fs.budget) {
+                await f.append([Buffer.concat(parts).subarray(0, n >> 1)]);
+                throw Object.assign(new Error(`ENOSPC: no space left on device, write '${path}'`), { code: 'ENOSPC', errno: -28 });
+              }
+              fs.budget -= n;
+              await f.append(parts);
+            },
+            datasync: () => f.datasync(),
+            close: () => f.close(),
+          };
         },
         rename: nodeFs.rename,
         unlink: nodeFs.unlink,
