@@ -2,6 +2,7 @@
 // console travels in each snapshot); `-f` follows it live wherever the job runs now.
 import type { CliContext, Program } from '../context.js';
 import { printJsonLine } from '../output.js';
+import { untilInterrupted } from '../interrupt.js';
 
 /** Splits each VM's bytes into whole lines (the rest waits for its newline), per VM. */
 export class LineSplitter {
@@ -41,14 +42,9 @@ export function register(program: Program, ctx: CliContext): void {
         if (!prefix && !ctx.json) return void process.stdout.write(text);
         for (const line of lines.push(c.vm, text)) print(c.vm, c.site, line);
       });
-      const stop = (): void => stream.cancel();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
       try {
-        await stream.done;
+        await untilInterrupted(stream);
       } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
         for (const [vm, rest] of lines.rest()) print(vm, '', rest);
       }
     });

@@ -3,6 +3,7 @@
 import type { BrineEvent } from '../../shared/proto.js';
 import type { CliContext, Program } from '../context.js';
 import { cell, printJsonLine, say } from '../output.js';
+import { untilInterrupted } from '../interrupt.js';
 
 /** `<at> <type> <job> <state> <reason>`; VM events name `job/vm`, site events the site. */
 export function eventLine(e: BrineEvent): string {
@@ -26,14 +27,6 @@ export function register(program: Program, ctx: CliContext): void {
         else say(eventLine(event));
       });
       // Ctrl-C is how a watch normally ends: stop cleanly and exit 0
-      const stop = (): void => stream.cancel();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      try {
-        await stream.done;
-      } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-      }
+      await untilInterrupted(stream);
     });
 }
