@@ -1,7 +1,7 @@
 // The coordinator's YAML config (config/coordinator.yaml), validated strictly.
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { durationMs, hostPort, loadYamlConfig } from '../shared/config.js';
+import { durationMs, hostPort, loadYamlConfig, sizeMiB } from '../shared/config.js';
 import { tlsConfigSchema } from '../shared/tls.js';
 
 const DEFAULT_FAILOVER_MS = 2 * 60_000;
@@ -15,6 +15,8 @@ export const CoordinatorConfigSchema = z.strictObject({
   heartbeatTimeout: durationMs.default(10_000),
   /** How long acknowledged writes may wait to be batched into one file write. */
   commitDelay: durationMs.optional(),
+  /** the state journal (./store.ts): compacted into the snapshots once it holds `compactAfter` (default 4 MiB, or the snapshots' size if larger) */
+  journal: z.strictObject({ compactAfter: sizeMiB.optional() }).default({}),
   /** server-side limits on what callers ask (./limits.ts) */
   limits: z
     .strictObject({

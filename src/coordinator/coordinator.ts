@@ -16,6 +16,7 @@ import { EventBus } from './events.js';
 import { HOLDING_STATES, isEnded, noteReason, transition, type JobStateName } from './job-state.js';
 import { consume, fitOnSite, pendingReason, rankSites, type GuestNeed, type PlacementRequest, type SiteCapacity } from './scheduler.js';
 import type { JobRecord, MoveState, PendingOp, Placement, SiteRecord, Store } from './store.js';
+import { clonePlain } from './tracked.js';
 import type { PreemptedJob__Output as PreemptedJob } from '../gen/brine/v1/PreemptedJob.js';
 
 export interface Clock {
@@ -796,7 +797,7 @@ export class Coordinator {
     const latest = this.snapshots(job.id).filter((s) => !s.damaged).at(-1);
     const precopy = finalSnapshot && opts.precopy === true && !latest?.sites.includes(to);
     const move: MoveState = {
-      from: { site: job.site, subnet: job.subnet, gateway: job.gateway, vms: structuredClone(job.vms) },
+      from: { site: job.site, subnet: job.subnet, gateway: job.gateway, vms: clonePlain(job.vms) },
       to: {
         site: to,
         subnet: lease.lease.subnet,
@@ -864,7 +865,7 @@ export class Coordinator {
           job.site = to;
           job.subnet = m.to.subnet;
           job.gateway = m.to.gateway;
-          job.vms = structuredClone(m.to.vms);
+          job.vms = clonePlain(m.to.vms);
           m.phase = 'restore';
           m.restoreTried = true;
           this.setState(job, 'RESUMING', `restoring on ${to} (nodes ${[...new Set(job.vms.map((v) => v.node))].join(', ')}) from snapshot ${op.snapshotId}, subnet ${job.subnet}`);
@@ -965,7 +966,7 @@ export class Coordinator {
     job.site = m.from.site;
     job.subnet = m.from.subnet;
     job.gateway = m.from.gateway;
-    job.vms = structuredClone(m.from.vms).map((v) => ({ ...v, state: 'SUSPENDED' }));
+    job.vms = clonePlain(m.from.vms).map((v) => ({ ...v, state: 'SUSPENDED' }));
     job.pendingOp = undefined;
     if (m.wasRunning) job.autoResume ??= `its move to ${to} failed`;
     this.setState(

@@ -16,11 +16,16 @@ export class CoordinatorServer {
     private readonly server: grpc.Server,
     private readonly agents: GrpcAgentGateway,
     readonly port: number,
+    private readonly store: Store,
   ) {}
 
   /** `transport`: TLS from the config's `tls`, or plaintext under --insecure (../shared/tls.ts). */
   static async create(config: CoordinatorConfig, log: Logger, transport: Transport): Promise<CoordinatorServer> {
-    const store = await Store.open(config.dataDir, config.commitDelay ? { commitDelayMs: config.commitDelay } : {});
+    const store = await Store.open(config.dataDir, {
+      log,
+      ...(config.commitDelay ? { commitDelayMs: config.commitDelay } : {}),
+      ...(config.journal.compactAfter ? { compactAfterBytes: config.journal.compactAfter * 1024 * 1024 } : {}),
+    });
     const agents = new GrpcAgentGateway(transport);
     const coordinator = new Coordinator({ config, store, agents, log });
     const server = new grpc.Server({ 'grpc.max_concurrent_streams': 1000, ...IDLE_SERVER_OPTIONS });
@@ -41,7 +46,7 @@ export class CoordinatorServer {
     );
     coordinator.start();
     log.info({ listen: config.listen, port, dataDir: config.dataDir }, 'coordinator listening');
-    return new CoordinatorServer(coordinator, server, agents, port);
+    return new CoordinatorServer(coordinator, server, agents, port, store);
   }
 
   async close(): Promise<void> {
@@ -57,5 +62,6 @@ export class CoordinatorServer {
       });
     });
     this.agents.close();
+    await this.store.close();
   }
 }
