@@ -22,6 +22,7 @@ import { ClusterSnapshots } from './snapshots.js';
 import { createTransfers, TRANSFER_CLIENT_OPTIONS, TRANSFER_SERVER_OPTIONS, type Transfers } from './transfer/index.js';
 import { clientCredentials, IDLE_SERVER_OPTIONS, TLS_CLIENT_OPTIONS, INSECURE_WARNING, serverCredentials, transportFrom, type Transport } from '../src/shared/tls.js';
 import { guardAgentHandlers } from './authz.js';
+import { GridMembership } from './grid-membership.js';
 import { TicketVerifier } from '../src/shared/ticket.js';
 
 const USAGE = 'usage: brine-agent --config FILE [--log-level debug|info|warn|error] [--cleanup] [--insecure]';
@@ -152,14 +153,24 @@ async function main(): Promise<void> {
     await rm(pidFile, { force: true });
     die((err as Error).message, 1);
   }
+  let membership: GridMembership;
+  try {
+    membership = await GridMembership.load(config.dataDir);
+  } catch (err) {
+    log.error({ err: (err as Error).message }, 'cannot read the grid membership');
+    await manager.close();
+    await rm(pidFile, { force: true });
+    die((err as Error).message, 1);
+  }
+  if (membership.gridId) log.info({ grid: membership.gridId, epoch: membership.epoch }, 'member of grid');
   const adopted = await manager.adopt();
   log.info({ clusters: adopted.map((c) => c.jobId) }, adopted.length > 0 ? 'adopted running clusters' : 'no cluster of this site in libvirt');
 
   // Server options sized for serving snapshot chunks to other agents (transfer/options.ts).
   const server = new grpc.Server({ ...TRANSFER_SERVER_OPTIONS, ...IDLE_SERVER_OPTIONS });
-  const handlers = createAgentHandlers({ clusters: manager, snapshots, site: config, logger: log, transfers: transfers.handlers });
+  const handlers = createAgentHandlers({ clusters: manager, snapshots, site: config, logger: log, transfers: transfers.handlers, membership });
   const reads = transport.kind === 'insecure' ? ({ insecure: true } as const) : ({ insecure: false, tickets: new TicketVerifier(transport.tls.ca) } as const);
-  server.addService(AgentService.service, guardAgentHandlers(handlers, log, reads, config.site));
+  server.addService(AgentService.service, guardAgentHandlers(handlers, log, reads, config.site, membership));
   const health = new HealthImplementation({ '': 'SERVING', 'brine.v1.AgentService': 'SERVING' });
   health.addToServer(server);
   try {
@@ -224,6 +235,7 @@ async function main(): Promise<void> {
       snapshotsReplicas: config.snapshots.replicas,
     },
     instance: await loadInstanceId(config.dataDir),
+    membership,
     clusters: manager,
     registry,
     coordinator: config.coordinator,

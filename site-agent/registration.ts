@@ -14,6 +14,7 @@ import type { RegisterResponse__Output } from '../src/gen/brine/v1/RegisterRespo
 import type { HeartbeatRequest } from '../src/gen/brine/v1/HeartbeatRequest.js';
 import type { HeartbeatResponse__Output } from '../src/gen/brine/v1/HeartbeatResponse.js';
 import type { ReportStatusRequest } from '../src/gen/brine/v1/ReportStatusRequest.js';
+import type { GridMembership } from './grid-membership.js';
 
 /** The coordinator's registry, as the agent needs it (a fake in tests). Errors carry a gRPC `code`. */
 export interface Registry {
@@ -64,6 +65,11 @@ export class GrpcRegistry implements Registry {
 function grpcCode(err: unknown): number | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'number' ? code : undefined;
+}
+
+function fieldOf(err: unknown): string | undefined {
+  const md = (err as { metadata?: grpc.Metadata } | null)?.metadata;
+  return md?.get?.('brine-field')[0]?.toString();
 }
 
 function errText(err: unknown): string {
@@ -127,6 +133,8 @@ export interface RegistrarOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** used when the coordinator answers 0 */
   defaultHeartbeatMs?: number;
+  /** the grid this agent belongs to (./grid-membership.ts); absent: no grid check (unit tests) */
+  membership?: GridMembership;
 }
 
 export class Registrar {
@@ -244,7 +252,17 @@ export class Registrar {
           defaultCheckpointEvery: d.defaultCheckpointEvery,
           snapshotsKeep: d.snapshotsKeep,
           snapshotsReplicas: d.snapshotsReplicas ?? 0,
+          gridId: this.o.membership?.gridId ?? '',
+          epoch: this.o.membership?.epoch ?? 0,
         });
+        const refusal = this.o.membership?.refusal(res.gridId, res.epoch);
+        if (refusal) {
+          // never fatal: the clusters stay, keep running and are reported to whoever asks
+          this.problem('grid', { coordinator: this.o.coordinator, grid: res.gridId, epoch: res.epoch }, `refusing the coordinator at ${this.o.coordinator}: ${refusal}; keeping every cluster, retrying`);
+          await this.sleep(maxMs);
+          continue;
+        }
+        await this.o.membership?.accept(res.gridId, res.epoch);
         this.session = res.session;
         this.heartbeatMs = Math.max(100, res.heartbeatIntervalMs || this.o.defaultHeartbeatMs || 2_000);
         this.lastProblem = null;
@@ -261,6 +279,12 @@ export class Registrar {
           // Another live agent holds this site name (the coordinator's message says which).
           this.fatal(`the coordinator at ${this.o.coordinator} refused site "${this.o.describe.site}": ${errText(err)}`, 1);
           return false;
+        }
+        if (code === grpc.status.FAILED_PRECONDITION && fieldOf(err) === 'gridId') {
+          // a coordinator of another grid (or an older epoch): not fatal, the clusters stay
+          this.problem('grid', { coordinator: this.o.coordinator, err: errText(err) }, `the coordinator at ${this.o.coordinator} is not this agent's grid: keeping every cluster, retrying`);
+          await this.sleep(maxMs);
+          continue;
         }
         if (code === grpc.status.INVALID_ARGUMENT || code === grpc.status.FAILED_PRECONDITION) {
           this.fatal(`the coordinator at ${this.o.coordinator} refused site "${this.o.describe.site}": ${errText(err)}`, 2);
@@ -302,9 +326,17 @@ export class Registrar {
         this.problem('libvirt', { err: errText(err) }, 'cannot read the clusters from libvirt; heartbeat skipped');
         continue;
       }
+      let unknownJobs: string[] = [];
       try {
         const res = await this.o.registry.heartbeat({ site: this.o.describe.site, session, clusters });
+        const refusal = this.o.membership?.refusal(res.gridId, res.epoch);
+        if (refusal) {
+          this.log.error({ coordinator: this.o.coordinator, grid: res.gridId, epoch: res.epoch }, `heartbeat answer refused, nothing fenced: ${refusal}`);
+          this.session = null;
+          return;
+        }
         placedJobs = res.placedJobs;
+        unknownJobs = res.unknownJobs;
         if (this.lastProblem) this.log.info({ coordinator: this.o.coordinator }, 'heartbeats answered again');
         this.lastProblem = null;
       } catch (err) {
@@ -322,8 +354,13 @@ export class Registrar {
         this.problem(`heartbeat:${code}`, { coordinator: this.o.coordinator, err: errText(err) }, 'heartbeat failed; retrying');
         continue;
       }
+      if (unknownJobs.length > 0 && unknownJobs.join() !== (this.o.membership?.keptJobs ?? []).join()) {
+        this.log.warn({ jobs: unknownJobs }, 'keeping clusters the coordinator does not know (its state may have been lost or restored): not fenced, reported in GetStatus');
+      }
+      this.o.membership?.setKept(unknownJobs);
       try {
-        const fenced = await this.o.clusters.fence(placedJobs, mark);
+        // a cluster whose job the coordinator never knew is kept: only what it knows and no longer places here goes
+        const fenced = await this.o.clusters.fence([...placedJobs, ...unknownJobs], mark);
         if (fenced.length > 0) this.log.warn({ jobs: fenced }, 'fenced clusters the coordinator no longer places here');
       } catch (err) {
         this.log.error({ err: errText(err) }, 'fencing failed; the next heartbeat tries again');

@@ -9,6 +9,7 @@ import type { CoordinatorConfig } from './config.js';
 import { Coordinator } from './coordinator.js';
 import { jobServiceHandlers, registryServiceHandlers } from './service.js';
 import { Store } from './store.js';
+import { establishIdentity, type GridIdentity } from './identity.js';
 
 export class CoordinatorServer {
   private constructor(
@@ -20,13 +21,22 @@ export class CoordinatorServer {
   ) {}
 
   /** `transport`: TLS from the config's `tls`, or plaintext under --insecure (../shared/tls.ts). */
-  static async create(config: CoordinatorConfig, log: Logger, transport: Transport): Promise<CoordinatorServer> {
+  /** `init`: begin a new grid on a data dir that lost its state (./identity.ts). */
+  static async create(config: CoordinatorConfig, log: Logger, transport: Transport, options: { init?: boolean } = {}): Promise<CoordinatorServer> {
     const store = await Store.open(config.dataDir, {
       log,
       ...(config.commitDelay ? { commitDelayMs: config.commitDelay } : {}),
       ...(config.journal.compactAfter ? { compactAfterBytes: config.journal.compactAfter * 1024 * 1024 } : {}),
     });
+    let grid: GridIdentity;
+    try {
+      grid = await establishIdentity(config.dataDir, store, { init: options.init === true, log });
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
     const agents = new GrpcAgentGateway(transport);
+    agents.setIdentity(grid);
     const coordinator = new Coordinator({ config, store, agents, log });
     const server = new grpc.Server({ 'grpc.max_concurrent_streams': 1000, ...IDLE_SERVER_OPTIONS });
     const limits = {
@@ -37,7 +47,12 @@ export class CoordinatorServer {
     server.addService(JobService.service, jobServiceHandlers(coordinator, log, { insecure: transport.kind === 'insecure', limits }));
     server.addService(
       RegistryService.service,
-      registryServiceHandlers(coordinator, log, { insecure: transport.kind === 'insecure', onRegistered: (site, advertise) => agents.learn(advertise, site) }),
+      registryServiceHandlers(coordinator, log, {
+        insecure: transport.kind === 'insecure',
+        onRegistered: (site, advertise) => agents.learn(advertise, site),
+        grid,
+        knowsJob: (id) => store.knows(id),
+      }),
     );
     const health = new HealthImplementation({ '': 'SERVING', 'brine.v1.JobService': 'SERVING', 'brine.v1.RegistryService': 'SERVING' });
     health.addToServer(server);
@@ -45,7 +60,7 @@ export class CoordinatorServer {
       server.bindAsync(config.listen, serverCredentials(transport), (err, p) => (err ? reject(err) : resolve(p))),
     );
     coordinator.start();
-    log.info({ listen: config.listen, port, dataDir: config.dataDir }, 'coordinator listening');
+    log.info({ listen: config.listen, port, dataDir: config.dataDir, grid: grid.gridId, epoch: grid.epoch }, 'coordinator listening');
     return new CoordinatorServer(coordinator, server, agents, port, store);
   }
 

@@ -3,7 +3,8 @@
 // authorized on the caller's certificate (./authz.ts).
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import type * as grpc from '@grpc/grpc-js';
-import { NotFoundError, toGrpcError } from '../shared/errors.js';
+import { BrineError, NotFoundError, toGrpcError } from '../shared/errors.js';
+import type { GridIdentity } from './identity.js';
 import type { JobServiceHandlers } from '../gen/brine/v1/JobService.js';
 import type { RegistryServiceHandlers } from '../gen/brine/v1/RegistryService.js';
 import type { Logger } from '../shared/logger.js';
@@ -21,6 +22,10 @@ export interface ServiceOptions {
   onRegistered?: (site: string, advertise: string) => void;
   /** the config's limits; default: the 10 s checkpoint minimum, no quotas */
   limits?: SubmitLimits;
+  /** this coordinator's grid and epoch (./identity.ts), told to agents; absent: none checked */
+  grid?: GridIdentity;
+  /** whether a job id was ever known to this coordinator (live or archived) */
+  knowsJob?: (id: string) => boolean;
 }
 
 function unary<Req, Res>(log: Logger, name: string, o: ServiceOptions, fn: (req: Req, caller: Caller) => Promise<Res> | Res): Unary<Req, Res> {
@@ -132,17 +137,35 @@ export function jobServiceHandlers(c: Coordinator, log: Logger, o: ServiceOption
   };
 }
 
+/** An agent that belongs to another grid, or saw a newer coordinator, is refused (FAILED_PRECONDITION on `gridId`). */
+function checkAgentGrid(grid: GridIdentity, req: { site: string; gridId: string; epoch: number }): void {
+  if (req.gridId && req.gridId !== grid.gridId) {
+    throw new BrineError(
+      'FAILED_PRECONDITION',
+      `site ${req.site} belongs to grid ${req.gridId}, and this coordinator serves grid ${grid.gridId} (a new grid, e.g. started with --init over a lost state): the agent keeps its clusters; restore the old grid's coordinator state, or delete grid.json in the agent's data dir to move the site to this grid`,
+      { field: 'gridId' },
+    );
+  }
+  if (req.epoch > grid.epoch) {
+    throw new BrineError('FAILED_PRECONDITION', `site ${req.site} has seen coordinator epoch ${req.epoch} of grid ${grid.gridId}, newer than this one's ${grid.epoch}: another coordinator took over`, { field: 'gridId' });
+  }
+}
+
 export function registryServiceHandlers(c: Coordinator, log: Logger, o: ServiceOptions = { insecure: false }): RegistryServiceHandlers {
   return {
     Register: unary(log, 'Register', o, async (req, caller) => {
       requireSelf(caller, req.site);
+      if (o.grid) checkAgentGrid(o.grid, req);
       const res = await c.register(req);
       o.onRegistered?.(req.site, req.advertise);
-      return res;
+      return { ...res, gridId: o.grid?.gridId ?? '', epoch: o.grid?.epoch ?? 0 };
     }),
     Heartbeat: unary(log, 'Heartbeat', o, async (req, caller) => {
       requireSelf(caller, req.site);
-      return { placedJobs: await c.heartbeat(req.site, req.session, req.clusters) };
+      const placedJobs = await c.heartbeat(req.site, req.session, req.clusters);
+      // what the agent runs and this coordinator never heard of: kept there, never fenced
+      const unknownJobs = o.knowsJob ? req.clusters.map((x) => x.jobId).filter((id) => !o.knowsJob?.(id)) : [];
+      return { placedJobs, gridId: o.grid?.gridId ?? '', epoch: o.grid?.epoch ?? 0, unknownJobs };
     }),
     ReportStatus: unary(log, 'ReportStatus', o, async (req, caller) => {
       requireSelf(caller, req.site);

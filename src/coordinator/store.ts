@@ -151,6 +151,8 @@ export class Store implements ChangeSink {
   /** bytes appended to the journal by this process */
   journalBytes = 0;
   compactions = 0;
+  /** the data dir held a state (snapshots or journal records) when it was opened */
+  hadState = false;
 
   private constructor(
     private readonly dir: string,
@@ -243,6 +245,7 @@ export class Store implements ChangeSink {
     for (const g of gens.filter((x) => x < start)) await removeJournal(dataDir, g);
     if (records) options.log?.info({ records, generations: replay.length }, 'journal replayed');
     const store = new Store(dataDir, hot, archive, leaseMap, writer, seq, options);
+    store.hadState = hotExists || (await exists(archiveFile)) || records > 0;
     store.lastSnapshotBytes = (await sizeOf(hotFile)) + (await sizeOf(archiveFile));
     return store;
   }
@@ -257,6 +260,11 @@ export class Store implements ChangeSink {
 
   job(id: string): JobRecord | undefined {
     return this.views.jobs[id] ?? this.views.archive[id];
+  }
+
+  /** Whether a job id is a live or archived job (own keys only: `__proto__` is no job). */
+  knows(id: string): boolean {
+    return Object.hasOwn(this.hot.jobs, id) || Object.hasOwn(this.archive.jobs, id);
   }
 
   /** The grid id and epoch, as last committed (./identity.ts). */

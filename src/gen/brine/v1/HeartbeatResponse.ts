@@ -6,6 +6,17 @@ export interface HeartbeatResponse {
    * the jobs the coordinator places on this site; anything else the agent runs is fenced off
    */
   'placedJobs'?: (string)[];
+  /**
+   * the coordinator's grid and epoch: the agent fences only on the word of its own grid's
+   * coordinator, at an epoch no older than it has seen
+   */
+  'gridId'?: (string);
+  'epoch'?: (number);
+  /**
+   * clusters the agent reported whose job this coordinator has never known (not live, not
+   * archived): kept, never fenced (a coordinator started over an empty or restored state)
+   */
+  'unknownJobs'?: (string)[];
 }
 
 export interface HeartbeatResponse__Output {
@@ -13,4 +24,15 @@ export interface HeartbeatResponse__Output {
    * the jobs the coordinator places on this site; anything else the agent runs is fenced off
    */
   'placedJobs': (string)[];
+  /**
+   * the coordinator's grid and epoch: the agent fences only on the word of its own grid's
+   * coordinator, at an epoch no older than it has seen
+   */
+  'gridId': (string);
+  'epoch': (number);
+  /**
+   * clusters the agent reported whose job this coordinator has never known (not live, not
+   * archived): kept, never fenced (a coordinator started over an empty or restored state)
+   */
+  'unknownJobs': (string)[];
 }

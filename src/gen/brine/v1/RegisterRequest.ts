@@ -30,6 +30,12 @@ export interface RegisterRequest {
    * other sites each checkpoint of this site is copied to (config snapshots.replicas; 0: none)
    */
   'snapshotsReplicas'?: (number);
+  /**
+   * the grid this agent belongs to (its data dir remembers it; empty: none yet) and the highest
+   * coordinator epoch it has seen: a coordinator of another grid, or an older epoch, is refused
+   */
+  'gridId'?: (string);
+  'epoch'?: (number);
 }
 
 export interface RegisterRequest__Output {
@@ -59,4 +65,10 @@ export interface RegisterRequest__Output {
    * other sites each checkpoint of this site is copied to (config snapshots.replicas; 0: none)
    */
   'snapshotsReplicas': (number);
+  /**
+   * the grid this agent belongs to (its data dir remembers it; empty: none yet) and the highest
+   * coordinator epoch it has seen: a coordinator of another grid, or an older epoch, is refused
+   */
+  'gridId': (string);
+  'epoch': (number);
 }
