@@ -5,6 +5,7 @@ import { durationMs, hostPort, loadYamlConfig, sizeMiB } from '../shared/config.
 import { tlsConfigSchema } from '../shared/tls.js';
 
 const DEFAULT_FAILOVER_MS = 2 * 60_000;
+const DEFAULT_KEEP_ENDED_MS = 7 * 24 * 3600_000;
 
 export const CoordinatorConfigSchema = z.strictObject({
   listen: hostPort.default('127.0.0.1:7700'),
@@ -41,8 +42,10 @@ export const CoordinatorConfigSchema = z.strictObject({
        * its latest snapshot copied there (its work since is lost). `never` waits for the site.
        */
       failoverAfter: z.union([z.literal('never').transform(() => null), durationMs]).default(DEFAULT_FAILOVER_MS),
+      /** ended jobs are kept this long after they ended, then collected (./retention.ts) */
+      keepEndedFor: durationMs.default(DEFAULT_KEEP_ENDED_MS),
     })
-    .default({ checkpointEvery: 30 * 60_000, maxDeployAttempts: 3, failoverAfter: DEFAULT_FAILOVER_MS }),
+    .default({ checkpointEvery: 30 * 60_000, maxDeployAttempts: 3, failoverAfter: DEFAULT_FAILOVER_MS, keepEndedFor: DEFAULT_KEEP_ENDED_MS }),
 });
 
 export type CoordinatorConfig = z.output<typeof CoordinatorConfigSchema>;

@@ -10,6 +10,7 @@ import { Coordinator } from './coordinator.js';
 import { jobServiceHandlers, registryServiceHandlers } from './service.js';
 import { Store } from './store.js';
 import { establishIdentity, type GridIdentity } from './identity.js';
+import { startRetention } from './retention.js';
 
 export class CoordinatorServer {
   private constructor(
@@ -18,6 +19,7 @@ export class CoordinatorServer {
     private readonly agents: GrpcAgentGateway,
     readonly port: number,
     private readonly store: Store,
+    private readonly stopRetention: () => void,
   ) {}
 
   /** `transport`: TLS from the config's `tls`, or plaintext under --insecure (../shared/tls.ts). */
@@ -44,7 +46,7 @@ export class CoordinatorServer {
       maxRunningVms: config.limits.perUser.runningVms,
       maxPendingJobs: config.limits.perUser.pendingJobs,
     };
-    server.addService(JobService.service, jobServiceHandlers(coordinator, log, { insecure: transport.kind === 'insecure', limits }));
+    server.addService(JobService.service, jobServiceHandlers(coordinator, log, { insecure: transport.kind === 'insecure', limits, jobs: store }));
     server.addService(
       RegistryService.service,
       registryServiceHandlers(coordinator, log, {
@@ -60,12 +62,15 @@ export class CoordinatorServer {
       server.bindAsync(config.listen, serverCredentials(transport), (err, p) => (err ? reject(err) : resolve(p))),
     );
     coordinator.start();
+    const keepMs = config.jobs.keepEndedFor;
+    const stopRetention = startRetention(store, { keepMs, everyMs: Math.max(1000, Math.min(keepMs / 10, 3600_000)), now: () => Date.now(), log });
     log.info({ listen: config.listen, port, dataDir: config.dataDir, grid: grid.gridId, epoch: grid.epoch }, 'coordinator listening');
-    return new CoordinatorServer(coordinator, server, agents, port, store);
+    return new CoordinatorServer(coordinator, server, agents, port, store, stopRetention);
   }
 
   async close(): Promise<void> {
     this.coordinator.stop();
+    this.stopRetention();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.server.forceShutdown();

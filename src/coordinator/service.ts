@@ -5,6 +5,9 @@ import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import type * as grpc from '@grpc/grpc-js';
 import { BrineError, NotFoundError, toGrpcError } from '../shared/errors.js';
 import type { GridIdentity } from './identity.js';
+import { listJobs, type JobSource } from './job-list.js';
+import { isEnded } from './job-state.js';
+import type { JobRecord } from './store.js';
 import type { JobServiceHandlers } from '../gen/brine/v1/JobService.js';
 import type { RegistryServiceHandlers } from '../gen/brine/v1/RegistryService.js';
 import type { Logger } from '../shared/logger.js';
@@ -26,6 +29,9 @@ export interface ServiceOptions {
   grid?: GridIdentity;
   /** whether a job id was ever known to this coordinator (live or archived) */
   knowsJob?: (id: string) => boolean;
+  /** the jobs ListJobs pages through (the store); absent: the coordinator's list */
+  jobs?: JobSource<JobRecord>;
+  clock?: { now(): Date };
 }
 
 function unary<Req, Res>(log: Logger, name: string, o: ServiceOptions, fn: (req: Req, caller: Caller) => Promise<Res> | Res): Unary<Req, Res> {
@@ -71,9 +77,12 @@ export function jobServiceHandlers(c: Coordinator, log: Logger, o: ServiceOption
       return toJobMessage(await c.submit({ ...req, owner }));
     }),
     GetJob: unary(log, 'GetJob', o, (req, caller) => toJobMessage(owned(caller, req.id, 'see'))),
-    ListJobs: unary(log, 'ListJobs', o, (_req, caller) => {
+    ListJobs: unary(log, 'ListJobs', o, (req, caller) => {
       requireRole(caller, ['user', 'admin'], 'list jobs');
-      return { jobs: c.jobs().filter((j) => seesJob(caller, j)).map(toJobMessage) };
+      const source: JobSource<JobRecord> = o.jobs ?? { liveJobs: () => c.jobs().filter((j) => !isEnded(j.state)), archivedJobs: () => c.jobs().filter((j) => isEnded(j.state)) };
+      // the JSON length of a job is close to (above) its protobuf size: pages stay under gRPC's limit
+      const page = listJobs(source, req, (o.clock ?? { now: () => new Date() }).now(), (j) => seesJob(caller, j), (j) => JSON.stringify(j).length);
+      return { jobs: page.jobs.map(toJobMessage), nextPageToken: page.nextPageToken };
     }),
     CancelJob: unary(log, 'CancelJob', o, async (req, caller) => toJobMessage(await c.cancel(owned(caller, req.id, 'cancel').id))),
     ListAddresses: unary(log, 'ListAddresses', o, (req, caller) => {

@@ -262,6 +262,14 @@ export class Store implements ChangeSink {
     return this.views.jobs[id] ?? this.views.archive[id];
   }
 
+  liveJobs(): JobRecord[] {
+    return Object.values(this.views.jobs);
+  }
+
+  archivedJobs(): JobRecord[] {
+    return Object.values(this.views.archive);
+  }
+
   /** Whether a job id is a live or archived job (own keys only: `__proto__` is no job). */
   knows(id: string): boolean {
     return Object.hasOwn(this.hot.jobs, id) || Object.hasOwn(this.archive.jobs, id);
