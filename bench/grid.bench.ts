@@ -49,8 +49,18 @@ function submit(client: JobServiceClient, i: number): Promise<Job> {
   );
 }
 
-function listJobs(client: JobServiceClient): Promise<Job[]> {
-  return new Promise((resolve, reject) => client.ListJobs({}, (err, res) => (err || !res ? reject(err) : resolve(res.jobs))));
+/** Every live job, page after page (ListJobs is paged). */
+async function listJobs(client: JobServiceClient): Promise<Job[]> {
+  const out: Job[] = [];
+  let pageToken = '';
+  do {
+    const res = await new Promise<{ jobs: Job[]; nextPageToken: string }>((resolve, reject) =>
+      client.ListJobs({ pageSize: 5000, pageToken }, (err, r) => (err || !r ? reject(err) : resolve(r))),
+    );
+    out.push(...res.jobs);
+    pageToken = res.nextPageToken;
+  } while (pageToken);
+  return out;
 }
 
 async function healthRate(address: string): Promise<number> {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const all: Record<string, string> = {
   grid: 'grid.bench.js',
+  'coordinator-store': 'store.bench.js',
   placement: 'placement.bench.js',
   addresses: 'addresses.bench.js',
   store: 'snapshot-store.bench.js',

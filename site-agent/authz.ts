@@ -8,6 +8,7 @@ import type { Logger } from '../src/shared/logger.js';
 import { callerOf, type Role } from '../src/shared/tls.js';
 import type { TicketVerifier } from '../src/shared/ticket.js';
 import type { AgentServiceHandlers } from '../src/gen/brine/v1/AgentService.js';
+import type { GridMembership } from './grid-membership.js';
 
 type Authenticated = Parameters<typeof callerOf>[0];
 
@@ -27,8 +28,10 @@ const CONTROL: readonly Role[] = ['coordinator'];
 const PEER: readonly Role[] = ['site'];
 
 /** Wraps every AgentService handler with its role check. */
-export function guardAgentHandlers(h: AgentServiceHandlers, log: Logger, policy: SnapshotReadPolicy, site: string): AgentServiceHandlers {
+export function guardAgentHandlers(h: AgentServiceHandlers, log: Logger, policy: SnapshotReadPolicy, site: string, membership?: GridMembership): AgentServiceHandlers {
   const insecure = policy.insecure;
+  /** a call that changes or destroys: only from this agent's grid's coordinator, at its epoch or newer */
+  const ownGrid = (method: string) => (call: Authenticated & { metadata: grpc.Metadata }): void => membership?.checkCall(call.metadata, method);
   // the site's own tooling (a batch scheduler hook with the site's certificate, when the
   // coordinator is unreachable) may read which VMs run here; another site may not
   const ownSite = (call: Authenticated): void => {
@@ -72,13 +75,13 @@ export function guardAgentHandlers(h: AgentServiceHandlers, log: Logger, policy:
       else fn(call);
     };
   return {
-    DeployCluster: unary('DeployCluster', CONTROL, h.DeployCluster),
-    DestroyCluster: unary('DestroyCluster', CONTROL, h.DestroyCluster),
+    DeployCluster: unary('DeployCluster', CONTROL, h.DeployCluster, ownGrid('DeployCluster')),
+    DestroyCluster: unary('DestroyCluster', CONTROL, h.DestroyCluster, ownGrid('DestroyCluster')),
     GetStatus: unary('GetStatus', [...CONTROL, ...PEER], h.GetStatus, ownSite),
-    TakeSnapshot: unary('TakeSnapshot', CONTROL, h.TakeSnapshot),
-    RestoreCluster: unary('RestoreCluster', CONTROL, h.RestoreCluster),
-    PruneSnapshots: unary('PruneSnapshots', CONTROL, h.PruneSnapshots),
-    FetchSnapshot: stream('FetchSnapshot', CONTROL, h.FetchSnapshot),
+    TakeSnapshot: unary('TakeSnapshot', CONTROL, h.TakeSnapshot, ownGrid('TakeSnapshot')),
+    RestoreCluster: unary('RestoreCluster', CONTROL, h.RestoreCluster, ownGrid('RestoreCluster')),
+    PruneSnapshots: unary('PruneSnapshots', CONTROL, h.PruneSnapshots, ownGrid('PruneSnapshots')),
+    FetchSnapshot: stream('FetchSnapshot', CONTROL, h.FetchSnapshot, ownGrid('FetchSnapshot')),
     ReadConsole: stream('ReadConsole', CONTROL, h.ReadConsole),
     GetManifest: unary('GetManifest', PEER, h.GetManifest, (call) => reader(call, 'GetManifest')),
     ReadChunks: stream('ReadChunks', PEER, h.ReadChunks, (call) => reader(call, 'ReadChunks')),

@@ -24,6 +24,7 @@ import { ClusterSnapshots } from './snapshots.js';
 import { createTransfers, TRANSFER_CLIENT_OPTIONS, TRANSFER_SERVER_OPTIONS, type Transfers } from './transfer/index.js';
 import { clientCredentials, IDLE_SERVER_OPTIONS, TLS_CLIENT_OPTIONS, INSECURE_WARNING, serverCredentials, transportFrom, type Transport } from '../src/shared/tls.js';
 import { guardAgentHandlers } from './authz.js';
+import { GridMembership } from './grid-membership.js';
 import { TicketVerifier } from '../src/shared/ticket.js';
 import { grpcMetricsInterceptor } from '../src/shared/grpc-metrics.js';
 import { serveMetrics, type HttpEndpoint } from '../src/shared/metrics-http.js';
@@ -178,6 +179,16 @@ async function main(): Promise<void> {
     await rm(pidFile, { force: true });
     die((err as Error).message, 1);
   }
+  let membership: GridMembership;
+  try {
+    membership = await GridMembership.load(config.dataDir);
+  } catch (err) {
+    log.error({ err: (err as Error).message }, 'cannot read the grid membership');
+    await manager.close();
+    await rm(pidFile, { force: true });
+    die((err as Error).message, 1);
+  }
+  if (membership.gridId) log.info({ grid: membership.gridId, epoch: membership.epoch }, 'member of grid');
   const adopted = await manager.adopt();
   log.info({ clusters: adopted.map((c) => c.jobId) }, adopted.length > 0 ? 'adopted running clusters' : 'no cluster of this site in libvirt');
 
@@ -195,9 +206,10 @@ async function main(): Promise<void> {
     logger: log,
     transfers: transfers.handlers,
     local,
+    membership,
   });
   const reads = transport.kind === 'insecure' ? ({ insecure: true } as const) : ({ insecure: false, tickets: new TicketVerifier(transport.tls.ca) } as const);
-  server.addService(AgentService.service, guardAgentHandlers(handlers, log, reads, config.site));
+  server.addService(AgentService.service, guardAgentHandlers(handlers, log, reads, config.site, membership));
   const health = new HealthImplementation({ '': 'SERVING', 'brine.v1.AgentService': 'SERVING' });
   health.addToServer(server);
   try {
@@ -277,6 +289,7 @@ async function main(): Promise<void> {
     // a cluster being suspended locally stays in the heartbeats (paused) until the report has it
     clusters: { status: async () => local.overlay(await manager.status()), fenceMark: () => manager.fenceMark(), fence: (jobs, mark) => manager.fence(jobs, mark) },
     local,
+    membership,
     registry,
     coordinator: config.coordinator,
     logger: root,

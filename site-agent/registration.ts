@@ -15,6 +15,7 @@ import type { HeartbeatRequest } from '../src/gen/brine/v1/HeartbeatRequest.js';
 import type { HeartbeatResponse__Output } from '../src/gen/brine/v1/HeartbeatResponse.js';
 import type { ReportStatusRequest } from '../src/gen/brine/v1/ReportStatusRequest.js';
 import type { LocalReclaimReport } from '../src/gen/brine/v1/LocalReclaimReport.js';
+import type { GridMembership } from './grid-membership.js';
 
 /** The coordinator's registry, as the agent needs it (a fake in tests). Errors carry a gRPC `code`. */
 export interface Registry {
@@ -65,6 +66,11 @@ export class GrpcRegistry implements Registry {
 function grpcCode(err: unknown): number | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'number' ? code : undefined;
+}
+
+function fieldOf(err: unknown): string | undefined {
+  const md = (err as { metadata?: grpc.Metadata } | null)?.metadata;
+  return md?.get?.('brine-field')[0]?.toString();
 }
 
 function errText(err: unknown): string {
@@ -136,6 +142,8 @@ export interface RegistrarOptions {
   defaultHeartbeatMs?: number;
   /** local reclaims to report (read after the clusters' status, so a cluster is in one or the other) */
   local?: LocalReclaimSource;
+  /** the grid this agent belongs to (./grid-membership.ts); absent: no grid check (unit tests) */
+  membership?: GridMembership;
 }
 
 export class Registrar {
@@ -278,7 +286,17 @@ export class Registrar {
           snapshotsKeep: d.snapshotsKeep,
           snapshotsReplicas: d.snapshotsReplicas ?? 0,
           localReclaim,
+          gridId: this.o.membership?.gridId ?? '',
+          epoch: this.o.membership?.epoch ?? 0,
         });
+        const refusal = this.o.membership?.refusal(res.gridId, res.epoch);
+        if (refusal) {
+          // never fatal: the clusters stay, keep running and are reported to whoever asks
+          this.problem('grid', { coordinator: this.o.coordinator, grid: res.gridId, epoch: res.epoch }, `refusing the coordinator at ${this.o.coordinator}: ${refusal}; keeping every cluster, retrying`);
+          await this.sleep(maxMs);
+          continue;
+        }
+        await this.o.membership?.accept(res.gridId, res.epoch);
         await this.acknowledged(localReclaim, res.localReclaimAcked);
         this.session = res.session;
         this.heartbeatMs = Math.max(100, res.heartbeatIntervalMs || this.o.defaultHeartbeatMs || 2_000);
@@ -296,6 +314,12 @@ export class Registrar {
           // Another live agent holds this site name (the coordinator's message says which).
           this.fatal(`the coordinator at ${this.o.coordinator} refused site "${this.o.describe.site}": ${errText(err)}`, 1);
           return false;
+        }
+        if (code === grpc.status.FAILED_PRECONDITION && fieldOf(err) === 'gridId') {
+          // a coordinator of another grid (or an older epoch): not fatal, the clusters stay
+          this.problem('grid', { coordinator: this.o.coordinator, err: errText(err) }, `the coordinator at ${this.o.coordinator} is not this agent's grid: keeping every cluster, retrying`);
+          await this.sleep(maxMs);
+          continue;
         }
         if (code === grpc.status.INVALID_ARGUMENT || code === grpc.status.FAILED_PRECONDITION) {
           this.fatal(`the coordinator at ${this.o.coordinator} refused site "${this.o.describe.site}": ${errText(err)}`, 2);
@@ -338,9 +362,17 @@ export class Registrar {
         continue;
       }
       const localReclaim = await this.localReport();
+      let unknownJobs: string[] = [];
       try {
         const res = await this.o.registry.heartbeat({ site: this.o.describe.site, session, clusters, localReclaim });
+        const refusal = this.o.membership?.refusal(res.gridId, res.epoch);
+        if (refusal) {
+          this.log.error({ coordinator: this.o.coordinator, grid: res.gridId, epoch: res.epoch }, `heartbeat answer refused, nothing fenced: ${refusal}`);
+          this.session = null;
+          return;
+        }
         placedJobs = res.placedJobs;
+        unknownJobs = res.unknownJobs;
         await this.acknowledged(localReclaim, res.localReclaimAcked);
         if (this.lastProblem) this.log.info({ coordinator: this.o.coordinator }, 'heartbeats answered again');
         this.lastProblem = null;
@@ -359,8 +391,13 @@ export class Registrar {
         this.problem(`heartbeat:${code}`, { coordinator: this.o.coordinator, err: errText(err) }, 'heartbeat failed; retrying');
         continue;
       }
+      if (unknownJobs.length > 0 && unknownJobs.join() !== (this.o.membership?.keptJobs ?? []).join()) {
+        this.log.warn({ jobs: unknownJobs }, 'keeping clusters the coordinator does not know (its state may have been lost or restored): not fenced, reported in GetStatus');
+      }
+      this.o.membership?.setKept(unknownJobs);
       try {
-        const fenced = await this.o.clusters.fence(placedJobs, mark);
+        // a cluster whose job the coordinator never knew is kept: only what it knows and no longer places here goes
+        const fenced = await this.o.clusters.fence([...placedJobs, ...unknownJobs], mark);
         if (fenced.length > 0) this.log.warn({ jobs: fenced }, 'fenced clusters the coordinator no longer places here');
       } catch (err) {
         this.log.error({ err: errText(err) }, 'fencing failed; the next heartbeat tries again');

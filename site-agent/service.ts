@@ -4,6 +4,7 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
 import type * as grpc from '@grpc/grpc-js';
 import { BrineError, InvalidArgumentError, toGrpcError } from '../src/shared/errors.js';
+import type { GridMembership } from './grid-membership.js';
 import type { Logger } from '../src/shared/logger.js';
 import type { ClusterSpec, ClusterStatus, Snapshot } from '../src/shared/proto.js';
 import type { AgentServiceHandlers } from '../src/gen/brine/v1/AgentService.js';
@@ -42,6 +43,8 @@ export interface AgentServiceOptions {
   transfers?: TransferHandlers;
   /** reclaims without the coordinator (./local-reclaim.ts); without it those calls answer UNIMPLEMENTED and no node is ever closed */
   local?: Pick<LocalReclaims, 'reclaim' | 'release' | 'checkOpen'>;
+  /** the grid this agent belongs to and the clusters it keeps for it (GetStatus) */
+  membership?: GridMembership;
 }
 
 const unimplemented = (method: string) => (call: { emit(e: string, err: unknown): unknown }): void => {
@@ -95,7 +98,7 @@ export function createAgentHandlers(o: AgentServiceOptions): AgentServiceHandler
       if (req.includeNetworkXml) {
         for (const c of clusters) c.networkXml = c.network ? await o.clusters.networkXml(c.jobId) : '';
       }
-      return { clusters };
+      return { clusters, gridId: o.membership?.gridId ?? '', keptJobs: o.membership?.keptJobs ?? [] };
     }),
     TakeSnapshot: answer(log, 'TakeSnapshot', async (req) => {
       if (!req.jobId) throw new InvalidArgumentError('jobId', 'required');

@@ -12,6 +12,7 @@ import type { JobServiceClient } from '../gen/brine/v1/JobService.js';
 import type { SubmitJobRequest } from '../gen/brine/v1/SubmitJobRequest.js';
 import type { ListSitesResponse__Output } from '../gen/brine/v1/ListSitesResponse.js';
 import type { ListJobsResponse__Output } from '../gen/brine/v1/ListJobsResponse.js';
+import type { ListJobsRequest } from '../gen/brine/v1/ListJobsRequest.js';
 import type { ListAddressesResponse__Output } from '../gen/brine/v1/ListAddressesResponse.js';
 import type { LogChunk__Output as LogChunk } from '../gen/brine/v1/LogChunk.js';
 
@@ -60,9 +61,21 @@ export class CoordinatorClient {
     return this.unary<Job>('GetJob', READ_TIMEOUT_MS, (md, o, cb) => this.raw.getJob({ id }, md, o, cb));
   }
 
-  async listJobs(): Promise<Job[]> {
-    const res = await this.unary<ListJobsResponse__Output>('ListJobs', READ_TIMEOUT_MS, (md, o, cb) => this.raw.listJobs({}, md, o, cb));
-    return res.jobs;
+  /** One page of jobs (ListJobs is paged: follow nextPageToken). */
+  listJobsPage(req: ListJobsRequest): Promise<ListJobsResponse__Output> {
+    return this.unary<ListJobsResponse__Output>('ListJobs', READ_TIMEOUT_MS, (md, o, cb) => this.raw.listJobs(req, md, o, cb));
+  }
+
+  /** Every job the filters match, page after page. */
+  async listJobs(filters: Omit<ListJobsRequest, 'pageToken' | 'pageSize'> = {}): Promise<Job[]> {
+    const out: Job[] = [];
+    let pageToken = '';
+    do {
+      const res = await this.listJobsPage({ ...filters, pageSize: 5000, pageToken });
+      out.push(...res.jobs);
+      pageToken = res.nextPageToken;
+    } while (pageToken);
+    return out;
   }
 
   cancelJob(id: string): Promise<Job> {

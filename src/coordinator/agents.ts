@@ -4,6 +4,7 @@ import { AgentService, CLIENT_OPTIONS, type ClusterSpec, type ClusterStatus, typ
 import { fromGrpcError, UnavailableError } from '../shared/errors.js';
 import { clientCredentials, TLS_CLIENT_OPTIONS, type Transport } from '../shared/tls.js';
 import { TicketSigner } from '../shared/ticket.js';
+import { EPOCH_KEY, GRID_ID_KEY } from '../shared/grid.js';
 import type { AgentServiceClient } from '../gen/brine/v1/AgentService.js';
 import type { PruneSnapshotsResponse__Output as PruneSnapshotsResponse } from '../gen/brine/v1/PruneSnapshotsResponse.js';
 import type { TransferProgress__Output as TransferProgress } from '../gen/brine/v1/TransferProgress.js';
@@ -78,6 +79,8 @@ export class GrpcAgentGateway implements AgentGateway {
   private readonly fetches = new Map<string, Set<grpc.ClientReadableStream<TransferProgress>>>();
 
   /** Agents must present a site certificate of the grid CA (the site's name is checked at Register). */
+  private metadata = new grpc.Metadata();
+
   constructor(transport: Transport) {
     this.credentials = clientCredentials(transport, { roles: ['site'] });
     this.signer = transport.kind === 'tls' ? new TicketSigner(transport.tls.key, transport.tls.cert) : undefined;
@@ -99,27 +102,35 @@ export class GrpcAgentGateway implements AgentGateway {
     return client;
   }
 
-  private call<T>(address: string, timeoutMs: number, invoke: (c: AgentServiceClient, options: grpc.CallOptions, cb: Callback<T>) => void): Promise<T> {
+  /** Every call from now on carries this grid id and epoch (agents refuse another grid or an older epoch). */
+  setIdentity(grid: { gridId: string; epoch: number }): void {
+    const md = new grpc.Metadata();
+    md.set(GRID_ID_KEY, grid.gridId);
+    md.set(EPOCH_KEY, String(grid.epoch));
+    this.metadata = md;
+  }
+
+  private call<T>(address: string, timeoutMs: number, invoke: (c: AgentServiceClient, metadata: grpc.Metadata, options: grpc.CallOptions, cb: Callback<T>) => void): Promise<T> {
     return new Promise((resolve, reject) => {
-      invoke(this.client(address), { deadline: Date.now() + timeoutMs }, (err, res) =>
+      invoke(this.client(address), this.metadata.clone(), { deadline: Date.now() + timeoutMs }, (err, res) =>
         err || res === undefined ? reject(fromGrpcError(err, address)) : resolve(res),
       );
     });
   }
 
   deploy(address: string, operationId: string, cluster: ClusterSpec): Promise<ClusterStatus> {
-    return this.call(address, TIMEOUT_MS.deploy, (c, o, cb) => c.DeployCluster({ operationId, cluster }, o, cb));
+    return this.call(address, TIMEOUT_MS.deploy, (c, m, o, cb) => c.DeployCluster({ operationId, cluster }, m, o, cb));
   }
 
   destroy(address: string, operationId: string, jobId: string, opts: { keepConsolesForMs?: number } = {}): Promise<ClusterStatus> {
     const keepConsolesForMs = opts.keepConsolesForMs ?? 0;
-    return this.call(address, TIMEOUT_MS.destroy, (c, o, cb) => c.DestroyCluster({ operationId, jobId, keepConsolesForMs }, o, cb));
+    return this.call(address, TIMEOUT_MS.destroy, (c, m, o, cb) => c.DestroyCluster({ operationId, jobId, keepConsolesForMs }, m, o, cb));
   }
 
   readConsole(address: string, req: ConsoleRequest, onChunk: (c: ConsoleChunk) => void, signal: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       // no deadline when following: it lasts as long as the user reads
-      const call = this.client(address).ReadConsole(req, req.follow ? {} : { deadline: Date.now() + TIMEOUT_MS.destroy });
+      const call = this.client(address).ReadConsole(req, this.metadata.clone(), req.follow ? {} : { deadline: Date.now() + TIMEOUT_MS.destroy });
       const abort = (): void => call.cancel();
       signal.addEventListener('abort', abort, { once: true });
       call.on('data', (c: ConsoleChunk) => onChunk(c));
@@ -136,15 +147,15 @@ export class GrpcAgentGateway implements AgentGateway {
   }
 
   takeSnapshot(address: string, operationId: string, jobId: string, snapshotId: string, kind: SnapshotKind): Promise<Snapshot> {
-    return this.call(address, TIMEOUT_MS.snapshot, (c, o, cb) => c.TakeSnapshot({ operationId, jobId, snapshotId, kind }, o, cb));
+    return this.call(address, TIMEOUT_MS.snapshot, (c, m, o, cb) => c.TakeSnapshot({ operationId, jobId, snapshotId, kind }, m, o, cb));
   }
 
   restore(address: string, operationId: string, cluster: ClusterSpec, snapshotId: string): Promise<ClusterStatus> {
-    return this.call(address, TIMEOUT_MS.restore, (c, o, cb) => c.RestoreCluster({ operationId, cluster, snapshotId }, o, cb));
+    return this.call(address, TIMEOUT_MS.restore, (c, m, o, cb) => c.RestoreCluster({ operationId, cluster, snapshotId }, m, o, cb));
   }
 
   async pruneSnapshots(address: string, jobId: string, keep: number): Promise<string[]> {
-    const res = await this.call<PruneSnapshotsResponse>(address, TIMEOUT_MS.prune, (c, o, cb) => c.PruneSnapshots({ jobId, keep }, o, cb));
+    const res = await this.call<PruneSnapshotsResponse>(address, TIMEOUT_MS.prune, (c, m, o, cb) => c.PruneSnapshots({ jobId, keep }, m, o, cb));
     return res.deleted;
   }
 
@@ -154,7 +165,7 @@ export class GrpcAgentGateway implements AgentGateway {
       // the source serves the bytes only to the site this ticket names
       const site = this.sites.get(address);
       const ticket = this.signer && site ? this.signer.sign(req.snapshotId, site) : '';
-      const call = this.client(address).FetchSnapshot({ ...req, ticket }, { deadline: Date.now() + TIMEOUT_MS.fetch });
+      const call = this.client(address).FetchSnapshot({ ...req, ticket }, this.metadata.clone(), { deadline: Date.now() + TIMEOUT_MS.fetch });
       let inFlight = this.fetches.get(req.jobId);
       if (!inFlight) this.fetches.set(req.jobId, (inFlight = new Set()));
       inFlight.add(call);

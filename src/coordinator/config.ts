@@ -1,16 +1,14 @@
 // The coordinator's YAML config (config/coordinator.yaml), validated strictly.
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { durationMs, hostPort, loadYamlConfig } from '../shared/config.js';
+import { durationMs, hostPort, loadYamlConfig, sizeMiB } from '../shared/config.js';
 import { tlsConfigSchema } from '../shared/tls-config.js';
 import { metricsConfigSchema } from '../shared/metrics-http.js';
 import { dashboardConfigSchema } from './dashboard/server.js';
 import { USER_DATA_CEILING_KIB, USER_DATA_DEFAULT_MAX_KIB } from '../shared/seed-input.js';
 
 const DEFAULT_FAILOVER_MS = 2 * 60_000;
-
-/** 7 days (DESIGN: `jobs.keepEndedFor`). */
-const DEFAULT_KEEP_ENDED_MS = 7 * 86_400_000;
+const DEFAULT_KEEP_ENDED_MS = 7 * 24 * 3600_000;
 
 export const CoordinatorConfigSchema = z.strictObject({
   listen: hostPort.default('127.0.0.1:7700'),
@@ -25,6 +23,8 @@ export const CoordinatorConfigSchema = z.strictObject({
   heartbeatTimeout: durationMs.default(10_000),
   /** How long acknowledged writes may wait to be batched into one file write. */
   commitDelay: durationMs.optional(),
+  /** the state journal (./store.ts): compacted into the snapshots once it holds `compactAfter` (default 4 MiB, or the snapshots' size if larger) */
+  journal: z.strictObject({ compactAfter: sizeMiB.optional() }).default({}),
   /** server-side limits on what callers ask (./limits.ts) */
   limits: z
     .strictObject({
@@ -51,7 +51,7 @@ export const CoordinatorConfigSchema = z.strictObject({
        * its latest snapshot copied there (its work since is lost). `never` waits for the site.
        */
       failoverAfter: z.union([z.literal('never').transform(() => null), durationMs]).default(DEFAULT_FAILOVER_MS),
-      /** how long an ended job's consoles (and, later, output) stay readable */
+      /** ended jobs (their records, consoles and, later, output) are kept this long, then collected (./retention.ts) */
       keepEndedFor: durationMs.default(DEFAULT_KEEP_ENDED_MS),
     })
     .default({ checkpointEvery: 30 * 60_000, maxDeployAttempts: 3, failoverAfter: DEFAULT_FAILOVER_MS, keepEndedFor: DEFAULT_KEEP_ENDED_MS }),

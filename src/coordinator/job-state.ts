@@ -2,6 +2,7 @@
 // record of each one in the job's history.
 import { NotAllowedError } from '../shared/errors.js';
 import type { JobState } from '../shared/proto.js';
+import { compactHistory } from './history.js';
 
 export type JobStateName = Exclude<JobState, 'JOB_STATE_UNSPECIFIED'>;
 
@@ -58,7 +59,14 @@ export function transition<J extends Transitionable>(job: J, to: JobStateName, r
   }
   job.state = to;
   job.history.push({ at: now.toISOString(), state: to, reason });
+  bound(job);
   return job;
+}
+
+/** Keeps the history bounded (./history.ts), in place. */
+function bound(job: Transitionable): void {
+  const compacted = compactHistory(job.history);
+  if (compacted) job.history.splice(0, job.history.length, ...compacted);
 }
 
 /** Records a new reason for staying in the same state (e.g. why a job still waits), once per change. */
@@ -66,5 +74,6 @@ export function noteReason<J extends Transitionable>(job: J, reason: string, now
   const last = job.history[job.history.length - 1];
   if (last && last.state === job.state && last.reason === reason) return false;
   job.history.push({ at: now.toISOString(), state: job.state, reason });
+  bound(job);
   return true;
 }

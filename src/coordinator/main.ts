@@ -7,18 +7,21 @@ import { CoordinatorServer } from './server.js';
 import { INSECURE_WARNING, transportFrom } from '../shared/tls.js';
 
 async function main(): Promise<void> {
-  let values: { config?: string | undefined; 'log-level'?: string | undefined; help?: boolean | undefined; insecure?: boolean | undefined };
+  let values: { config?: string | undefined; 'log-level'?: string | undefined; help?: boolean | undefined; insecure?: boolean | undefined; init?: boolean | undefined };
   try {
     ({ values } = parseArgs({
-      options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' }, insecure: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' }, insecure: { type: 'boolean' }, init: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
     }));
   } catch (err) {
-    process.stderr.write(`brine-coordinator: ${(err as Error).message}\nusage: brine-coordinator --config FILE [--log-level LEVEL] [--insecure]\n`);
+    process.stderr.write(`brine-coordinator: ${(err as Error).message}\nusage: brine-coordinator --config FILE [--log-level LEVEL] [--insecure] [--init]\n`);
     process.exit(2);
   }
   if (values.help) {
-    process.stdout.write('usage: brine-coordinator --config FILE [--log-level debug|info|warn|error] [--insecure]\n');
+    process.stdout.write(
+      'usage: brine-coordinator --config FILE [--log-level debug|info|warn|error] [--insecure] [--init]\n' +
+        '  --init  begin a new, empty grid on a data dir that held a grid and lost its state (refused over an existing state)\n',
+    );
     return;
   }
   const config = loadCoordinatorConfig(values.config ?? 'config/coordinator.yaml');
@@ -28,7 +31,7 @@ async function main(): Promise<void> {
     process.stderr.write(`brine-coordinator: ${INSECURE_WARNING}\n`);
     log.warn({ insecure: true }, 'plaintext gRPC (--insecure): callers are not authenticated');
   }
-  const server = await CoordinatorServer.create(config, log, transport);
+  const server = await CoordinatorServer.create(config, log, transport, { init: values.init === true });
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

@@ -8,6 +8,7 @@ import { noteReason } from './job-state.js';
 import { restoreRequest, type MoveOp } from './capacity.js';
 import { fitOnSite, type SiteCapacity } from './scheduler.js';
 import { firstStep, nextPhase, planMove, type MovePhase, type StepOutcome } from './move-steps.js';
+import { clonePlain } from './tracked.js';
 import type { JobRecord, SiteRecord } from './store.js';
 import type { CoordinatorContext } from './context.js';
 import { clusterSpec } from './wire.js';
@@ -204,7 +205,7 @@ export class MoveExecutor {
     job.site = m.to.site;
     job.subnet = m.to.subnet;
     job.gateway = m.to.gateway;
-    job.vms = structuredClone(m.to.vms);
+    job.vms = clonePlain(m.to.vms);
     m.restoreTried = true;
     this.ctx.grid.setState(
       job,
@@ -267,7 +268,7 @@ export class MoveExecutor {
     job.site = m.from.site;
     job.subnet = m.from.subnet;
     job.gateway = m.from.gateway;
-    job.vms = structuredClone(m.from.vms).map((v) => ({ ...v, state: 'SUSPENDED' }));
+    job.vms = clonePlain(m.from.vms).map((v) => ({ ...v, state: 'SUSPENDED' }));
     job.pendingOp = undefined;
     if (m.wasRunning) job.autoResume ??= `its move to ${to} failed`;
     this.ctx.grid.setState(

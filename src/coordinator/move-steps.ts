@@ -2,6 +2,7 @@
 // decides, from the job and what the destination reserved, how the move begins.
 import type { Snapshot } from '../shared/proto.js';
 import type { ClusterLease } from './address-allocator.js';
+import { clonePlain } from './tracked.js';
 import type { JobRecord, MoveState } from './store.js';
 
 export type MovePhase = MoveState['phase'];
@@ -54,7 +55,7 @@ export function planMove(i: MovePlanInput): MoveState {
   // of the final snapshot's chunks are then there before the cluster stops.
   const precopy = finalSnapshot && i.precopy && !i.latest?.sites.includes(i.to);
   return {
-    from: { site: job.site, subnet: job.subnet, gateway: job.gateway, vms: structuredClone(job.vms) },
+    from: { site: job.site, subnet: job.subnet, gateway: job.gateway, vms: clonePlain(job.vms) },
     to: {
       site: i.to,
       subnet: i.lease.subnet,

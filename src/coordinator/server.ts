@@ -14,6 +14,8 @@ import { CoordinatorMetrics } from './metrics.js';
 import { grpcMetricsInterceptor } from '../shared/grpc-metrics.js';
 import { serveMetrics, type HttpEndpoint } from '../shared/metrics-http.js';
 import { serveDashboard } from './dashboard/server.js';
+import { establishIdentity, type GridIdentity } from './identity.js';
+import { startRetention } from './retention.js';
 
 export class CoordinatorServer {
   private constructor(
@@ -22,12 +24,27 @@ export class CoordinatorServer {
     private readonly agents: GrpcAgentGateway,
     readonly port: number,
     private readonly http: { metrics?: CoordinatorMetrics | undefined; endpoints: HttpEndpoint[] },
+    private readonly store: Store,
+    private readonly stopRetention: () => void,
   ) {}
 
   /** `transport`: TLS from the config's `tls`, or plaintext under --insecure (../shared/tls.ts). */
-  static async create(config: CoordinatorConfig, log: Logger, transport: Transport): Promise<CoordinatorServer> {
-    const store = await Store.open(config.dataDir, config.commitDelay ? { commitDelayMs: config.commitDelay } : {});
+  /** `init`: begin a new grid on a data dir that lost its state (./identity.ts). */
+  static async create(config: CoordinatorConfig, log: Logger, transport: Transport, options: { init?: boolean } = {}): Promise<CoordinatorServer> {
+    const store = await Store.open(config.dataDir, {
+      log,
+      ...(config.commitDelay ? { commitDelayMs: config.commitDelay } : {}),
+      ...(config.journal.compactAfter ? { compactAfterBytes: config.journal.compactAfter * 1024 * 1024 } : {}),
+    });
+    let grid: GridIdentity;
+    try {
+      grid = await establishIdentity(config.dataDir, store, { init: options.init === true, log });
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
     const agents = new GrpcAgentGateway(transport);
+    agents.setIdentity(grid);
     const coordinator = new Coordinator({ config, store, agents, log });
     const metrics = config.metrics ? new CoordinatorMetrics(coordinator, log) : undefined;
     const server = new grpc.Server({
@@ -41,10 +58,15 @@ export class CoordinatorServer {
       maxPendingJobs: config.limits.perUser.pendingJobs,
       userDataMaxBytes: config.limits.userDataMaxKiB * 1024,
     };
-    server.addService(JobService.service, jobServiceHandlers(coordinator, log, { insecure: transport.kind === 'insecure', limits }));
+    server.addService(JobService.service, jobServiceHandlers(coordinator, log, { insecure: transport.kind === 'insecure', limits, jobs: store }));
     server.addService(
       RegistryService.service,
-      registryServiceHandlers(coordinator, log, { insecure: transport.kind === 'insecure', onRegistered: (site, advertise) => agents.learn(advertise, site) }),
+      registryServiceHandlers(coordinator, log, {
+        insecure: transport.kind === 'insecure',
+        onRegistered: (site, advertise) => agents.learn(advertise, site),
+        grid,
+        knowsJob: (id) => store.knows(id),
+      }),
     );
     const health = new HealthImplementation({ '': 'SERVING', 'brine.v1.JobService': 'SERVING', 'brine.v1.RegistryService': 'SERVING' });
     health.addToServer(server);
@@ -72,12 +94,15 @@ export class CoordinatorServer {
       }
     }
     coordinator.start();
-    log.info({ listen: config.listen, port, dataDir: config.dataDir }, 'coordinator listening');
-    return new CoordinatorServer(coordinator, server, agents, port, { metrics, endpoints });
+    const keepMs = config.jobs.keepEndedFor;
+    const stopRetention = startRetention(store, { keepMs, everyMs: Math.max(1000, Math.min(keepMs / 10, 3600_000)), now: () => Date.now(), log });
+    log.info({ listen: config.listen, port, dataDir: config.dataDir, grid: grid.gridId, epoch: grid.epoch }, 'coordinator listening');
+    return new CoordinatorServer(coordinator, server, agents, port, { metrics, endpoints }, store, stopRetention);
   }
 
   async close(): Promise<void> {
     this.coordinator.stop();
+    this.stopRetention();
     this.http.metrics?.close();
     await Promise.all(this.http.endpoints.map((e) => e.close()));
     await new Promise<void>((resolve) => {
@@ -91,5 +116,6 @@ export class CoordinatorServer {
       });
     });
     this.agents.close();
+    await this.store.close();
   }
 }

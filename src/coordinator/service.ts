@@ -3,7 +3,11 @@
 // authorized on the caller's certificate (./authz.ts).
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import type * as grpc from '@grpc/grpc-js';
-import { NotFoundError, toGrpcError } from '../shared/errors.js';
+import { BrineError, NotFoundError, toGrpcError } from '../shared/errors.js';
+import type { GridIdentity } from './identity.js';
+import { listJobs, type JobSource } from './job-list.js';
+import { isEnded } from './job-state.js';
+import type { JobRecord } from './store.js';
 import type { JobServiceHandlers } from '../gen/brine/v1/JobService.js';
 import type { RegistryServiceHandlers } from '../gen/brine/v1/RegistryService.js';
 import type { Logger } from '../shared/logger.js';
@@ -23,6 +27,13 @@ export interface ServiceOptions {
   onRegistered?: (site: string, advertise: string) => void;
   /** the config's limits; default: the 10 s checkpoint minimum, no quotas */
   limits?: SubmitLimits;
+  /** this coordinator's grid and epoch (./identity.ts), told to agents; absent: none checked */
+  grid?: GridIdentity;
+  /** whether a job id was ever known to this coordinator (live or archived) */
+  knowsJob?: (id: string) => boolean;
+  /** the jobs ListJobs pages through (the store); absent: the coordinator's list */
+  jobs?: JobSource<JobRecord>;
+  clock?: { now(): Date };
 }
 
 function unary<Req, Res>(log: Logger, name: string, o: ServiceOptions, fn: (req: Req, caller: Caller) => Promise<Res> | Res): Unary<Req, Res> {
@@ -62,14 +73,19 @@ export function jobServiceHandlers(c: Coordinator, log: Logger, o: ServiceOption
     }),
     SubmitJob: unary(log, 'SubmitJob', o, async (req, caller) => {
       const owner = ownerFor(caller, req.owner);
-      checkSubmit({ owner, vms: req.vms, checkpointEvery: req.checkpointEvery }, c.jobs(), limits);
+      // the jobs are only read for quotas: without any, no per-submit pass over every job
+      const quotas = limits.maxPendingJobs !== undefined || limits.maxRunningVms !== undefined;
+      checkSubmit({ owner, vms: req.vms, checkpointEvery: req.checkpointEvery }, quotas ? c.jobs() : [], limits);
       checkSeedRequest(req, { userDataMaxBytes: limits.userDataMaxBytes ?? USER_DATA_DEFAULT_MAX_KIB * 1024 });
       return toJobMessage(await c.submit({ ...req, owner }));
     }),
     GetJob: unary(log, 'GetJob', o, (req, caller) => toJobMessage(owned(caller, req.id, 'see'))),
-    ListJobs: unary(log, 'ListJobs', o, (_req, caller) => {
+    ListJobs: unary(log, 'ListJobs', o, (req, caller) => {
       requireRole(caller, ['user', 'admin'], 'list jobs');
-      return { jobs: c.jobs().filter((j) => seesJob(caller, j)).map(toJobMessage) };
+      const source: JobSource<JobRecord> = o.jobs ?? { liveJobs: () => c.jobs().filter((j) => !isEnded(j.state)), archivedJobs: () => c.jobs().filter((j) => isEnded(j.state)) };
+      // the JSON length of a job is close to (above) its protobuf size: pages stay under gRPC's limit
+      const page = listJobs(source, req, (o.clock ?? { now: () => new Date() }).now(), (j) => seesJob(caller, j), (j) => JSON.stringify(j).length);
+      return { jobs: page.jobs.map(toJobMessage), nextPageToken: page.nextPageToken };
     }),
     CancelJob: unary(log, 'CancelJob', o, async (req, caller) => toJobMessage(await c.cancel(owned(caller, req.id, 'cancel').id))),
     ListAddresses: unary(log, 'ListAddresses', o, (req, caller) => {
@@ -155,20 +171,38 @@ export function jobServiceHandlers(c: Coordinator, log: Logger, o: ServiceOption
   };
 }
 
+/** An agent that belongs to another grid, or saw a newer coordinator, is refused (FAILED_PRECONDITION on `gridId`). */
+function checkAgentGrid(grid: GridIdentity, req: { site: string; gridId: string; epoch: number }): void {
+  if (req.gridId && req.gridId !== grid.gridId) {
+    throw new BrineError(
+      'FAILED_PRECONDITION',
+      `site ${req.site} belongs to grid ${req.gridId}, and this coordinator serves grid ${grid.gridId} (a new grid, e.g. started with --init over a lost state): the agent keeps its clusters; restore the old grid's coordinator state, or delete grid.json in the agent's data dir to move the site to this grid`,
+      { field: 'gridId' },
+    );
+  }
+  if (req.epoch > grid.epoch) {
+    throw new BrineError('FAILED_PRECONDITION', `site ${req.site} has seen coordinator epoch ${req.epoch} of grid ${grid.gridId}, newer than this one's ${grid.epoch}: another coordinator took over`, { field: 'gridId' });
+  }
+}
+
 export function registryServiceHandlers(c: Coordinator, log: Logger, o: ServiceOptions = { insecure: false }): RegistryServiceHandlers {
   return {
     Register: unary(log, 'Register', o, async (req, caller) => {
       requireSelf(caller, req.site);
+      if (o.grid) checkAgentGrid(o.grid, req);
       // before the clusters are reconciled: a locally suspended job's VMs are gone on purpose
       const localReclaimAcked = await c.acceptLocalReclaim(req.site, req.localReclaim);
       const res = await c.register(req);
       o.onRegistered?.(req.site, req.advertise);
-      return { ...res, localReclaimAcked };
+      return { ...res, localReclaimAcked, gridId: o.grid?.gridId ?? '', epoch: o.grid?.epoch ?? 0 };
     }),
     Heartbeat: unary(log, 'Heartbeat', o, async (req, caller) => {
       requireSelf(caller, req.site);
       const localReclaimAcked = await c.acceptLocalReclaim(req.site, req.localReclaim);
-      return { placedJobs: await c.heartbeat(req.site, req.session, req.clusters), localReclaimAcked };
+      const placedJobs = await c.heartbeat(req.site, req.session, req.clusters);
+      // what the agent runs and this coordinator never heard of: kept there, never fenced
+      const unknownJobs = o.knowsJob ? req.clusters.map((x) => x.jobId).filter((id) => !o.knowsJob?.(id)) : [];
+      return { placedJobs, localReclaimAcked, gridId: o.grid?.gridId ?? '', epoch: o.grid?.epoch ?? 0, unknownJobs };
     }),
     ReportStatus: unary(log, 'ReportStatus', o, async (req, caller) => {
       requireSelf(caller, req.site);

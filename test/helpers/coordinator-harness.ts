@@ -18,7 +18,7 @@ export interface Harness {
   timers: ManualTimers;
   store: Store;
   sessions: Map<string, string>;
-  register(site: string, opts?: Partial<Omit<RegisterRequest, 'localReclaim'>>): Promise<void>;
+  register(site: string, opts?: Partial<Omit<RegisterRequest, 'localReclaim' | 'gridId' | 'epoch'>>): Promise<void>;
   /** heartbeats from every site in `sites` with what the fake agents run (the coordinator's view) */
   heartbeat(...sites: string[]): Promise<void>;
   close(): Promise<void>;
@@ -89,6 +89,8 @@ export async function harness(config: Record<string, unknown> = {}): Promise<Har
         snapshotsKeep: 3,
         snapshotsReplicas: 0,
         localReclaim: null,
+        gridId: '',
+        epoch: 0,
         ...opts,
       });
       sessions.set(site, res.session);

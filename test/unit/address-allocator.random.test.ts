@@ -5,7 +5,7 @@
 // registrations are committed to a real Store (lowdb, group commit, fsync + rename) in a temp dir,
 // and a restart reopens that dir from disk and rebuilds the allocator as Coordinator's constructor does.
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Address4, Address6 } from 'ip-address';
@@ -267,9 +267,13 @@ describe('AddressAllocator: randomized proof', function () {
       // Everything acknowledged is on disk; then the process dies and a new one reads the dir.
       await committed;
       stats.storeWrites += store.writes;
+      const gen = store.generation;
+      await store.close();
       if (chance(0.3)) {
-        // Killed in the middle of a later write: a torn temp file next to state.json must be ignored.
+        // Killed in the middle of a later write: a torn temp file next to state.json and a torn
+        // journal record must be ignored.
         writeFileSync(join(dataDir, 'state.json.tmp'), JSON.stringify(store.data).slice(0, 1 + int(0, 200)));
+        appendFileSync(join(dataDir, `journal.${gen}`), Buffer.from([int(9, 255), 0, 0, 0, 1, 2, 3, 4, 123]).subarray(0, int(1, 9)));
         stats.tornWrites++;
       }
       const reopened = await Store.open(dataDir);

@@ -8,6 +8,17 @@ export interface HeartbeatResponse {
    */
   'placedJobs'?: (string)[];
   'localReclaimAcked'?: (number | string | Long);
+  /**
+   * the coordinator's grid and epoch: the agent fences only on the word of its own grid's
+   * coordinator, at an epoch no older than it has seen
+   */
+  'gridId'?: (string);
+  'epoch'?: (number);
+  /**
+   * clusters the agent reported whose job this coordinator has never known (not live, not
+   * archived): kept, never fenced (a coordinator started over an empty or restored state)
+   */
+  'unknownJobs'?: (string)[];
 }
 
 export interface HeartbeatResponse__Output {
@@ -16,4 +27,15 @@ export interface HeartbeatResponse__Output {
    */
   'placedJobs': (string)[];
   'localReclaimAcked': (number);
+  /**
+   * the coordinator's grid and epoch: the agent fences only on the word of its own grid's
+   * coordinator, at an epoch no older than it has seen
+   */
+  'gridId': (string);
+  'epoch': (number);
+  /**
+   * clusters the agent reported whose job this coordinator has never known (not live, not
+   * archived): kept, never fenced (a coordinator started over an empty or restored state)
+   */
+  'unknownJobs': (string)[];
 }

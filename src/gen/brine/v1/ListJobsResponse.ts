@@ -4,8 +4,16 @@ import type { Job as _brine_v1_Job, Job__Output as _brine_v1_Job__Output } from 
 
 export interface ListJobsResponse {
   'jobs'?: (_brine_v1_Job)[];
+  /**
+   * empty on the last page
+   */
+  'nextPageToken'?: (string);
 }
 
 export interface ListJobsResponse__Output {
   'jobs': (_brine_v1_Job__Output)[];
+  /**
+   * empty on the last page
+   */
+  'nextPageToken': (string);
 }

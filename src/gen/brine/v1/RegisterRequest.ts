@@ -35,6 +35,12 @@ export interface RegisterRequest {
    * what the agent did by itself while the coordinator was unreachable (unset: nothing new)
    */
   'localReclaim'?: (_brine_v1_LocalReclaimReport | null);
+  /**
+   * the grid this agent belongs to (its data dir remembers it; empty: none yet) and the highest
+   * coordinator epoch it has seen: a coordinator of another grid, or an older epoch, is refused
+   */
+  'gridId'?: (string);
+  'epoch'?: (number);
 }
 
 export interface RegisterRequest__Output {
@@ -68,4 +74,10 @@ export interface RegisterRequest__Output {
    * what the agent did by itself while the coordinator was unreachable (unset: nothing new)
    */
   'localReclaim': (_brine_v1_LocalReclaimReport__Output | null);
+  /**
+   * the grid this agent belongs to (its data dir remembers it; empty: none yet) and the highest
+   * coordinator epoch it has seen: a coordinator of another grid, or an older epoch, is refused
+   */
+  'gridId': (string);
+  'epoch': (number);
 }

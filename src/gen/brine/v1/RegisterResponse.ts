@@ -9,6 +9,11 @@ export interface RegisterResponse {
    * the LocalReclaimReport.revision now recorded (0: none); the agent forgets what it reported
    */
   'localReclaimAcked'?: (number | string | Long);
+  /**
+   * the coordinator's grid and epoch (incremented at each start)
+   */
+  'gridId'?: (string);
+  'epoch'?: (number);
 }
 
 export interface RegisterResponse__Output {
@@ -18,4 +23,9 @@ export interface RegisterResponse__Output {
    * the LocalReclaimReport.revision now recorded (0: none); the agent forgets what it reported
    */
   'localReclaimAcked': (number);
+  /**
+   * the coordinator's grid and epoch (incremented at each start)
+   */
+  'gridId': (string);
+  'epoch': (number);
 }
