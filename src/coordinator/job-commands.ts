@@ -29,7 +29,7 @@ export class JobCommands {
     let id = this.ctx.ids.job();
     while (store.job(id)) id = this.ctx.ids.job();
     const now = this.ctx.clock.now();
-    const job: JobRecord = {
+    const record: JobRecord = {
       id,
       name: req.name,
       owner: req.owner || 'unknown',
@@ -51,7 +51,10 @@ export class JobCommands {
       deployAttempts: 0,
       ...seedRecord(req),
     };
-    store.data.jobs[id] = job;
+    store.data.jobs[id] = record;
+    // from here on the store's own object (a tracking proxy: changes through it are journaled),
+    // never `record`, whose changes the store would not see
+    const job = store.data.jobs[id] ?? record;
     this.ctx.index.update(job);
     // Not placed before its submission is durable and acknowledged (so PENDING is always first).
     flags.unacked.add(id);

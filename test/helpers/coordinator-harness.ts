@@ -17,6 +17,8 @@ export interface Harness {
   clock: ManualClock;
   timers: ManualTimers;
   store: Store;
+  /** the store's data dir (a test may reopen it to see what is durable) */
+  dir: string;
   sessions: Map<string, string>;
   register(site: string, opts?: Partial<Omit<RegisterRequest, 'localReclaim' | 'gridId' | 'epoch'>>): Promise<void>;
   /** heartbeats from every site in `sites` with what the fake agents run (the coordinator's view) */
@@ -71,6 +73,7 @@ export async function harness(config: Record<string, unknown> = {}): Promise<Har
     clock,
     timers,
     store,
+    dir,
     sessions,
     async register(site, opts = {}) {
       const res = await coordinator.register({

@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { BrineError, UnavailableError } from '../../src/shared/errors.js';
 import { harness, type Harness } from '../helpers/coordinator-harness.js';
+import { Store } from '../../src/coordinator/store.js';
 
 const submit = (h: Harness, vms = 2) =>
   h.coordinator.submit({ name: 'demo', owner: 'alice', vms, cpus: 1, memoryMiB: 128, image: 'tiny', site: '', checkpointEvery: '', userData: Buffer.alloc(0), meta: {} });
@@ -19,6 +20,14 @@ describe('coordinator logic (fake agents, manual clock)', function () {
     expect(h.coordinator.job(job.id).state).to.equal('RUNNING');
     expect(h.agents.trace()).to.deep.equal(['deploy@site-a.test:7800']);
     expect(h.coordinator.job(job.id).history.map((e) => e.state)).to.deep.equal(['PENDING', 'DEPLOYING', 'RUNNING']);
+    // and that is what is durable: the store opened again from disk has the job RUNNING
+    const reopened = await Store.open(h.dir, { commitDelayMs: 0 });
+    try {
+      expect(reopened.job(job.id)?.state).to.equal('RUNNING');
+      expect(reopened.job(job.id)?.vms.map((v) => v.state)).to.deep.equal(['RUNNING', 'RUNNING']);
+    } finally {
+      await reopened.close();
+    }
   });
 
   it('migrates with a pre-copy, then releases the origin; the job runs at the destination on its new subnet', async () => {
