@@ -167,10 +167,11 @@ async function loadGenerator(grid: TestGrid, sites: number, nodes: number): Prom
     FetchSnapshot: (call) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'load generator: no snapshots' }),
     GetManifest: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'load generator: no snapshots' }),
     ReadChunks: (call) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'load generator: no snapshots' }),
-    ReadConsole: (call) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'load generator: no consoles' }),
-    // nor batch scheduler hooks (issue 13)
-    LocalReclaim: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'load generator: no hooks' }),
-    LocalRelease: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'load generator: no hooks' }),
+    // its "VMs" print nothing: every console is empty
+    ReadConsole: (call) => call.end(),
+    // batch scheduler hooks (issue 13): no VM runs on any node, so every asked node is free at once
+    LocalReclaim: (call, cb) => cb(null, { preempted: [], freeNodes: call.request.nodes, closedNodes: call.request.nodes, ignoredNodes: [] }),
+    LocalRelease: (_call, cb) => cb(null, { closedNodes: [], ignoredNodes: [] }),
   };
   server.addService(AgentService.service, handlers);
   // the coordinator dials agents expecting a site certificate; one serves for every fake site

@@ -6,57 +6,36 @@
 // libvirt URI — both demo nodes use `test:///default` — so a domain's node is read from its
 // metadata, never inferred from the connection that lists it).
 import { join } from 'node:path';
-import { AlreadyExistsError, BrineError, InternalError, InvalidArgumentError, UnavailableError } from '../src/shared/errors.js';
+import { AlreadyExistsError, BrineError, errorMessage, InternalError, InvalidArgumentError, UnavailableError } from '../src/shared/errors.js';
 import { silentLogger, type Logger } from '../src/shared/logger.js';
-import type { ClusterSpec, ClusterStatus, VmStatus } from '../src/shared/proto.js';
+import type { ClusterSpec, ClusterStatus } from '../src/shared/proto.js';
 import type { ImageConfig } from './config.js';
 import {
   buildDomainXml,
   domainName,
   networkName,
-  parseVmMetadata,
   nodeGuest,
-  BRINE_PREFIX,
-  sitePrefix,
   type BootSpec,
   type NodeGuest,
-  type VmMetadata,
 } from './domain-xml.js';
 import { buildNetworkXml, parseNetworkMetadata } from './network-xml.js';
 import { SEED_TARGET, isoSeedWriter, seedFiles, type SeedWriter } from './seed.js';
 import { openLibvirt } from './libvirt/connection.js';
-import { isNoDomain, isNoNetwork } from './libvirt/errors.js';
-import type { DomainState, LibvirtConnection } from './libvirt/types.js';
+import type { LibvirtConnection } from './libvirt/types.js';
 import { hypervisorLogs, localFiles, type HostFiles } from './host-files.js';
 import { KeyedLock } from './keyed-lock.js';
 import { reconnecting } from './libvirt/reconnecting.js';
 import { JOB_ID, validateClusterSpec, type NodeCapacity } from './cluster-spec.js';
+import { ClusterScanner, clusterStatus, sameStatus, type Conn, type SeenCluster, type SeenVm } from './cluster-scan.js';
+import { PollLoop } from './poll-loop.js';
+import { nothingCreated, undoCreated } from './undo-created.js';
 
 export { hypervisorLogs, localFiles, type HostFiles } from './host-files.js';
 export { KeyedLock } from './keyed-lock.js';
 export { reconnecting } from './libvirt/reconnecting.js';
 export { validateClusterSpec, type NodeCapacity } from './cluster-spec.js';
+export { vmState, type VmState } from './cluster-scan.js';
 
-export type VmState = 'RUNNING' | 'PAUSED' | 'SHUTOFF' | 'CRASHED' | 'MISSING';
-
-export function vmState(state: DomainState): VmState {
-  switch (state) {
-    case 'running':
-    case 'blocked':
-    // `shutdown` is "shutting down": the guest still runs until libvirt reports `shutoff`.
-    case 'shutdown':
-    // `nostate` is transient (e.g. while QEMU starts); it is not a stop.
-    case 'nostate':
-      return 'RUNNING';
-    case 'paused':
-    case 'pmsuspended':
-      return 'PAUSED';
-    case 'shutoff':
-      return 'SHUTOFF';
-    case 'crashed':
-      return 'CRASHED';
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -79,24 +58,6 @@ export interface ClusterManagerOptions {
 /** Called by the poll loop with a cluster whose VMs changed state (or vanished) by themselves. */
 export type ClusterChangeListener = (status: ClusterStatus) => void;
 
-interface Conn {
-  uri: string;
-  lv: LibvirtConnection;
-}
-
-interface SeenVm {
-  meta: VmMetadata;
-  domain: string;
-  state: VmState;
-  conn: Conn;
-}
-
-interface SeenCluster {
-  vms: Map<string, SeenVm>;
-  /** connections holding this cluster's network */
-  networks: Conn[];
-}
-
 interface Tracked {
   /** the VMs this cluster should have (from deploys and from libvirt): vm name → node */
   vms: Map<string, string>;
@@ -114,17 +75,13 @@ export class ClusterManager {
   private readonly nodeConn: Map<string, Conn>;
   private readonly locks = new KeyedLock();
   private readonly tracked = new Map<string, Tracked>();
-  /** domain metadata is read once per domain (by connection and UUID), again after a destroy or restore of its job (`forgetJobMetadata`) */
-  private readonly metaCache = new Map<string, VmMetadata | null>();
-  /** Network metadata by uri+name+bridge: read once, not on every poll (one XML read per network adds up). */
-  private readonly netMetaCache = new Map<string, ReturnType<typeof parseNetworkMetadata>>();
+  private readonly scanner: ClusterScanner;
   /** a counter ordering deploys and heartbeats (fencing) and mutations and polls */
   private seq = 0;
   private readonly deploySeq = new Map<string, number>();
   private readonly mutationSeq = new Map<string, number>();
   private listeners: ClusterChangeListener[] = [];
-  private pollTimer: NodeJS.Timeout | null = null;
-  private polling: Promise<void> | null = null;
+  private readonly poller: PollLoop;
   private closed = false;
 
   private constructor(
@@ -139,6 +96,8 @@ export class ClusterManager {
     this.files = opts.files ?? localFiles;
     this.seeds = opts.seeds ?? isoSeedWriter(join(opts.dataDir, 'work'));
     this.conns = conns;
+    this.scanner = new ClusterScanner(opts.site, conns);
+    this.poller = new PollLoop(opts.pollIntervalMs ?? 1000, () => this.pollOnce(), this.log, 'poll');
     this.nodeConn = new Map(opts.nodes.map((n) => [n.name, conns.find((c) => c.uri === n.uri) as Conn]));
   }
 
@@ -211,82 +170,9 @@ export class ClusterManager {
   // -------------------------------------------------------------------------------------------
   // Reading libvirt
 
-  /** Everything of this site that libvirt holds, grouped by job. */
-  private async scan(): Promise<Map<string, SeenCluster>> {
-    // Domain names carry no site (a VM keeps its name across sites): every brine domain is looked
-    // at and its metadata (read once per domain, cached) says whose it is. Networks keep the site.
-    const netPrefix = sitePrefix(this.site);
-    const out = new Map<string, SeenCluster>();
-    const cluster = (job: string): SeenCluster => {
-      let c = out.get(job);
-      if (!c) out.set(job, (c = { vms: new Map(), networks: [] }));
-      return c;
-    };
-    const liveKeys = new Set<string>();
-    for (const conn of this.conns) {
-      for (const d of await conn.lv.listDomains()) {
-        if (!d.name.startsWith(BRINE_PREFIX)) continue;
-        const key = `${conn.uri} ${d.uuid}`;
-        liveKeys.add(key);
-        let meta = this.metaCache.get(key);
-        if (meta === undefined) {
-          try {
-            meta = parseVmMetadata(await conn.lv.domainXml(d.name));
-          } catch (err) {
-            // Gone between the listing and this read (a destroy racing): it is simply not there.
-            // Anything else fails the scan: a partial view must never be reported as the site's.
-            if (!isNoDomain(err)) throw err;
-            continue;
-          }
-          this.metaCache.set(key, meta);
-        }
-        if (!meta || meta.site !== this.site) continue;
-        const c = cluster(meta.job);
-        const prev = c.vms.get(meta.vm);
-        // The same VM on two connections (only after an operator's manual move): keep the running one.
-        if (prev && prev.state === 'RUNNING') continue;
-        c.vms.set(meta.vm, { meta, domain: d.name, state: vmState(d.state), conn });
-      }
-      for (const n of await conn.lv.listNetworks()) {
-        if (!n.name.startsWith(netPrefix)) continue;
-        const key = `${conn.uri} net ${n.name} ${n.bridge}`;
-        liveKeys.add(key);
-        let meta = this.netMetaCache.get(key);
-        if (meta === undefined) {
-          try {
-            meta = parseNetworkMetadata(await conn.lv.networkXml(n.name));
-          } catch (err) {
-            if (!isNoNetwork(err)) throw err;
-            continue;
-          }
-          this.netMetaCache.set(key, meta);
-        }
-        if (!meta || meta.site !== this.site || n.name !== networkName(this.site, meta.job)) continue;
-        cluster(meta.job).networks.push(conn);
-      }
-    }
-    for (const key of this.metaCache.keys()) if (!liveKeys.has(key)) this.metaCache.delete(key);
-    for (const key of this.netMetaCache.keys()) if (!liveKeys.has(key)) this.netMetaCache.delete(key);
-    return out;
-  }
 
   private toStatus(jobId: string, seen: SeenCluster | undefined): ClusterStatus {
-    const vms = new Map<string, VmStatus>();
-    for (const [name, vm] of seen?.vms ?? []) {
-      vms.set(name, { name, node: vm.meta.node, domain: vm.domain, state: vm.state, console: this.consolePath(vm.domain) });
-    }
-    // VMs this agent deployed or saw before and libvirt no longer has.
-    for (const [name, node] of this.tracked.get(jobId)?.vms ?? []) {
-      if (vms.has(name)) continue;
-      const domain = domainName(jobId, name);
-      vms.set(name, { name, node, domain, state: 'MISSING', console: this.consolePath(domain) });
-    }
-    return {
-      jobId,
-      network: seen && seen.networks.length > 0 ? networkName(this.site, jobId) : '',
-      vms: [...vms.values()].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true })),
-      networkXml: '',
-    };
+    return clusterStatus(this.site, jobId, seen, this.tracked.get(jobId)?.vms, (d) => this.consolePath(d));
   }
 
   private statuses(seen: Map<string, SeenCluster>): ClusterStatus[] {
@@ -296,19 +182,19 @@ export class ClusterManager {
 
   /** Every cluster of this site: what libvirt holds, plus VMs it lost (`MISSING`). */
   async status(): Promise<ClusterStatus[]> {
-    return this.statuses(await this.scan());
+    return this.statuses(await this.scanner.scan());
   }
 
   /** libvirt's own XML of a cluster's network (virNetworkGetXMLDesc), for operators and tests; '' if none. */
   async networkXml(jobId: string): Promise<string> {
-    const seen = (await this.scan()).get(jobId);
+    const seen = (await this.scanner.scan()).get(jobId);
     const conn = seen?.networks[0];
     return conn ? conn.lv.networkXml(networkName(this.site, jobId)) : '';
   }
 
   /** One cluster's status; null if libvirt holds nothing of it and it is not tracked. */
   async clusterStatus(jobId: string): Promise<ClusterStatus | null> {
-    const seen = (await this.scan()).get(jobId);
+    const seen = (await this.scanner.scan()).get(jobId);
     if (!seen && !this.tracked.has(jobId)) return null;
     return this.toStatus(jobId, seen);
   }
@@ -324,7 +210,7 @@ export class ClusterManager {
    * holds is tracked from now on, as if deployed before any heartbeat (so fencing applies to it).
    */
   async adopt(): Promise<ClusterStatus[]> {
-    const seen = await this.scan();
+    const seen = await this.scanner.scan();
     for (const [job, c] of seen) {
       const t = this.track(job);
       for (const [name, vm] of c.vms) t.vms.set(name, vm.meta.node);
@@ -366,11 +252,11 @@ export class ClusterManager {
     const image = this.opts.images[spec.image] as ImageConfig;
     const netName = networkName(this.site, spec.jobId);
     const wasTracked = this.tracked.has(spec.jobId);
-    const created = { networks: [] as Conn[], domains: [] as { conn: Conn; name: string }[], files: [] as string[] };
+    const created = nothingCreated();
     const vmConn = (node: string): Conn => this.nodeConn.get(node) as Conn;
     log.info({ vms: spec.vms.length, image: spec.image, subnet: spec.subnet }, 'deploying cluster');
     try {
-      const seen = (await this.scan()).get(spec.jobId);
+      const seen = (await this.scanner.scan()).get(spec.jobId);
 
       // The network, on each connection hosting one of the cluster's VMs.
       const netXml = buildNetworkXml({
@@ -384,7 +270,7 @@ export class ClusterManager {
         const net = await conn.lv.lookupNetwork(netName);
         if (!net) {
           await conn.lv.defineNetwork(netXml);
-          created.networks.push(conn);
+          created.networks.push(conn.lv);
           await conn.lv.startNetwork(netName);
           log.info({ network: netName, uri: conn.uri }, 'network created');
         } else {
@@ -442,14 +328,23 @@ export class ClusterManager {
           seed: { path: seed, target: SEED_TARGET },
         });
         await conn.lv.defineDomain(xml);
-        created.domains.push({ conn, name });
+        created.domains.push({ conn: conn.lv, name });
         const startAt = Date.now();
         await conn.lv.startDomain(name);
         t.vms.set(vm.name, vm.node);
         vlog.info({ domain: name, node: vm.node, mac: vm.mac, ip: vm.ip, startMs: Date.now() - startAt }, 'VM started');
       }
     } catch (err) {
-      await this.rollback(spec.jobId, created, log);
+      await undoCreated(created, {
+        network: netName,
+        removeFile: (f) => this.files.remove(f),
+        withDomain: (conn, name) => [
+          [`console of ${name}`, () => this.files.remove(this.consolePath(name))],
+          [`QEMU log of ${name}`, () => this.removeHypervisorLogs(conn.uri, name)],
+        ],
+        log,
+        what: 'deploy',
+      });
       if (!wasTracked) this.tracked.delete(spec.jobId);
       else for (const { name } of created.domains) this.forgetVm(spec.jobId, name);
       // Keep the cause's code (libvirt's errors are typed: UNAVAILABLE when a node's libvirtd is
@@ -457,55 +352,15 @@ export class ClusterManager {
       const message = `deploying job ${spec.jobId} on site ${this.site} failed: ${(err as Error).message}; what this attempt created was removed`;
       throw new BrineError(err instanceof BrineError ? err.code : 'INTERNAL', message, { cause: err });
     }
-    const status = this.toStatus(spec.jobId, (await this.scan()).get(spec.jobId));
+    const status = this.toStatus(spec.jobId, (await this.scanner.scan()).get(spec.jobId));
     this.track(spec.jobId).last = status;
     return status;
-  }
-
-  /**
-   * Drops cached domain metadata of the job (any site's) and of domains that had none. A restored
-   * VM keeps the name and UUID it was saved with, so a UUID seen before (the job's VM when it ran
-   * here, or at another site sharing this libvirtd) can come back with other metadata.
-   */
-  private forgetJobMetadata(jobId: string): void {
-    for (const [key, meta] of this.metaCache) if (!meta || meta.job === jobId) this.metaCache.delete(key);
   }
 
   private forgetVm(jobId: string, domain: string): void {
     const t = this.tracked.get(jobId);
     if (!t) return;
     for (const vm of t.vms.keys()) if (domainName(jobId, vm) === domain) t.vms.delete(vm);
-  }
-
-  private async rollback(
-    jobId: string,
-    created: { networks: Conn[]; domains: { conn: Conn; name: string }[]; files: string[] },
-    log: Logger,
-  ): Promise<void> {
-    const attempt = async (what: string, fn: () => Promise<void>): Promise<void> => {
-      try {
-        await fn();
-      } catch (err) {
-        log.error({ err: (err as Error).message }, `rollback: could not remove ${what}`);
-      }
-    };
-    for (const { conn, name } of created.domains.reverse()) {
-      await attempt(`domain ${name}`, async () => {
-        await conn.lv.destroyDomain(name);
-        await conn.lv.undefineDomain(name);
-      });
-      await attempt(`console of ${name}`, () => this.files.remove(this.consolePath(name)));
-      await attempt(`QEMU log of ${name}`, () => this.removeHypervisorLogs(conn.uri, name));
-    }
-    for (const file of created.files) await attempt(file, () => this.files.remove(file));
-    const netName = networkName(this.site, jobId);
-    for (const conn of created.networks) {
-      await attempt(`network ${netName}`, async () => {
-        await conn.lv.destroyNetwork(netName);
-        await conn.lv.undefineNetwork(netName);
-      });
-    }
-    log.warn({ domains: created.domains.length, networks: created.networks.length }, 'deploy failed; rolled back');
   }
 
   /** Deletes libvirt's own log of a destroyed domain, where it is on this host (`hypervisorLogs`). */
@@ -532,10 +387,10 @@ export class ClusterManager {
 
   private async destroyLocked(jobId: string, reason: string): Promise<void> {
     const log = this.log.child({ job: jobId });
-    const seen = (await this.scan()).get(jobId);
+    const seen = (await this.scanner.scan()).get(jobId);
     // Its domains' metadata is read again next time: a VM keeps its name and UUID when its job
     // moves, so the same UUID may come back as another site's (sharing this libvirtd) or as a restore here.
-    this.forgetJobMetadata(jobId);
+    this.scanner.forgetJob(jobId);
     const failures: string[] = [];
     for (const vm of seen?.vms.values() ?? []) {
       try {
@@ -570,13 +425,17 @@ export class ClusterManager {
       domains.set(d, conn?.uri ?? '');
       // Names carry no site: a domain of that name on the node now is the VM at another site
       // sharing this libvirtd (the job moved), and libvirt's log is that one's.
-      if (conn && (await conn.lv.lookupDomain(d).catch(() => null))) elsewhere.add(d);
+      const there = await conn?.lv.lookupDomain(d).catch((err: unknown) => {
+        this.log.warn({ job: jobId, domain: d, err: errorMessage(err) }, 'destroy: cannot tell whether the domain runs elsewhere; keeping its QEMU log');
+        return 'unknown' as const;
+      });
+      if (there) elsewhere.add(d);
     }
+    // the cluster is gone either way: a file left behind is logged, not a failed destroy
+    const leftover = (what: string) => (err: unknown) => this.log.warn({ job: jobId, file: what, err: errorMessage(err) }, 'destroy: could not remove a host file');
     for (const [d, uri] of domains) {
-      await this.files.remove(this.consolePath(d)).catch(() => {});
-      await this.files.remove(this.overlayPath(d)).catch(() => {});
-      await this.files.remove(this.seedPath(d)).catch(() => {});
-      if (!elsewhere.has(d)) await this.removeHypervisorLogs(uri, d).catch(() => {});
+      for (const f of [this.consolePath(d), this.overlayPath(d), this.seedPath(d)]) await this.files.remove(f).catch(leftover(f));
+      if (!elsewhere.has(d)) await this.removeHypervisorLogs(uri, d).catch(leftover(`QEMU logs of ${d}`));
     }
     this.tracked.delete(jobId);
     this.deploySeq.delete(jobId);
@@ -614,8 +473,8 @@ export class ClusterManager {
    * returns the cluster's status. The caller holds the job's lock.
    */
   async trackHeld(jobId: string): Promise<ClusterStatus> {
-    this.forgetJobMetadata(jobId);
-    const seen = (await this.scan()).get(jobId);
+    this.scanner.forgetJob(jobId);
+    const seen = (await this.scanner.scan()).get(jobId);
     const t = this.track(jobId);
     for (const [name, vm] of seen?.vms ?? []) t.vms.set(name, vm.meta.node);
     const status = this.toStatus(jobId, seen);
@@ -657,7 +516,7 @@ export class ClusterManager {
    */
   async fence(placedJobs: Iterable<string>, mark: number): Promise<string[]> {
     const placed = new Set(placedJobs);
-    const candidates = new Set([...(await this.scan()).keys(), ...this.tracked.keys()]);
+    const candidates = new Set([...(await this.scanner.scan()).keys(), ...this.tracked.keys()]);
     const fenced: string[] = [];
     for (const job of candidates) {
       if (placed.has(job)) continue;
@@ -691,32 +550,18 @@ export class ClusterManager {
 
   /** Starts looking at libvirt every `pollIntervalMs` for VMs that changed state by themselves. */
   startPolling(): void {
-    if (this.pollTimer || this.closed) return;
-    const interval = this.opts.pollIntervalMs ?? 1000;
-    const loop = (): void => {
-      this.pollTimer = setTimeout(() => {
-        this.polling = this.pollOnce()
-          .then(() => undefined)
-          .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'poll failed'))
-          .finally(() => {
-            this.polling = null;
-            if (this.pollTimer) loop();
-          });
-      }, interval);
-    };
-    loop();
+    if (this.closed) return;
+    this.poller.start();
   }
 
-  async stopPolling(): Promise<void> {
-    if (this.pollTimer) clearTimeout(this.pollTimer);
-    this.pollTimer = null;
-    await this.polling;
+  stopPolling(): Promise<void> {
+    return this.poller.stop();
   }
 
   /** One look at libvirt; calls the listeners for each cluster that changed. Exposed for tests. */
   async pollOnce(): Promise<ClusterStatus[]> {
     const startSeq = this.seq;
-    const seen = await this.scan();
+    const seen = await this.scanner.scan();
     const changed: ClusterStatus[] = [];
     for (const job of new Set([...seen.keys(), ...this.tracked.keys()])) {
       // A deploy or destroy of this job ran meanwhile (or runs): this scan may predate it.
@@ -755,12 +600,4 @@ export class ClusterManager {
     await this.stopPolling();
     await Promise.allSettled(this.conns.map((c) => c.lv.close()));
   }
-}
-
-function sameStatus(a: ClusterStatus, b: ClusterStatus): boolean {
-  if (a.network !== b.network || a.vms.length !== b.vms.length) return false;
-  return a.vms.every((v, i) => {
-    const w = b.vms[i];
-    return !!w && v.name === w.name && v.node === w.node && v.state === w.state && v.domain === w.domain;
-  });
 }

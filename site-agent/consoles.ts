@@ -79,7 +79,12 @@ export class Consoles {
     }
     let removed = 0;
     for (const job of jobs) {
-      const until = Date.parse((await readFile(join(this.keptDir, job, 'expires'), 'utf8').catch(() => '')).trim());
+      const text = await readFile(join(this.keptDir, job, 'expires'), 'utf8').catch((err: unknown) => {
+        // no expiry written (a keep cut short): nothing says to keep it
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.o.log.warn({ job, err: errorMessage(err) }, 'cannot read a kept console expiry; deleting it');
+        return '';
+      });
+      const until = Date.parse(text.trim());
       if (Number.isFinite(until) && until > this.now()) continue;
       await rm(join(this.keptDir, job), { recursive: true, force: true });
       this.o.log.info({ job }, 'kept consoles expired and deleted');

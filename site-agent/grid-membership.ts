@@ -4,6 +4,7 @@
 // coordinator of another grid (a new one started with --init over a lost state) is refused and the
 // clusters stay. Clusters a coordinator of this grid does not know at all are kept too, and
 // reported (GetStatus `keptJobs`).
+import { parseJsonAs } from '../src/shared/json.js';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
@@ -31,16 +32,10 @@ export class GridMembership {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
     if (text === undefined) return new GridMembership(file, undefined);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    const checked = fileSchema.safeParse(parsed);
-    if (!checked.success) {
+    const checked = parseJsonAs(fileSchema, text, 'the whole file');
+    if (!checked.ok) {
       // never guess a grid: without one, a coordinator could claim this site and fence it
-      throw new BrineError('FAILED_PRECONDITION', `${file} is not a valid grid membership ({gridId, epoch}); restore it, or delete it to let this agent join whichever grid its coordinator serves`);
+      throw new BrineError('FAILED_PRECONDITION', `${file} is not a valid grid membership ({gridId, epoch}: ${checked.problem}); restore it, or delete it to let this agent join whichever grid its coordinator serves`);
     }
     return new GridMembership(file, checked.data);
   }

@@ -34,8 +34,9 @@ export const localFiles: HostFiles = {
     try {
       await access(file);
       return true;
-    } catch {
-      return false;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
     }
   },
   async createOverlay(base, overlay) {

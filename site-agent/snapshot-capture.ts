@@ -258,7 +258,7 @@ export class SnapshotCapture extends SnapshotPart {
           err,
         );
       }
-      if (writer) await writer.abort().catch(() => undefined);
+      if (writer) await writer.abort().catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'snapshot failed and aborting its store writer failed too'));
       const left = await this.undo(vms, log);
       const vmsNote = left.length === 0 ? 'the VMs run again' : `VMs NOT running again: ${left.join('; ')}`;
       log.error({ err: errorMessage(err), left }, 'snapshot failed; undone');
@@ -358,7 +358,7 @@ export class SnapshotCapture extends SnapshotPart {
             const r = await makeRunning(conn, vm.domain, vm.memFile, vm.uri);
             log.warn({ vm: vm.name, did: r }, 'snapshot failed: VM running again');
           } finally {
-            if (!vm.conn) await conn.close().catch(() => undefined);
+            if (!vm.conn) await conn.close().catch((e: unknown) => log.debug({ vm: vm.name, err: errorMessage(e) }, 'closing a recovery connection failed'));
           }
         } catch (err) {
           left.push(`${vm.name}: ${errorMessage(err)}`);

@@ -11,8 +11,9 @@ async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
   }
 }
 
@@ -37,8 +38,9 @@ export class SnapshotRecovery extends SnapshotPart {
       let intent: Intent | null = null;
       try {
         intent = intentSchema.parse(JSON.parse(await readFile(join(dir, 'intent.json'), 'utf8')));
-      } catch {
+      } catch (err) {
         // a restore's staging, or a capture killed before it paused anything: files only
+        this.log.debug({ dir: name, err: errorMessage(err) }, 'recovery: no readable intent (not a capture, or cut before any pause)');
       }
       if (intent) reports.push(await this.recoverCapture(intent));
       await rm(dir, { recursive: true, force: true });
@@ -59,7 +61,10 @@ export class SnapshotRecovery extends SnapshotPart {
       removedCluster: false,
       problems: [],
     };
-    report.committed = (await this.manifestOrNull(intent.snapshotId).catch(() => null)) !== null;
+    report.committed = (await this.manifestOrNull(intent.snapshotId).catch((err: unknown) => {
+      log.error({ err: errorMessage(err) }, 'recovery: the store cannot say whether the snapshot was committed; treating it as not');
+      return null;
+    })) !== null;
     if (report.committed && intent.kind === 'suspend') {
       // The snapshot is durable: finish the suspend. Only if no VM runs (one that runs was
       // resumed since, by whoever: leave it).

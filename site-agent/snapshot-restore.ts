@@ -3,7 +3,6 @@
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AlreadyExistsError, BrineError, errorMessage, InvalidArgumentError } from '../src/shared/errors.js';
-import type { Logger } from '../src/shared/logger.js';
 import type { ClusterSpec, ClusterStatus } from '../src/shared/proto.js';
 import { validateClusterSpec } from './clusters.js';
 import type { ImageConfig } from './config.js';
@@ -17,6 +16,7 @@ import { CorruptChunkError, MissingChunkError } from './snapshot-store/index.js'
 import { SNAPSHOT_ID_RE, type SnapshotManifest } from './snapshot-store/manifest.js';
 import { captureCode, consoleFile, isTestUri, memoryFile, parseCaptured, SnapshotDamagedError, xmlFile, type CapturedDisk, type CapturedVm } from './snapshot-format.js';
 import { SnapshotPart } from './snapshot-part.js';
+import { nothingCreated, undoCreated } from './undo-created.js';
 
 export class SnapshotRestore extends SnapshotPart {
   /**
@@ -63,7 +63,7 @@ export class SnapshotRestore extends SnapshotPart {
     const work = join(this.workDir, `restore-${m.id}`);
     await rm(work, { recursive: true, force: true });
     await mkdir(work, { recursive: true });
-    const created = { networks: [] as LibvirtConnection[], domains: [] as Array<{ conn: LibvirtConnection; name: string }>, files: [] as string[] };
+    const created = nothingCreated();
     const conns: LibvirtConnection[] = [];
     try {
       // 1. Every file out of the store, verified, before anything is created.
@@ -205,45 +205,14 @@ export class SnapshotRestore extends SnapshotPart {
       log.info({ fetchMs, restoreMs: timings, totalMs: Date.now() - started }, 'restore: cluster restored');
       return statusAfter;
     } catch (err) {
-      await this.rollbackRestore(spec.jobId, created, log);
+      await undoCreated(created, { network: networkName(this.o.clusters.site, spec.jobId), removeFile: (f) => rm(f, { force: true }), log, what: 'restore' });
       if (err instanceof BrineError) throw err;
       throw new BrineError(captureCode(err), `restoring job ${spec.jobId} from snapshot ${m.id} failed: ${errorMessage(err)}; what this attempt created was removed`, {
         cause: err,
       });
     } finally {
       await Promise.allSettled(conns.map((c) => c.close()));
-      await rm(work, { recursive: true, force: true }).catch(() => undefined);
-    }
-  }
-
-  private async rollbackRestore(
-    jobId: string,
-    created: { networks: LibvirtConnection[]; domains: Array<{ conn: LibvirtConnection; name: string }>; files: string[] },
-    log: Logger,
-  ): Promise<void> {
-    const attempt = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
-      try {
-        await fn();
-      } catch (err) {
-        log.error({ err: errorMessage(err) }, `restore rollback: could not remove ${what}`);
-      }
-    };
-    for (const { conn, name } of created.domains.reverse()) {
-      await attempt(`domain ${name}`, async () => {
-        await conn.destroyDomain(name);
-        await conn.undefineDomain(name);
-      });
-    }
-    for (const f of created.files) await attempt(f, () => rm(f, { force: true }));
-    const netName = networkName(this.o.clusters.site, jobId);
-    for (const conn of created.networks) {
-      await attempt(`network ${netName}`, async () => {
-        await conn.destroyNetwork(netName);
-        await conn.undefineNetwork(netName);
-      });
-    }
-    if (created.domains.length + created.networks.length + created.files.length > 0) {
-      log.warn({ domains: created.domains.length, networks: created.networks.length }, 'restore failed; rolled back');
+      await rm(work, { recursive: true, force: true }).catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'could not remove restore work files'));
     }
   }
 }

@@ -36,7 +36,7 @@ export function reconnecting(
       if (isConnectionLost(err) && current === pending) {
         log.warn({ uri, err: (err as Error).message }, 'libvirt connection lost; the next call reopens it');
         current = null;
-        void lv.close().catch(() => {});
+        void lv.close().catch((e: unknown) => log.debug({ uri, err: (e as Error).message }, 'closing the lost libvirt connection failed'));
       }
       throw err;
     }
@@ -51,7 +51,11 @@ export function reconnecting(
           closed = true;
           const c = current;
           current = null;
-          const lv = await c?.catch(() => null);
+          // a connection that never opened has nothing to close (its error went to its caller)
+          const lv = await c?.catch((e: unknown) => {
+            log.debug({ uri, err: (e as Error).message }, 'closing: the connection had not opened');
+            return null;
+          });
           await lv?.close();
         };
       }

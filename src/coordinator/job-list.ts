@@ -2,6 +2,7 @@
 // only unless `all` or a `states` filter naming an end state, optionally only those created within
 // `since`. The page token is opaque to callers: the (createdAt, id) of the last job sent, checked
 // on the way back in. Every filter is validated here, on the server, naming the field.
+import { parseJsonAs } from '../shared/json.js';
 import { z } from 'zod';
 import { InvalidArgumentError } from '../shared/errors.js';
 import { parseDurationMs } from '../shared/units.js';
@@ -39,14 +40,8 @@ function encodeToken(j: Listable): string {
 }
 
 function decodeToken(token: string): { c: string; i: string } {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    parsed = undefined;
-  }
-  const checked = tokenSchema.safeParse(parsed);
-  if (!checked.success) throw new InvalidArgumentError('pageToken', `"${quote(token)}" is not a page token from a previous answer`);
+  const checked = parseJsonAs(tokenSchema, Buffer.from(token, 'base64url').toString('utf8'));
+  if (!checked.ok) throw new InvalidArgumentError('pageToken', `"${quote(token)}" is not a page token from a previous answer`);
   return checked.data;
 }
 

@@ -6,7 +6,7 @@
 // the report's clusters are reconciled (a suspended job's VMs are gone: read as RUNNING, it would
 // be redeployed from scratch). Idempotent: a report sent again changes nothing.
 import type { Logger } from '../shared/logger.js';
-import { checkName } from '../shared/names.js';
+import { NAME_PATTERN } from '../shared/names.js';
 import type { Snapshot } from '../shared/proto.js';
 import type { LocalReclaimReport__Output as LocalReclaimReport } from '../gen/brine/v1/LocalReclaimReport.js';
 import type { LocalSuspension__Output as LocalSuspension } from '../gen/brine/v1/LocalSuspension.js';
@@ -34,14 +34,7 @@ export interface LocalReclaimOutcome {
 
 const SNAPSHOT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-function validName(name: string): boolean {
-  try {
-    checkName(name, 'node');
-    return true;
-  } catch {
-    return false;
-  }
-}
+const validName = (name: string): boolean => NAME_PATTERN.test(name);
 
 export function applyLocalReclaimReport(ctx: LocalReclaimContext, siteName: string, report: LocalReclaimReport): LocalReclaimOutcome {
   const out: LocalReclaimOutcome = { recorded: false, changed: false, suspended: [], ignored: [] };

@@ -19,6 +19,8 @@ import type { ClusterLease } from './address-allocator.js';
 import { encodeRecord, journalGenerations, JournalWriter, readJournal, removeJournal, StateFileError, journalFile } from './journal.js';
 import { archiveDataSchema, hotDataSchema, type JournalRecord } from './state-schema.js';
 import type { ArchiveData, HotData, JobRecord, StateMeta } from './state-types.js';
+import { parseJsonAs } from '../shared/json.js';
+import { errorMessage } from '../shared/errors.js';
 import { trackRecord, type ChangeSink, type RootKind } from './tracked.js';
 
 export type { ArchiveData, HotData, JobRecord, MoveState, PendingOp, Placement, SiteRecord, StateMeta } from './state-types.js';
@@ -39,17 +41,9 @@ export class ValidatedJsonFile<T> implements Adapter<T> {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (err) {
-      throw new StateFileError(this.file, `not valid JSON (${(err as Error).message})`);
-    }
-    const checked = this.schema.safeParse(parsed);
-    if (!checked.success) {
-      const issue = checked.error.issues[0];
-      const where = issue ? `${issue.path.join('.') || '(the whole file)'}: ${issue.message}` : 'invalid';
-      throw new StateFileError(this.file, `not a valid coordinator state (${where})`);
+    const checked = parseJsonAs(this.schema, text, 'the whole file');
+    if (!checked.ok) {
+      throw new StateFileError(this.file, checked.problem.startsWith('not valid JSON') ? checked.problem : `not a valid coordinator state (${checked.problem})`);
     }
     return checked.data;
   }
@@ -441,9 +435,11 @@ export class Store implements ChangeSink {
       return stats;
     })();
     this.compacting = run;
-    void run.finally(() => {
+    // clears the slot; the failure itself is the caller's (compact() returns `run`)
+    const clear = (): void => {
       if (this.compacting === run) this.compacting = null;
-    }).catch(() => undefined);
+    };
+    run.then(clear, clear);
     return run;
   }
 
@@ -482,7 +478,8 @@ export class Store implements ChangeSink {
   /** Waits for writes under way and closes the journal (no commit after this). */
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.compacting?.catch(() => undefined);
+    // a compaction that fails leaves the journal whole: closing goes on, saying so
+    await this.compacting?.catch((err: unknown) => this.options.log?.warn({ err: errorMessage(err) }, 'closing: the last compaction failed; the journal still holds every change'));
     await this.exclusive(async () => {
       this.closed = true;
       await this.writer.close();
