@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages named on the command line, only those missing, without starting
-# any daemon (policy-rc.d 101: no systemd here). Shared by the monitoring tiers
-# (setup-prometheus.sh, setup-chromium.sh). Exit 3 when they cannot be installed (no root and no
+# any daemon (policy-rc.d 101: no systemd here). Shared by the package-backed
+# tiers (setup-slurm.sh, setup-prometheus.sh, setup-chromium.sh). Exit 3 when they cannot be installed (no root and no
 # password-less sudo, no apt-get): the tier then skips with a banner.
 set -euo pipefail
 

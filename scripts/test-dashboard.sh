@@ -9,16 +9,4 @@
 # Skipped, with a loud banner and exit 0, only where chromium is missing and cannot be installed
 # (not Linux, no root and no password-less sudo, no apt-get). Anywhere else a failure fails the command.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-
-banner() {
-  local line='!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!'
-  { echo; echo "$line"; echo "!!  REAL-BROWSER TIER SKIPPED: $1"; echo "!!  The dashboard was not tested in a browser. The tier runs on Debian/Ubuntu as root (or with sudo)."; echo "$line"; echo; } >&2
-}
-
-[ "$(uname -s)" = Linux ] || { banner "not Linux ($(uname -s))."; exit 0; }
-set +e; bash scripts/setup-chromium.sh; rc=$?; set -e
-[ "$rc" -eq 3 ] && { banner "chromium cannot be installed here (see setup-apt's line above)."; exit 0; }
-[ "$rc" -eq 0 ] || exit "$rc"
-[ -f dist/test/browser/dashboard.test.js ] || npm run build
-BRINE_CHROMIUM=/usr/bin/chromium exec npx mocha --no-config --timeout 60000 --exit 'dist/test/browser/**/*.test.js'
+exec bash "$(dirname "$0")/run-apt-tier.sh" REAL-BROWSER scripts/setup-chromium.sh 'The dashboard was not tested in a browser.' BRINE_CHROMIUM=/usr/bin/chromium 'dist/test/browser/**/*.test.js'

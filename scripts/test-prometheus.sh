@@ -9,16 +9,4 @@
 # Skipped, with a loud banner and exit 0, only where prometheus is missing and cannot be installed
 # (not Linux, no root and no password-less sudo, no apt-get). Anywhere else a failure fails the command.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-
-banner() {
-  local line='!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!'
-  { echo; echo "$line"; echo "!!  REAL-PROMETHEUS TIER SKIPPED: $1"; echo "!!  Nothing was tested against Prometheus. The tier runs on Debian/Ubuntu as root (or with sudo)."; echo "$line"; echo; } >&2
-}
-
-[ "$(uname -s)" = Linux ] || { banner "not Linux ($(uname -s))."; exit 0; }
-set +e; bash scripts/setup-prometheus.sh; rc=$?; set -e
-[ "$rc" -eq 3 ] && { banner "prometheus cannot be installed here (see setup-apt's line above)."; exit 0; }
-[ "$rc" -eq 0 ] || exit "$rc"
-[ -f dist/test/prometheus/prometheus.test.js ] || npm run build
-BRINE_PROMETHEUS=/usr/bin/prometheus exec npx mocha --no-config --timeout 60000 --exit 'dist/test/prometheus/**/*.test.js'
+exec bash "$(dirname "$0")/run-apt-tier.sh" REAL-PROMETHEUS scripts/setup-prometheus.sh 'Nothing was tested against Prometheus.' BRINE_PROMETHEUS=/usr/bin/prometheus 'dist/test/prometheus/**/*.test.js'
