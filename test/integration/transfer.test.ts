@@ -300,9 +300,16 @@ describe('snapshot transfer between agents (gRPC on loopback)', function () {
       maxRunning = Math.max(maxRunning, st.running.length);
       maxQueued = Math.max(maxQueued, st.queued.length);
     };
-    // Looked at as each stream asks for its slot (a stream can be over in a few ms), and every 2 ms.
+    // A 4 MiB stream can be over before the next destination asks, so the source is made to grant
+    // nothing until all four requests have arrived: then exactly one runs and three queue.
     const acquire = scheduler.acquire.bind(scheduler);
-    scheduler.acquire = (...args) => {
+    let asked = 0;
+    let openGate: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => { openGate = resolve; });
+    const gateTimer = setTimeout(openGate, 10_000); // never hang the suite if a request went missing
+    scheduler.acquire = async (...args) => {
+      if (++asked === 4) openGate();
+      await gate;
       const slot = acquire(...args);
       look();
       return slot;
@@ -318,6 +325,7 @@ describe('snapshot transfer between agents (gRPC on loopback)', function () {
       }
     } finally {
       clearInterval(sample);
+      clearTimeout(gateTimer);
       for (const c of clients) c.close();
       for (const d of dsts) d.stop();
     }
@@ -328,7 +336,7 @@ describe('snapshot transfer between agents (gRPC on loopback)', function () {
       expect((spans[i] as { first: number }).first, `stream ${i} started before stream ${i - 1} ended`).to.be.at.least((spans[i - 1] as { last: number }).last);
     }
     expect(maxRunning).to.equal(1);
-    expect(maxQueued).to.be.at.least(2); // the others really waited at the source
+    expect(maxQueued).to.equal(3); // the others really waited at the source
   });
 
   it('bandwidthMiBps also bounds what a source sends, one budget for all its streams', async () => {
