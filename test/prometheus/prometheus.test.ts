@@ -72,12 +72,20 @@ describe('a real Prometheus scraping a grid', function () {
     await settles('brine_agent_restores_total{site="site-b",result="ok"}', 1);
     await settles('sum(brine_leases{site="site-a"}) or vector(0)', 0);
     await settles('brine_leases{site="site-b",state="active"}', 2);
-    // the bytes site-b fetched are the bytes site-a served, and the move's were urgent
-    const sent = await waitFor('site-a to have sent bytes', async () => {
-      const v = await prom.value('sum(brine_agent_transfer_bytes_total{site="site-a",direction="out"})');
-      return v !== undefined && v > 0 ? v : undefined;
+    // the bytes site-b fetched are the bytes site-a served, and the move's were urgent. Both sides
+    // are read together each time: the pre-copy and the final snapshot are separate transfers, so
+    // site-a's counter may still grow after its first non-zero scrape.
+    const counts = async () => ({
+      out: await prom.value('sum(brine_agent_transfer_bytes_total{site="site-a",direction="out"})'),
+      in: await prom.value('sum(brine_agent_transfer_bytes_total{site="site-b",direction="in"})'),
     });
-    await settles('sum(brine_agent_transfer_bytes_total{site="site-b",direction="in"})', sent);
+    let last = { out: undefined as number | undefined, in: undefined as number | undefined };
+    await waitFor('site-b to have received what site-a sent', async () => {
+      last = await counts();
+      return last.out !== undefined && last.out > 0 && last.in === last.out ? true : undefined;
+    }, 30_000, 500).catch((err: Error) => {
+      throw new Error(`${err.message} (last: out ${last.out}, in ${last.in})`);
+    });
     expect(await prom.value('brine_agent_transfer_bytes_total{site="site-b",direction="in",priority="urgent"}')).to.be.greaterThan(0);
     await settles('sum(brine_agent_transfer_queue_length)', 0);
     await settles('grpc_server_handled_total{job="brine-coordinator",grpc_method="MigrateJob",grpc_code="OK"}', 1);
