@@ -133,6 +133,7 @@ function spec(jobId: string, k: number, octet: number, tag: number): ClusterSpec
     image: 'tiny',
     userData: Buffer.alloc(0),
     meta: {},
+    egress: false,
     cpus: 1,
     memoryMiB: 128,
     subnet: `10.${octet}.0.0/29`,

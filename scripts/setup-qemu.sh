@@ -35,7 +35,7 @@ installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok
 # --- packages ---------------------------------------------------------------------------------
 # busybox-static and cpio are for the test guest (build-test-guest.sh): one apt round for all.
 pkgs=(libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils
-      dnsmasq-base iptables busybox-static cpio)
+      dnsmasq-base iptables iproute2 busybox-static cpio)
 # With systemd, the Debian service units (and their users/groups) come with libvirt-daemon-system.
 [ "$has_systemd" -eq 1 ] && pkgs+=(libvirt-daemon-system)
 missing=()

@@ -28,9 +28,17 @@ export interface NodeCapacity {
 }
 
 /** Throws InvalidArgumentError naming the field (`cluster.vms[1].mac`) of the first problem. */
+/** What of a site's config decides whether a cluster spec can run here. */
+export interface SiteFacts {
+  nodes: readonly NodeCapacity[];
+  images: Readonly<Record<string, ImageConfig>>;
+  /** network.egress is nat: clusters may ask for a NATed network (absent: no) */
+  egress?: boolean;
+}
+
 export function validateClusterSpec(
   spec: ClusterSpec,
-  site: { nodes: readonly NodeCapacity[]; images: Readonly<Record<string, ImageConfig>> },
+  site: SiteFacts,
   prefix = 'cluster',
 ): void {
   const f = (field: string): string => `${prefix}.${field}`;
@@ -43,6 +51,8 @@ export function validateClusterSpec(
   }
   if (!Number.isInteger(spec.cpus) || spec.cpus <= 0) throw new InvalidArgumentError(f('cpus'), `must be a positive whole number, got ${spec.cpus}`);
   validateSeedSpec(spec, prefix);
+  // The coordinator places egress jobs only where it is allowed; this holds if it did not.
+  if (spec.egress && site.egress !== true) throw new InvalidArgumentError(f('egress'), 'this site does not allow egress (its network.egress is none)');
   if (!Number.isInteger(spec.memoryMiB) || spec.memoryMiB <= 0) {
     throw new InvalidArgumentError(f('memoryMiB'), `must be a positive whole number of MiB, got ${spec.memoryMiB}`);
   }

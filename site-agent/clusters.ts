@@ -33,7 +33,7 @@ import { nothingCreated, undoCreated } from './undo-created.js';
 export { hypervisorLogs, localFiles, type HostFiles } from './host-files.js';
 export { KeyedLock } from './keyed-lock.js';
 export { reconnecting } from './libvirt/reconnecting.js';
-export { validateClusterSpec, type NodeCapacity } from './cluster-spec.js';
+export { validateClusterSpec, type NodeCapacity, type SiteFacts } from './cluster-spec.js';
 export { vmState, type VmState } from './cluster-scan.js';
 
 
@@ -45,6 +45,8 @@ export interface ClusterManagerOptions {
   dataDir: string;
   nodes: readonly NodeCapacity[];
   images: Readonly<Record<string, ImageConfig>>;
+  /** network.egress is nat: clusters that ask get a NATed network */
+  egress?: boolean;
   /** how often the poll loop looks at libvirt (default 1 s) */
   pollIntervalMs?: number;
   logger?: Logger;
@@ -265,6 +267,7 @@ export class ClusterManager {
         subnet: spec.subnet,
         gateway: spec.gateway,
         hosts: spec.vms.map((vm) => ({ name: vm.name, mac: vm.mac, ip: vm.ip })),
+        egress: spec.egress,
       });
       for (const conn of new Set(spec.vms.map((vm) => vmConn(vm.node)))) {
         const net = await conn.lv.lookupNetwork(netName);

@@ -117,6 +117,11 @@ export const siteConfigSchema = z
       subnetPool: checkedBy(parseSubnetPool),
       /** locally administered unicast MAC range, e.g. 02:b1:0a:00:00:00/32 */
       macRange: checkedBy(parseMacRange),
+      /**
+       * none (the default): every cluster network is isolated. nat: a job that asks (`submit
+       * --egress`) gets a network NATed by libvirt to whatever the host routes to.
+       */
+      egress: z.enum(['none', 'nat'], { error: 'must be none or nat' }).default('none'),
     }),
     snapshots: z
       .strictObject({
@@ -140,6 +145,8 @@ export const siteConfigSchema = z
     ...c,
     advertise: c.advertise ?? c.listen,
     dataDir: c.dataDir ?? resolve('.brine', c.site),
+    /** jobs asking for egress may run here (network.egress: nat) */
+    egress: c.network.egress === 'nat',
   }));
 
 export type SiteConfig = z.infer<typeof siteConfigSchema>;

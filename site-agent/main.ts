@@ -124,6 +124,7 @@ async function main(): Promise<void> {
       dataDir: config.dataDir,
       nodes: config.nodes,
       images: config.images,
+      egress: config.egress,
       pollIntervalMs: config.pollInterval,
       logger: root,
     });
@@ -284,6 +285,7 @@ async function main(): Promise<void> {
       defaultCheckpointEvery: formatDuration(config.snapshots.every),
       snapshotsKeep: config.snapshots.keep,
       snapshotsReplicas: config.snapshots.replicas,
+      egress: config.egress,
     },
     instance: await loadInstanceId(config.dataDir),
     // a cluster being suspended locally stays in the heartbeats (paused) until the report has it

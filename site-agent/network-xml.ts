@@ -31,6 +31,8 @@ export interface NetworkSpec {
   subnet: string;
   gateway: string;
   hosts: DhcpHost[];
+  /** NAT to whatever the host routes to (`submit --egress`, where network.egress is nat) */
+  egress?: boolean;
 }
 
 export function subnetPrefix(subnet: string): number {
@@ -63,10 +65,12 @@ export function buildNetworkXml(s: NetworkSpec): string {
     `  <metadata>`,
     `    ${metadataElement('cluster', { site: s.site, job: s.jobId, subnet: s.subnet, gateway: s.gateway })}`,
     `  </metadata>`,
-    // No <forward>: an isolated network. The VMs reach each other and the gateway (DHCP, DNS) but
-    // nothing beyond the node: best-effort guests get no route into the grid's own networks unless
-    // the site's operators add one, and libvirt installs no NAT/masquerade rules that could clash
-    // with the host's firewall or the batch system's networking.
+    // Without egress, no <forward>: an isolated network. The VMs reach each other and the gateway
+    // (DHCP, DNS) but nothing beyond the node: best-effort guests get no route into the grid's own
+    // networks, and libvirt installs no NAT rules that could clash with the host's firewall. With
+    // egress (the site allows it and the job asked), libvirt masquerades the subnet behind the
+    // host and its DHCP then hands out the gateway as the default route.
+    ...(s.egress ? [`  <forward mode='nat'/>`] : []),
     `  <bridge name='${e(bridgeName(s.site, s.jobId))}' stp='on' delay='0'/>`,
     // dnsmasq (libvirt's) serves the names. localOnly: names under the job's domain are answered
     // here or not at all; forwardPlainNames='no': a bare name a VM does not know never leaves the

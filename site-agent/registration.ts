@@ -124,6 +124,8 @@ export interface SiteDescription {
   snapshotsKeep: number;
   /** other sites each checkpoint is copied to (config snapshots.replicas); absent: 0 */
   snapshotsReplicas?: number;
+  /** network.egress is nat (absent: no) */
+  egress?: boolean;
 }
 
 export interface RegistrarOptions {
@@ -285,6 +287,7 @@ export class Registrar {
           defaultCheckpointEvery: d.defaultCheckpointEvery,
           snapshotsKeep: d.snapshotsKeep,
           snapshotsReplicas: d.snapshotsReplicas ?? 0,
+          egress: d.egress === true,
           localReclaim,
           gridId: this.o.membership?.gridId ?? '',
           epoch: this.o.membership?.epoch ?? 0,

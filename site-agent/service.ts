@@ -8,7 +8,7 @@ import type { GridMembership } from './grid-membership.js';
 import type { Logger } from '../src/shared/logger.js';
 import type { ClusterSpec, ClusterStatus, Snapshot } from '../src/shared/proto.js';
 import type { AgentServiceHandlers } from '../src/gen/brine/v1/AgentService.js';
-import { validateClusterSpec, type NodeCapacity } from './clusters.js';
+import { validateClusterSpec, type NodeCapacity, type SiteFacts } from './clusters.js';
 import type { ImageConfig } from './config.js';
 import type { TransferHandlers } from './transfer/index.js';
 import type { Consoles } from './consoles.js';
@@ -37,7 +37,7 @@ export interface AgentServiceOptions {
   snapshots: SnapshotBackend;
   /** consoles for `brine logs`; without it ReadConsole answers UNIMPLEMENTED and none is kept */
   consoles?: ConsoleBackend;
-  site: { nodes: readonly NodeCapacity[]; images: Readonly<Record<string, ImageConfig>> };
+  site: SiteFacts;
   logger: Logger;
   /** snapshot transfers between agents (./transfer/); without it those calls answer UNIMPLEMENTED */
   transfers?: TransferHandlers;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { NotFoundError } from '../src/shared/errors.js';
 import { silentLogger, type Logger } from '../src/shared/logger.js';
 import type { Snapshot } from '../src/shared/proto.js';
-import type { ClusterManager, NodeCapacity } from './clusters.js';
+import type { ClusterManager, SiteFacts } from './clusters.js';
 import type { ImageConfig } from './config.js';
 import { openLibvirt } from './libvirt/connection.js';
 import type { LibvirtConnection } from './libvirt/types.js';
@@ -30,7 +30,7 @@ export interface ClusterSnapshotsOptions {
   /** the site's data dir: captures and restores stage their files in `<dataDir>/work/` */
   dataDir: string;
   /** for validating restore specs */
-  site: { nodes: readonly NodeCapacity[]; images: Readonly<Record<string, ImageConfig>> };
+  site: SiteFacts;
   /** opens one libvirt connection (default: the real binding); one per VM per operation */
   connect?: (uri: string) => Promise<LibvirtConnection>;
   /** default `auto`: `external` on QEMU, `save` on the test driver */

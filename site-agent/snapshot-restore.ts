@@ -103,6 +103,7 @@ export class SnapshotRestore extends SnapshotPart {
         subnet: spec.subnet,
         gateway: spec.gateway,
         hosts: spec.vms.map((vm) => ({ name: vm.name, mac: vm.mac, ip: vm.ip })),
+        egress: spec.egress,
       });
       for (const uri of new Set(spec.vms.map((vm) => this.o.clusters.nodeUri(vm.node)))) {
         const conn = await this.connect(uri);

@@ -10,7 +10,14 @@ export function isMove(op: PendingOp | undefined): op is MoveOp {
 
 /** A resume or move of `job`: room for its VMs on nodes that run the guest types they were saved as. */
 export function restoreRequest(job: JobRecord): PlacementRequest {
-  return { vms: job.vmCount, cpus: job.cpus, memoryMiB: job.memoryMiB, image: job.image, ...(job.needs ? { needs: job.needs } : {}) };
+  return {
+    vms: job.vmCount,
+    cpus: job.cpus,
+    memoryMiB: job.memoryMiB,
+    image: job.image,
+    ...(job.egress ? { egress: true } : {}),
+    ...(job.needs ? { needs: job.needs } : {}),
+  };
 }
 
 /** The guest types new VMs get on these nodes of `site` (none known: an agent that does not say). */
@@ -36,6 +43,7 @@ export function capacities(
       name: site.name,
       up: isUp(site.name),
       images: site.images,
+      egress: site.egress === true,
       nodes: site.nodes.map((n) => {
         const u = use(site.name, n.name);
         return {

@@ -50,6 +50,7 @@ export class JobCommands {
       history: [{ at: now.toISOString(), state: 'PENDING', reason: `submitted by ${req.owner || 'unknown'}` }],
       deployAttempts: 0,
       ...seedRecord(req),
+      ...(req.egress ? { egress: true } : {}),
     };
     store.data.jobs[id] = record;
     // from here on the store's own object (a tracking proxy: changes through it are journaled),
@@ -125,10 +126,19 @@ export class JobCommands {
       return this.checkpointEveryOf(req, undefined);
     }
     const candidates = site ? [site] : sites;
-    const offering = candidates.filter((s) => s.images.includes(req.image));
-    if (offering.length === 0) {
+    const withImage = candidates.filter((s) => s.images.includes(req.image));
+    if (withImage.length === 0) {
       const known = [...new Set(candidates.flatMap((s) => s.images))].sort();
       throw new InvalidArgumentError('image', `unknown image ${req.image}${site ? ` at ${site.name}` : ''} (known: ${known.join(', ') || 'none'})`);
+    }
+    const offering = req.egress ? withImage.filter((s) => s.egress === true) : withImage;
+    if (offering.length === 0) {
+      throw new InvalidArgumentError(
+        'egress',
+        site
+          ? `site ${site.name} does not allow egress (its agent's network.egress is none); submit without --egress, or to a site that allows it`
+          : `no site with image ${req.image} allows egress (an agent's network.egress: nat); submit without --egress`,
+      );
     }
     const nodes = offering.flatMap((s) => s.nodes);
     const maxCpus = Math.max(...nodes.map((n) => n.cpus));

@@ -57,7 +57,14 @@ export class PlacementLoop {
     const toDeploy: JobRecord[] = [];
     let changed = false;
     for (const job of pending) {
-      const req = { vms: job.vmCount, cpus: job.cpus, memoryMiB: job.memoryMiB, image: job.image, ...(job.pinnedSite ? { site: job.pinnedSite } : {}) };
+      const req = {
+        vms: job.vmCount,
+        cpus: job.cpus,
+        memoryMiB: job.memoryMiB,
+        image: job.image,
+        ...(job.egress ? { egress: true } : {}),
+        ...(job.pinnedSite ? { site: job.pinnedSite } : {}),
+      };
       const { fits, misses } = rankSites(caps.values(), req);
       let placed = false;
       const reasons = [...misses];

@@ -34,6 +34,8 @@ export interface SiteCapacity {
   name: string;
   up: boolean;
   images: readonly string[];
+  /** the site NATs a cluster's network outside for jobs that ask (network.egress: nat) */
+  egress?: boolean;
   nodes: NodeCapacity[];
 }
 
@@ -42,6 +44,8 @@ export interface PlacementRequest {
   cpus: number;
   memoryMiB: number;
   image: string;
+  /** the job's network must reach outside (`submit --egress`): only sites that allow it */
+  egress?: boolean;
   /** only this site */
   site?: string;
   /** a restore (resume, move): the VMs were saved under these domain types and architectures */
@@ -54,6 +58,7 @@ export type SiteFit = { ok: true; site: string; nodes: string[]; freeCpusAfter: 
 export function fitOnSite(site: SiteCapacity, req: PlacementRequest): SiteFit {
   if (!site.up) return { ok: false, site: site.name, reason: `${site.name} is DOWN` };
   if (!site.images.includes(req.image)) return { ok: false, site: site.name, reason: `${site.name} has no image ${req.image}` };
+  if (req.egress && !site.egress) return { ok: false, site: site.name, reason: `${site.name} does not allow egress (network.egress is none)` };
   const needs = req.needs ?? [];
   const schedulable = site.nodes.filter((n) => n.schedulable);
   const usable = schedulable.filter((n) => runsGuests(n, needs));

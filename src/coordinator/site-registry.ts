@@ -84,6 +84,7 @@ export class SiteRegistry {
           macRange: s.macRange,
           advertise: s.advertise,
           images: s.images,
+          egress: s.egress === true,
           lastHeartbeat: session ? new Date(session.lastHeartbeat).toISOString() : '',
           preempted: [],
         };
@@ -166,6 +167,7 @@ export class SiteRegistry {
       reclaimedNodes: existing?.reclaimedNodes ?? [],
       snapshotsKeep: req.snapshotsKeep > 0 ? req.snapshotsKeep : 3,
       snapshotsReplicas: Math.max(0, req.snapshotsReplicas),
+      egress: req.egress,
     };
     store.data.sites[req.site] = record;
     const session = this.ctx.ids.session();

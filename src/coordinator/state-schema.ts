@@ -55,6 +55,7 @@ export const jobRecordSchema = z.looseObject({
   userData: z.string().optional(),
   userDataBytes: z.number().int().nonnegative().optional(),
   meta: z.record(z.string(), z.string()).optional(),
+  egress: z.boolean().optional(),
 });
 
 const nodeSpec = z.looseObject({
@@ -80,6 +81,7 @@ export const siteRecordSchema = z.looseObject({
   reclaimedNodes: z.array(z.string()),
   snapshotsKeep: z.number(),
   snapshotsReplicas: z.number().optional(),
+  egress: z.boolean().optional(),
 });
 
 export const snapshotSchema = z.looseObject({

@@ -54,8 +54,10 @@ export interface MoveState {
 }
 
 /** A job as persisted: the wire `Job` plus bookkeeping the wire does not carry. */
-export interface JobRecord extends Omit<Job, 'state' | 'history' | 'userDataBytes' | 'meta'>, SeedRecord {
+export interface JobRecord extends Omit<Job, 'state' | 'history' | 'userDataBytes' | 'meta' | 'egress'>, SeedRecord {
   state: JobStateName;
+  /** the cluster's network is NATed outside (`submit --egress`); absent (older records): isolated */
+  egress?: boolean | undefined;
   history: HistoryEntry[];
   deployAttempts: number;
   pendingOp?: PendingOp | undefined;
@@ -93,6 +95,8 @@ export interface SiteRecord {
   snapshotsKeep: number;
   /** other sites each checkpoint taken here is copied to */
   snapshotsReplicas?: number | undefined;
+  /** its config allows NAT egress (network.egress: nat); absent (older records): no */
+  egress?: boolean | undefined;
 }
 
 /** The grid's identity and this coordinator's generation (./identity.ts). */

@@ -94,6 +94,7 @@ export async function harness(config: Record<string, unknown> = {}): Promise<Har
         localReclaim: null,
         gridId: '',
         epoch: 0,
+        egress: false,
         ...opts,
       });
       sessions.set(site, res.session);

@@ -67,6 +67,8 @@ export interface SiteOptions {
   macRange?: string;
   /** the site's image catalog (name → {kernel, initrd, cmdline} or {disk}); default: `tiny` with dummy paths */
   images?: Record<string, unknown>;
+  /** the site's network.egress (default: absent, i.e. none) */
+  egress?: 'none' | 'nat';
   /** more top-level YAML for the site file (e.g. `pollInterval: 500ms`) */
   extra?: string;
 }
@@ -122,6 +124,7 @@ export class TestGrid {
       'network:',
       `  subnetPool: ${site.subnetPool ?? `10.${150 + idx}.0.0/22`}`,
       `  macRange: "${site.macRange ?? `02:b1:${(0x10 + idx).toString(16)}:00:00:00/32`}"`,
+      ...(site.egress ? [`  egress: ${site.egress}`] : []),
       ...(site.extra ? [site.extra] : []),
     ].join('\n') + '\n';
   }

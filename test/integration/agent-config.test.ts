@@ -30,4 +30,14 @@ describe('brine-agent: a bad network config stops it before any write', function
       expect(existsSync(grid.siteDataDir(name)), 'the agent created its data dir').to.equal(false);
     });
   }
+
+  it('a network.egress other than none or nat → exit 2 naming the key, and its data dir is never created', async () => {
+    const name = 'site-q';
+    const file = join(grid.dir, `${name}.yaml`);
+    writeFileSync(file, grid.siteConfig({ name, subnetPool: '10.150.0.0/22', macRange: '02:b1:30:00:00:00/32', egress: 'nat' }, await freePort()).replace('  egress: nat', '  egress: open'));
+    const agent = grid.spawn(name, 'bin/brine-agent.js', ['--config', file]);
+    expect(await agent.exited, agent.log).to.equal(2);
+    expect(agent.log).to.match(/invalid config/).and.to.match(/network\.egress: must be none or nat/);
+    expect(existsSync(grid.siteDataDir(name)), 'the agent created its data dir').to.equal(false);
+  });
 });

@@ -28,6 +28,7 @@ function spec(jobId: string, k = 3, octet = 0): ClusterSpec {
     image: 'tiny',
     userData: Buffer.alloc(0),
     meta: {},
+    egress: false,
     cpus: 1,
     memoryMiB: 128,
     subnet: `10.199.${octet}.0/29`,

@@ -107,6 +107,7 @@ describe('snapshots of real VMs on qemu:///system (QEMU tier)', function () {
       image,
       userData: Buffer.alloc(0),
       meta: {},
+      egress: false,
       cpus: 1,
       memoryMiB: 128,
       subnet: `10.${octet}.0.0/29`,

@@ -168,6 +168,13 @@ describe('libvirt XML builders', () => {
       expect(parseNetworkMetadata(xml)).to.deep.equal({ site: 'site-a', job: 'j-42', subnet: '10.144.0.0/29', gateway: '10.144.0.1' });
     });
 
+    it('with egress, asks libvirt for NAT; everything else as the isolated network', () => {
+      const xml = buildNetworkXml({ ...NET, egress: true });
+      expect(xml.match(/<forward[^>]*>/g)).to.deep.equal([`<forward mode='nat'/>`]);
+      expect(xml.replace(`  <forward mode='nat'/>\n`, '')).to.equal(buildNetworkXml(NET));
+      expect(buildNetworkXml({ ...NET, egress: false })).to.equal(buildNetworkXml(NET));
+    });
+
     it('escapes host names and rejects a subnet without a prefix', () => {
       const xml = buildNetworkXml({ ...NET, hosts: [{ name: `a'b`, mac: '02:00:00:00:00:01', ip: '10.144.0.2' }] });
       expect(xml).to.include(`name='a&apos;b'`);
@@ -234,6 +241,7 @@ describe('libvirt XML builders', () => {
       image: 'tiny',
       userData: Buffer.alloc(0),
       meta: {},
+      egress: false,
       cpus: 1,
       memoryMiB: 128,
       subnet: '10.144.0.0/29',
@@ -272,6 +280,11 @@ describe('libvirt XML builders', () => {
       expect(field(spec({ vms: [{ ...vms[0]!, ip: '10.144.0.1' }] }))).to.equal('cluster.vms[0].ip');
       expect(field(spec({ vms: [{ ...vms[0]!, name: 'VM 0' }] }))).to.equal('cluster.vms[0].name');
       expect(field(spec({ cpus: 8 }))).to.equal('cluster.vms[0].node');
+    });
+
+    it('takes a cluster asking for egress only where the site allows it', () => {
+      expect(field(spec({ egress: true }))).to.equal('cluster.egress');
+      expect(() => validateClusterSpec(spec({ egress: true }), { ...site, egress: true })).not.to.throw();
     });
   });
 });

@@ -45,6 +45,15 @@ describe('scheduler', () => {
     expect(misses.map((m) => m.reason)).to.deep.equal(['a is DOWN', 'b has no image tiny', 'c has room for 0 of 3 VMs of 2 cpus/1024 MiB (free: 0 cpus, 0 MiB)']);
   });
 
+  it('places a job asking for egress only on sites that allow it, and says why not', () => {
+    const open = site('a', [['a1', 8, 8192]], { egress: true });
+    const closed = site('b', [['b1', 16, 8192]]);
+    expect(rankSites([open, closed], req).fits.map((f) => f.site)).to.deep.equal(['b', 'a']);
+    const { fits, misses } = rankSites([open, closed], { ...req, egress: true });
+    expect(fits.map((f) => f.site)).to.deep.equal(['a']);
+    expect(misses).to.deep.equal([{ ok: false, site: 'b', reason: 'b does not allow egress (network.egress is none)' }]);
+  });
+
   it('accounts for memory as well as cpus, and for what is already used', () => {
     const s = site('a', [['a1', 64, 2048]]);
     expect(fitOnSite(s, req).ok).to.equal(false);

@@ -23,6 +23,7 @@ export function renderJob(job: Job, now: number = Date.now()): string {
     // the cloud-init seed's inputs (the bytes stay with the coordinator)
     ['user-data', job.userDataBytes ? formatBytes(job.userDataBytes) : '-'],
     ['meta', Object.entries(job.meta ?? {}).map(([k, v]) => `${k}=${v}`).join(' ') || '-'],
+    ['network', job.egress ? 'egress (NAT)' : 'isolated'],
     ['last snapshot', job.lastSnapshot],
     ['created', timeAndAge(job.createdAt, now)],
   ]);

@@ -25,6 +25,7 @@ const FLAG_OF: Record<string, string> = {
   owner: '--owner',
   userData: '--user-data',
   meta: '--meta',
+  egress: '--egress',
 };
 
 export interface SubmitFlags {
@@ -38,6 +39,7 @@ export interface SubmitFlags {
   owner?: string | undefined;
   userData?: string | undefined;
   meta?: string[] | undefined;
+  egress?: true | undefined;
   wait?: true | undefined;
   timeout?: string | undefined;
 }
@@ -62,7 +64,8 @@ export function buildRequest(flags: SubmitFlags): { request: SubmitJobRequest; t
   // read here, so a missing, unreadable or oversized file stops the command before anything is sent
   const userData = flags.userData === undefined ? Buffer.alloc(0) : readUserData(flags.userData, '--user-data');
   const meta = parseMetaFlags(flags.meta ?? [], '--meta');
-  return { request: { name, vms, cpus, memoryMiB, image, site, checkpointEvery, owner, userData, meta }, timeoutMs };
+  const egress = flags.egress === true;
+  return { request: { name, vms, cpus, memoryMiB, image, site, checkpointEvery, owner, userData, meta, egress }, timeoutMs };
 }
 
 function withFlagNames(err: unknown): unknown {
@@ -96,6 +99,7 @@ export function register(program: Program, ctx: CliContext): void {
     .option('--owner <owner>', 'owner (admins only; default: the name in your certificate)')
     .option('--user-data <file>', "cloud-init user-data for every VM (NoCloud seed), e.g. a '#!' script; at most the coordinator's limit (default 64 KiB)")
     .option('--meta <key=value>', 'an extra key of every VM\'s cloud-init meta-data (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--egress', "let the VMs reach outside networks through NAT (only on sites whose network.egress is nat; default: an isolated network)")
     .option('--wait', 'wait until the job runs or ends; exit 1 if it fails or is cancelled')
     .option('--timeout <duration>', `with --wait: give up after this long (default ${DEFAULT_WAIT})`)
     .action(async (flags) => {

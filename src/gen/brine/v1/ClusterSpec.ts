@@ -17,6 +17,10 @@ export interface ClusterSpec {
    */
   'userData'?: (Buffer | Uint8Array | string);
   'meta'?: ({[key: string]: string});
+  /**
+   * the cluster's network forwards to outside networks through NAT; false: isolated (the default)
+   */
+  'egress'?: (boolean);
 }
 
 export interface ClusterSpec__Output {
@@ -34,4 +38,8 @@ export interface ClusterSpec__Output {
    */
   'userData': (Buffer);
   'meta': ({[key: string]: string});
+  /**
+   * the cluster's network forwards to outside networks through NAT; false: isolated (the default)
+   */
+  'egress': (boolean);
 }

@@ -30,6 +30,10 @@ export interface Job {
    * the meta-data keys given at submit (`--meta`)
    */
   'meta'?: ({[key: string]: string});
+  /**
+   * the cluster's network is NATed to outside networks (`submit --egress`); false: isolated
+   */
+  'egress'?: (boolean);
 }
 
 export interface Job__Output {
@@ -58,4 +62,8 @@ export interface Job__Output {
    * the meta-data keys given at submit (`--meta`)
    */
   'meta': ({[key: string]: string});
+  /**
+   * the cluster's network is NATed to outside networks (`submit --egress`); false: isolated
+   */
+  'egress': (boolean);
 }

@@ -41,6 +41,10 @@ export interface RegisterRequest {
    */
   'gridId'?: (string);
   'epoch'?: (number);
+  /**
+   * the site's config allows NAT egress for jobs that ask for it (network.egress: nat)
+   */
+  'egress'?: (boolean);
 }
 
 export interface RegisterRequest__Output {
@@ -80,4 +84,8 @@ export interface RegisterRequest__Output {
    */
   'gridId': (string);
   'epoch': (number);
+  /**
+   * the site's config allows NAT egress for jobs that ask for it (network.egress: nat)
+   */
+  'egress': (boolean);
 }

@@ -19,6 +19,10 @@ export interface Site {
    * only in the answer to ReclaimNodes: each job that had VMs on the reclaimed nodes
    */
   'preempted'?: (_brine_v1_PreemptedJob)[];
+  /**
+   * the site lets jobs that ask for it reach outside networks through NAT (its network.egress: nat)
+   */
+  'egress'?: (boolean);
 }
 
 export interface Site__Output {
@@ -37,4 +41,8 @@ export interface Site__Output {
    * only in the answer to ReclaimNodes: each job that had VMs on the reclaimed nodes
    */
   'preempted': (_brine_v1_PreemptedJob__Output)[];
+  /**
+   * the site lets jobs that ask for it reach outside networks through NAT (its network.egress: nat)
+   */
+  'egress': (boolean);
 }

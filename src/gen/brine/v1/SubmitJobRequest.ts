@@ -26,6 +26,10 @@ export interface SubmitJobRequest {
    * `local-hostname` are brine's
    */
   'meta'?: ({[key: string]: string});
+  /**
+   * NAT to outside networks (`submit --egress`): placed only on sites whose network.egress is nat
+   */
+  'egress'?: (boolean);
 }
 
 export interface SubmitJobRequest__Output {
@@ -53,4 +57,8 @@ export interface SubmitJobRequest__Output {
    * `local-hostname` are brine's
    */
   'meta': ({[key: string]: string});
+  /**
+   * NAT to outside networks (`submit --egress`): placed only on sites whose network.egress is nat
+   */
+  'egress': (boolean);
 }
