@@ -74,7 +74,8 @@ describe('site agent config', () => {
     expect(c.nodes[1]?.memoryMiB).to.equal(2048);
     expect(c.images.tiny).to.deep.include({ kind: 'kernel', cmdline: 'console=ttyS0' });
     expect(c.images.deb).to.deep.equal({ kind: 'disk', disk: '/var/lib/brine/debian.qcow2' });
-    expect(c.network).to.deep.equal({ subnetPool: '10.150.0.0/22', macRange: '02:b1:0f:00:00:00/32' });
+    expect(c.network).to.deep.equal({ subnetPool: '10.150.0.0/22', macRange: '02:b1:0f:00:00:00/32', egress: 'none' });
+    expect(c.egress).to.equal(false); // isolated networks unless the operator says nat
     expect(c.snapshots).to.deep.equal({ every: 30 * 60_000, keep: 3, replicas: 1 });
     expect(c.transfer).to.deep.equal({ maxConcurrent: 2, bandwidthMiBps: 200 });
     expect(c.pollInterval).to.equal(1000);
