@@ -18,7 +18,7 @@ import {
   type BootSpec,
   type NodeGuest,
 } from './domain-xml.js';
-import { buildNetworkXml, parseNetworkMetadata } from './network-xml.js';
+import { clusterNetworkXml, ensureClusterNetwork } from './cluster-network.js';
 import { SEED_TARGET, isoSeedWriter, seedFiles, type SeedWriter } from './seed.js';
 import { openLibvirt } from './libvirt/connection.js';
 import type { LibvirtConnection } from './libvirt/types.js';
@@ -261,28 +261,9 @@ export class ClusterManager {
       const seen = (await this.scanner.scan()).get(spec.jobId);
 
       // The network, on each connection hosting one of the cluster's VMs.
-      const netXml = buildNetworkXml({
-        site: this.site,
-        jobId: spec.jobId,
-        subnet: spec.subnet,
-        gateway: spec.gateway,
-        hosts: spec.vms.map((vm) => ({ name: vm.name, mac: vm.mac, ip: vm.ip })),
-        egress: spec.egress,
-      });
+      const xml = clusterNetworkXml(this.site, spec);
       for (const conn of new Set(spec.vms.map((vm) => vmConn(vm.node)))) {
-        const net = await conn.lv.lookupNetwork(netName);
-        if (!net) {
-          await conn.lv.defineNetwork(netXml);
-          created.networks.push(conn.lv);
-          await conn.lv.startNetwork(netName);
-          log.info({ network: netName, uri: conn.uri }, 'network created');
-        } else {
-          const meta = parseNetworkMetadata(await conn.lv.networkXml(netName));
-          if (!meta || meta.site !== this.site || meta.job !== spec.jobId) {
-            throw new AlreadyExistsError(`libvirt network ${netName} on ${conn.uri} exists and is not this cluster's`);
-          }
-          if (!net.active) await conn.lv.startNetwork(netName);
-        }
+        await ensureClusterNetwork(conn.lv, { site: this.site, jobId: spec.jobId, xml, uri: conn.uri, created, log, what: 'deploy' });
       }
 
       await this.files.ensureDir(this.consoleDir);

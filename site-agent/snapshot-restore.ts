@@ -11,7 +11,7 @@ import { SEED_TARGET } from './seed.js';
 import { guardRestoredXml, type OwnedByVm } from './domain-guard.js';
 import { restoreWithNewNics, rewriteInterfaces } from './libvirt/nic-swap.js';
 import type { LibvirtConnection } from './libvirt/types.js';
-import { buildNetworkXml, parseNetworkMetadata } from './network-xml.js';
+import { clusterNetworkXml, ensureClusterNetwork } from './cluster-network.js';
 import { CorruptChunkError, MissingChunkError } from './snapshot-store/index.js';
 import { SNAPSHOT_ID_RE, type SnapshotManifest } from './snapshot-store/manifest.js';
 import { captureCode, consoleFile, isTestUri, memoryFile, parseCaptured, SnapshotDamagedError, xmlFile, type CapturedDisk, type CapturedVm } from './snapshot-format.js';
@@ -97,30 +97,11 @@ export class SnapshotRestore extends SnapshotPart {
       const fetchMs = Date.now() - fetchStart;
 
       // 2. The network, from the spec, on every connection hosting one of the VMs.
-      const netXml = buildNetworkXml({
-        site,
-        jobId: spec.jobId,
-        subnet: spec.subnet,
-        gateway: spec.gateway,
-        hosts: spec.vms.map((vm) => ({ name: vm.name, mac: vm.mac, ip: vm.ip })),
-        egress: spec.egress,
-      });
+      const xml = clusterNetworkXml(site, spec);
       for (const uri of new Set(spec.vms.map((vm) => this.o.clusters.nodeUri(vm.node)))) {
         const conn = await this.connect(uri);
         conns.push(conn);
-        const net = await conn.lookupNetwork(netName);
-        if (!net) {
-          await conn.defineNetwork(netXml);
-          created.networks.push(conn);
-          await conn.startNetwork(netName);
-          log.info({ network: netName, uri }, 'restore: network created');
-        } else {
-          const meta = parseNetworkMetadata(await conn.networkXml(netName));
-          if (!meta || meta.site !== site || meta.job !== spec.jobId) {
-            throw new AlreadyExistsError(`libvirt network ${netName} on ${uri} exists and is not this cluster's`);
-          }
-          if (!net.active) await conn.startNetwork(netName);
-        }
+        await ensureClusterNetwork(conn, { site, jobId: spec.jobId, xml, uri, created, log, what: 'restore' });
       }
 
       // 3. Each VM, in parallel, each on its own connection.

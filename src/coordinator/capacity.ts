@@ -8,16 +8,14 @@ export function isMove(op: PendingOp | undefined): op is MoveOp {
   return op?.kind === 'move' && op.move !== undefined;
 }
 
+/** What every placement of `job` asks of a site: room for its VMs, its image, egress if it asked. */
+export function jobRequest(job: JobRecord): PlacementRequest {
+  return { vms: job.vmCount, cpus: job.cpus, memoryMiB: job.memoryMiB, image: job.image, ...(job.egress ? { egress: true } : {}) };
+}
+
 /** A resume or move of `job`: room for its VMs on nodes that run the guest types they were saved as. */
 export function restoreRequest(job: JobRecord): PlacementRequest {
-  return {
-    vms: job.vmCount,
-    cpus: job.cpus,
-    memoryMiB: job.memoryMiB,
-    image: job.image,
-    ...(job.egress ? { egress: true } : {}),
-    ...(job.needs ? { needs: job.needs } : {}),
-  };
+  return { ...jobRequest(job), ...(job.needs ? { needs: job.needs } : {}) };
 }
 
 /** The guest types new VMs get on these nodes of `site` (none known: an agent that does not say). */

@@ -2,7 +2,7 @@
 // SUSPENDED jobs waiting to resume (preempted, or a move rolled back) back wherever there is room.
 import { errorMessage } from '../shared/errors.js';
 import { noteReason } from './job-state.js';
-import { restoreRequest, guestNeeds } from './capacity.js';
+import { guestNeeds, jobRequest, restoreRequest } from './capacity.js';
 import { consume, pendingReason, rankSites, type SiteCapacity } from './scheduler.js';
 import type { JobRecord } from './store.js';
 import type { CoordinatorContext } from './context.js';
@@ -57,14 +57,7 @@ export class PlacementLoop {
     const toDeploy: JobRecord[] = [];
     let changed = false;
     for (const job of pending) {
-      const req = {
-        vms: job.vmCount,
-        cpus: job.cpus,
-        memoryMiB: job.memoryMiB,
-        image: job.image,
-        ...(job.egress ? { egress: true } : {}),
-        ...(job.pinnedSite ? { site: job.pinnedSite } : {}),
-      };
+      const req = { ...jobRequest(job), ...(job.pinnedSite ? { site: job.pinnedSite } : {}) };
       const { fits, misses } = rankSites(caps.values(), req);
       let placed = false;
       const reasons = [...misses];

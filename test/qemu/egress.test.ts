@@ -7,32 +7,18 @@
 // answers `pong-TOKEN from=ADDRESS`: the address it saw is the host's end of the veth, so the
 // guest's packets were masqueraded, not routed from the cluster subnet.
 import { expect } from 'chai';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import { REPO_ROOT, TestGrid, waitFor } from '../helpers/grid.js';
-import { hypervisorLogs } from '../../site-agent/clusters.js';
-import { parseVmMetadata } from '../../site-agent/domain-xml.js';
+import { TestGrid, waitFor } from '../helpers/grid.js';
+import { GUEST_WAIT_MS, removeLeftovers, run, tail, tinyGuest, URI, virsh } from '../helpers/qemu.js';
 import type { Job } from '../../src/shared/proto.js';
 
-const URI = 'qemu:///system';
-const GUEST = join(REPO_ROOT, '.brine', 'guest');
-const GUEST_WAIT_MS = 120_000;
 const HOST_END = '198.51.100.1';
 const SERVER = '198.51.100.2';
 const PORT = 7100;
-const run = promisify(execFile);
-
-const lines = (text: string): string[] => text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
-
-async function virsh(...args: string[]): Promise<string> {
-  const { stdout } = await run('virsh', ['-q', '-c', URI, ...args], { timeout: 60_000 });
-  return stdout;
-}
-
 /** The user-data: ask the server outside every 2 s; say what came back and how many default routes the guest has. */
 const ASK = `#!/bin/sh
 n=0
@@ -59,11 +45,6 @@ function answers(file: string): Answer[] {
     .map((m) => ({ n: Number(m[1]), got: m[2] as string, routes: Number(m[3]) }));
 }
 
-function tail(file: string, n = 15): string {
-  if (!existsSync(file)) return `(${file} does not exist)`;
-  return readFileSync(file, 'utf8').replace(/\r/g, '').split('\n').slice(-n).join('\n');
-}
-
 async function answerFrom(file: string, pong: string, after = 0): Promise<Answer> {
   try {
     return await waitFor(`an answer ${pong} on ${file}`, () => answers(file).find((a) => a.n > after && a.got === pong), GUEST_WAIT_MS, 500);
@@ -87,9 +68,7 @@ describe('egress through NAT on real QEMU (QEMU tier)', function () {
   const consoleOf = async (id: string): Promise<string> => (await show(id)).vms[0]?.console ?? '';
 
   before(async () => {
-    for (const f of ['vmlinuz', 'initrd.img', 'cmdline']) {
-      if (!existsSync(join(GUEST, f))) throw new Error(`${join(GUEST, f)} is missing: run scripts/setup-qemu.sh (it builds the test guest)`);
-    }
+    tinyGuest(); // throws naming the script if the test guest is not built
     await virsh('version');
     // The world outside: a namespace holding the server, reached from the host over a veth pair.
     const tag = randomBytes(3).toString('hex');
@@ -124,8 +103,7 @@ describe('egress through NAT on real QEMU (QEMU tier)', function () {
     siteB = `${tag}-b`;
     const octet = 160 + ((randomBytes(1)[0] as number) % 80);
     const macByte = (randomBytes(1)[0] as number).toString(16).padStart(2, '0');
-    const cmdline = readFileSync(join(GUEST, 'cmdline'), 'utf8').trim();
-    const images = { tiny: { kernel: join(GUEST, 'vmlinuz'), initrd: join(GUEST, 'initrd.img'), cmdline } };
+    const images = tinyGuest();
     grid = new TestGrid();
     await grid.startCoordinator({ heartbeatTimeout: '10s' });
     for (const [i, site] of [siteA, siteB].entries()) {
@@ -143,18 +121,7 @@ describe('egress through NAT on real QEMU (QEMU tier)', function () {
 
   afterEach(async function () {
     await grid.close(this.currentTest?.state === 'failed');
-    const ours = (name: string): boolean => name.startsWith(`brine-${siteA}-`) || name.startsWith(`brine-${siteB}-`);
-    for (const d of lines(await virsh('list', '--all', '--name')).filter((n) => n.startsWith('brine-'))) {
-      const meta = parseVmMetadata(await virsh('dumpxml', d).catch(() => ''));
-      if (!meta || ![siteA, siteB].includes(meta.site)) continue;
-      await virsh('destroy', d).catch(() => '');
-      await virsh('undefine', d).catch(() => '');
-      for (const f of hypervisorLogs(URI, d)) await run('rm', ['-f', f]).catch(() => undefined);
-    }
-    for (const n of lines(await virsh('net-list', '--all', '--name')).filter(ours)) {
-      await virsh('net-destroy', n).catch(() => '');
-      await virsh('net-undefine', n).catch(() => '');
-    }
+    await removeLeftovers([siteA, siteB]);
   });
 
   it('an --egress job reaches the server outside, masqueraded, before and after a move; a job without it, on the same site, cannot', async () => {

@@ -15,40 +15,15 @@
 // through the cluster network's DNS and fetches the peer's line by name. Both must work before the
 // move and, on the new addresses, after it; and the seed disk keeps its device address.
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import { REPO_ROOT, TestGrid, waitFor } from '../helpers/grid.js';
-import { hypervisorLogs } from '../../site-agent/clusters.js';
+import { TestGrid, waitFor } from '../helpers/grid.js';
+import { domainsOf, GUEST_WAIT_MS, lines, removeLeftovers, tail, tinyGuest, URI, virsh } from '../helpers/qemu.js';
 import { domainName, networkName, parseVmMetadata } from '../../site-agent/domain-xml.js';
 import type { Job, Lease } from '../../src/shared/proto.js';
 
-const URI = 'qemu:///system';
-const GUEST = join(REPO_ROOT, '.brine', 'guest');
-const GUEST_WAIT_MS = 120_000;
-const run = promisify(execFile);
-
-async function virsh(...args: string[]): Promise<string> {
-  const { stdout } = await run('virsh', ['-q', '-c', URI, ...args], { timeout: 60_000 });
-  return stdout;
-}
-const lines = (text: string): string[] => text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
-
-/**
- * brine's domains of these sites, by their metadata: domain names carry no site (`brine-<job>-<vm>`),
- * so only the metadata tells this run's domains from anyone else's on this libvirtd.
- */
-async function domainsOf(sites: string[], job?: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const d of lines(await virsh('list', '--all', '--name')).filter((n) => n.startsWith('brine-'))) {
-    const meta = parseVmMetadata(await virsh('dumpxml', d).catch(() => ''));
-    if (meta && sites.includes(meta.site) && (job === undefined || meta.job === job)) out.push(d);
-  }
-  return out;
-}
 
 interface Tick {
   n: number;
@@ -120,10 +95,6 @@ function seedDisk(xml: string): { source: string; address: string } {
   return { source: /<source file='([^']+)'/.exec(disk)?.[1] ?? '', address: /<address [^>]*\/>/.exec(disk)?.[0] ?? '' };
 }
 
-function tail(file: string, n = 15): string {
-  if (!existsSync(file)) return `(${file} does not exist)`;
-  return readFileSync(file, 'utf8').replace(/\r/g, '').split('\n').slice(-n).join('\n');
-}
 
 async function tickWithAddress(file: string, mac: string, ipCidr: string, after = 0): Promise<Tick> {
   try {
@@ -141,13 +112,9 @@ describe('a move on real QEMU (QEMU tier)', function () {
   let octet = 0;
   const cli = (...args: string[]): Promise<CliResult> => runCli(['--coordinator', grid.coordinator, ...args], { timeoutMs: 500_000 });
   const show = async (id: string): Promise<Job> => (await cli('show', id, '--json')).json<Job>();
-  /** networks carry the site (`brine-<site>-<job>`); domains do not (see domainsOf) */
-  const ofSite = (site: string) => (name: string) => name.startsWith(`brine-${site}-`);
 
   before(async () => {
-    for (const f of ['vmlinuz', 'initrd.img', 'cmdline']) {
-      if (!existsSync(join(GUEST, f))) throw new Error(`${join(GUEST, f)} is missing: run scripts/setup-qemu.sh (it builds the test guest)`);
-    }
+    tinyGuest(); // throws naming the script if the test guest is not built
     await virsh('version');
   });
 
@@ -157,8 +124,7 @@ describe('a move on real QEMU (QEMU tier)', function () {
     siteB = `${tag}-b`;
     octet = 160 + ((randomBytes(1)[0] as number) % 80);
     const macByte = (randomBytes(1)[0] as number).toString(16).padStart(2, '0');
-    const cmdline = readFileSync(join(GUEST, 'cmdline'), 'utf8').trim();
-    const images = { tiny: { kernel: join(GUEST, 'vmlinuz'), initrd: join(GUEST, 'initrd.img'), cmdline } };
+    const images = tinyGuest();
     grid = new TestGrid();
     await grid.startCoordinator({ heartbeatTimeout: '10s' });
     for (const [i, site] of [siteA, siteB].entries()) {
@@ -176,16 +142,7 @@ describe('a move on real QEMU (QEMU tier)', function () {
 
   afterEach(async function () {
     await grid.close(this.currentTest?.state === 'failed');
-    const ours = (name: string): boolean => ofSite(siteA)(name) || ofSite(siteB)(name);
-    for (const d of await domainsOf([siteA, siteB])) {
-      await virsh('destroy', d).catch(() => '');
-      await virsh('undefine', d).catch(() => '');
-      for (const f of hypervisorLogs(URI, d)) await run('rm', ['-f', f]).catch(() => undefined);
-    }
-    for (const n of lines(await virsh('net-list', '--all', '--name')).filter(ours)) {
-      await virsh('net-destroy', n).catch(() => '');
-      await virsh('net-undefine', n).catch(() => '');
-    }
+    await removeLeftovers([siteA, siteB]);
   });
 
   it('a 2-VM job migrated site-a → site-b keeps counting, on the new MACs and IPs brine show reports; site-a keeps nothing; suspend + resume carries the counter on', async () => {
