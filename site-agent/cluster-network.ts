@@ -2,6 +2,7 @@
 // the spec (so names, DHCP hosts and egress follow the cluster wherever it runs), defined and
 // started when missing, and when a network of that name exists, taken only if its metadata says
 // it is this cluster's of this site.
+import { sleep as sleepOn, systemTimers } from '../src/shared/clock.js';
 import { AlreadyExistsError } from '../src/shared/errors.js';
 import type { Logger } from '../src/shared/logger.js';
 import type { ClusterSpec } from '../src/shared/proto.js';
@@ -23,17 +24,52 @@ export function clusterNetworkXml(site: string, spec: NetworkOf): string {
   });
 }
 
+/**
+ * How long a network start keeps trying while its gateway address is still held. libvirt stops a
+ * destroyed network's dnsmasq with SIGTERM and does not wait for it to exit, so the next network on
+ * that subnet (a freed subnet is handed out again at once) can find its DNS socket still bound for
+ * a second or more; the host settles by itself, a failed deploy would not.
+ */
+export const ADDRESS_IN_USE_RETRY_MS = [250, 500, 1000, 2000, 2000, 4000];
+
+const addressInUse = (err: unknown): boolean => err instanceof Error && /Address already in use/.test(err.message);
+
+type EnsureOpts = {
+  site: string;
+  jobId: string;
+  xml: string;
+  uri: string;
+  created: Created;
+  log: Logger;
+  what: string;
+  /** waits between the tries of a start whose address is still held (tests pass their own) */
+  sleep?: (ms: number) => Promise<void>;
+};
+
+async function startNetwork(conn: LibvirtConnection, name: string, o: EnsureOpts): Promise<void> {
+  const wait = o.sleep ?? ((ms: number) => sleepOn(systemTimers, ms));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await conn.startNetwork(name);
+      return;
+    } catch (err) {
+      const delay = ADDRESS_IN_USE_RETRY_MS[attempt];
+      if (!addressInUse(err) || delay === undefined) throw err;
+      o.log.warn({ network: name, uri: o.uri, attempt: attempt + 1, retryInMs: delay, err: (err as Error).message },
+        `${o.what}: the network's address is still held on the host (a just-destroyed network's dnsmasq?); trying again`);
+      await wait(delay);
+    }
+  }
+}
+
 /** Makes the network exist and run on `conn`; a network it defines is recorded in `created`. */
-export async function ensureClusterNetwork(
-  conn: LibvirtConnection,
-  o: { site: string; jobId: string; xml: string; uri: string; created: Created; log: Logger; what: string },
-): Promise<void> {
+export async function ensureClusterNetwork(conn: LibvirtConnection, o: EnsureOpts): Promise<void> {
   const name = networkName(o.site, o.jobId);
   const net = await conn.lookupNetwork(name);
   if (!net) {
     await conn.defineNetwork(o.xml);
     o.created.networks.push(conn);
-    await conn.startNetwork(name);
+    await startNetwork(conn, name, o);
     o.log.info({ network: name, uri: o.uri }, `${o.what}: network created`);
     return;
   }
@@ -41,5 +77,5 @@ export async function ensureClusterNetwork(
   if (!meta || meta.site !== o.site || meta.job !== o.jobId) {
     throw new AlreadyExistsError(`libvirt network ${name} on ${o.uri} exists and is not this cluster's`);
   }
-  if (!net.active) await conn.startNetwork(name);
+  if (!net.active) await startNetwork(conn, name, o);
 }
