@@ -2,11 +2,13 @@
 // the spec (so names, DHCP hosts and egress follow the cluster wherever it runs), defined and
 // started when missing, and when a network of that name exists, taken only if its metadata says
 // it is this cluster's of this site.
+import { retryDelayMs, type BackoffPolicy } from '../src/shared/backoff.js';
 import { sleep as sleepOn, systemTimers } from '../src/shared/clock.js';
-import { AlreadyExistsError } from '../src/shared/errors.js';
+import { AlreadyExistsError, errorMessage } from '../src/shared/errors.js';
 import type { Logger } from '../src/shared/logger.js';
 import type { ClusterSpec } from '../src/shared/proto.js';
 import { networkName } from './domain-xml.js';
+import { isAddressInUse } from './libvirt/errors.js';
 import type { LibvirtConnection } from './libvirt/types.js';
 import { buildNetworkXml, parseNetworkMetadata } from './network-xml.js';
 import type { Created } from './undo-created.js';
@@ -30,9 +32,9 @@ export function clusterNetworkXml(site: string, spec: NetworkOf): string {
  * that subnet (a freed subnet is handed out again at once) can find its DNS socket still bound for
  * a second or more; the host settles by itself, a failed deploy would not.
  */
-export const ADDRESS_IN_USE_RETRY_MS = [250, 500, 1000, 2000, 2000, 4000];
-
-const addressInUse = (err: unknown): boolean => err instanceof Error && /Address already in use/.test(err.message);
+export const NETWORK_START_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 4_000, factor: 2 };
+/** retries of such a start: 250 ms, 0.5, 1, 2, 4, 4 s (about 12 s in all) */
+export const NETWORK_START_RETRIES = 6;
 
 type EnsureOpts = {
   site: string;
@@ -48,14 +50,14 @@ type EnsureOpts = {
 
 async function startNetwork(conn: LibvirtConnection, name: string, o: EnsureOpts): Promise<void> {
   const wait = o.sleep ?? ((ms: number) => sleepOn(systemTimers, ms));
-  for (let attempt = 0; ; attempt++) {
+  for (let retry = 1; ; retry++) {
     try {
       await conn.startNetwork(name);
       return;
     } catch (err) {
-      const delay = ADDRESS_IN_USE_RETRY_MS[attempt];
-      if (!addressInUse(err) || delay === undefined) throw err;
-      o.log.warn({ network: name, uri: o.uri, attempt: attempt + 1, retryInMs: delay, err: (err as Error).message },
+      if (!isAddressInUse(err) || retry > NETWORK_START_RETRIES) throw err;
+      const delay = retryDelayMs(retry, NETWORK_START_BACKOFF);
+      o.log.warn({ network: name, uri: o.uri, attempt: retry, retryInMs: delay, err: errorMessage(err) },
         `${o.what}: the network's address is still held on the host (a just-destroyed network's dnsmasq?); trying again`);
       await wait(delay);
     }

@@ -107,6 +107,14 @@ export function isOperationInvalid(err: unknown): boolean {
   return hasCode(err, VIR_ERR.OPERATION_INVALID);
 }
 
+/**
+ * A network's dnsmasq could not bind its gateway address: something on the host still holds it
+ * (libvirt has no error number of its own for this; its message carries the socket error).
+ */
+export function isAddressInUse(err: unknown): boolean {
+  return err instanceof LibvirtError && err.libvirtMessage.includes('Address already in use');
+}
+
 /** The connection to libvirt (or its worker) is gone: reopen it. */
 export function isConnectionLost(err: unknown): boolean {
   return err instanceof BrineError && err.code === 'UNAVAILABLE';

@@ -6,6 +6,7 @@ export {
   VIR_ERR,
   isConnectionLost,
   isNoDomain,
+  isAddressInUse,
   isNoNetwork,
   isOperationInvalid,
   type LibvirtErrorInfo,

@@ -6,7 +6,7 @@ import { checkName } from '../shared/names.js';
 import type { Site } from '../shared/proto.js';
 import { parseDurationMs } from '../shared/units.js';
 import type { PreemptedJob__Output as PreemptedJob } from '../gen/brine/v1/PreemptedJob.js';
-import { retryDelayMs } from './backoff.js';
+import { retryDelayMs } from '../shared/backoff.js';
 import { isMove } from './capacity.js';
 import { HOLDING_STATES, isEnded } from './job-state.js';
 import type { JobRecord, SiteRecord } from './store.js';

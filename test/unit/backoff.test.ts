@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { retryDelayMs, RECLAIM_SUSPEND_BACKOFF } from '../../src/coordinator/backoff.js';
+import { retryDelayMs, RECLAIM_SUSPEND_BACKOFF } from '../../src/shared/backoff.js';
 
 describe('retryDelayMs: a failing step is retried ever more slowly', () => {
   it('doubles from 1 s and stops at 30 s', () => {

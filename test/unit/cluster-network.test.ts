@@ -3,11 +3,15 @@
 // dnsmasq (what a freed subnet handed out again at once meets on real libvirtd).
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { ADDRESS_IN_USE_RETRY_MS, clusterNetworkXml, ensureClusterNetwork } from '../../site-agent/cluster-network.js';
+import { clusterNetworkXml, ensureClusterNetwork, NETWORK_START_BACKOFF, NETWORK_START_RETRIES } from '../../site-agent/cluster-network.js';
 import { networkName } from '../../site-agent/domain-xml.js';
 import { LibvirtError, openLibvirt, type LibvirtConnection } from '../../site-agent/libvirt/index.js';
 import { nothingCreated } from '../../site-agent/undo-created.js';
+import { retryDelayMs } from '../../src/shared/backoff.js';
 import { silentLogger } from '../../src/shared/logger.js';
+
+/** the waits of the first `n` retries */
+const steps = (n: number): number[] => Array.from({ length: n }, (_, i) => retryDelayMs(i + 1, NETWORK_START_BACKOFF));
 
 const URI = 'test:///default';
 const IN_USE = 'internal error: Child process (dnsmasq) unexpected exit status 2: dnsmasq: failed to create listening socket for 10.168.0.1: Address already in use';
@@ -58,7 +62,7 @@ describe('cluster network: define and start, retrying while the address is still
     const xml = clusterNetworkXml(site, spec);
     await ensureClusterNetwork(lv, { site, jobId, xml, uri: URI, created, log: silentLogger, what: 'deploy', sleep: async (ms) => void waits.push(ms) });
     expect(starts()).to.equal(4);
-    expect(waits).to.deep.equal(ADDRESS_IN_USE_RETRY_MS.slice(0, 3));
+    expect(waits).to.deep.equal(steps(3));
     expect((await conn.lookupNetwork(networkName(site, jobId)))?.active).to.equal(true);
     expect(created.networks).to.have.length(1);
   });
@@ -72,8 +76,8 @@ describe('cluster network: define and start, retrying while the address is still
       .then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(LibvirtError);
     expect((err as Error).message).to.contain('Address already in use');
-    expect(waits).to.deep.equal(ADDRESS_IN_USE_RETRY_MS);
-    expect(starts()).to.equal(ADDRESS_IN_USE_RETRY_MS.length + 1);
+    expect(waits).to.deep.equal(steps(NETWORK_START_RETRIES));
+    expect(starts()).to.equal(NETWORK_START_RETRIES + 1);
     expect(created.networks).to.have.length(1);
   });
 

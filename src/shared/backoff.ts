@@ -1,5 +1,6 @@
-// Retry delays for a step that keeps failing (issue 11 point 6: a suspend that fails during a
-// reclaim was retried every 0.2 s). Pure: the caller owns the timer.
+// Retry delays for a step that keeps failing: the coordinator's suspend during a reclaim (issue 11
+// point 6: it was retried every 0.2 s), the agent's network start while its address is still held.
+// Pure: the caller owns the timer.
 
 export interface BackoffPolicy {
   /** the first retry's delay */
