@@ -169,6 +169,7 @@ async function loadGenerator(grid: TestGrid, sites: number, nodes: number): Prom
     ReadChunks: (call) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'load generator: no snapshots' }),
     // its "VMs" print nothing: every console is empty
     ReadConsole: (call) => call.end(),
+    ReadOutput: (call) => call.end(),
     // batch scheduler hooks (issue 13): no VM runs on any node, so every asked node is free at once
     LocalReclaim: (call, cb) => cb(null, { preempted: [], freeNodes: call.request.nodes, closedNodes: call.request.nodes, ignoredNodes: [] }),
     LocalRelease: (_call, cb) => cb(null, { closedNodes: [], ignoredNodes: [] }),

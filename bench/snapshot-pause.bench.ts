@@ -134,6 +134,7 @@ function spec(jobId: string, k: number, octet: number, tag: number): ClusterSpec
     userData: Buffer.alloc(0),
     meta: {},
     egress: false,
+    outputDiskMiB: 0,
     cpus: 1,
     memoryMiB: 128,
     subnet: `10.${octet}.0.0/29`,

@@ -8,7 +8,9 @@
 #               and on the ACPI power button (virsh shutdown; virsh reboot then boots it again);
 #               reads a cloud-init NoCloud seed (a disk labelled cidata, see site-agent/seed.ts):
 #               hostname from meta-data's local-hostname, runs a `#!` user-data once per boot
-#               (its output on ttyS0), and takes the DNS server and domain from DHCP
+#               (its output on ttyS0), and takes the DNS server and domain from DHCP; mounts the
+#               output disk (an ext4 volume labelled brine-output, site-agent/output-disk.ts) at
+#               /output, and unmounts it before it powers off
 #   cmdline     the kernel command line to boot it with
 # Cached: a second run does nothing while the outputs exist and this script is unchanged.
 set -euo pipefail
@@ -116,6 +118,7 @@ cat >"$root/etc/acpi/PWRF/00000080" <<'EOF'
 #!/bin/sh
 echo "brine-guest: ACPI power button, powering off" >/dev/ttyS0
 sync
+umount /output 2>/dev/null
 poweroff -f
 EOF
 chmod 755 "$root/etc/acpi/PWRF/00000080"
@@ -195,6 +198,17 @@ else
   echo "brine-guest: no cloud-init seed" >/dev/ttyS0
 fi
 
+# The output disk (site-agent/output-disk.ts): ext4 labelled brine-output (the label is 16 bytes at
+# offset 1144: superblock at 1024, s_volume_name at 120). ext4 is built into the cloud kernel.
+mkdir -p /output
+for b in /sys/block/vd*; do
+  [ -e "$b" ] || continue
+  dev=/dev/${b##*/}
+  label=$(dd if="$dev" bs=1 skip=1144 count=16 2>/dev/null | tr -d '\000')
+  [ "$label" = brine-output ] || continue
+  if mount -t ext4 "$dev" /output; then echo "brine-guest: output disk $dev on /output" >/dev/ttyS0; break; fi
+done
+
 # Tick lines end in \n only (not \r\n), so readers of the console file get clean fields.
 tty=/dev/ttyS0
 stty -F "$tty" -onlcr 2>/dev/null || true
@@ -254,6 +268,7 @@ while :; do
   if [ "$poweroff_after" -gt 0 ] && [ "$n" -ge "$poweroff_after" ]; then
     echo "brine-guest: powering off after $n ticks (brine.poweroff=$poweroff_after)" >"$tty"
     sync
+    umount /output 2>/dev/null
     poweroff -f
   fi
   sleep 1

@@ -2,7 +2,9 @@
 # Base setup that the README's demo and test commands run first:
 #  - Debian packages the embedded default needs, only if missing: libvirt0 (libvirt.so.0, loaded
 #    through koffi), libvirt-clients (virsh) and genisoimage (the agent builds each VM's
-#    cloud-init NoCloud seed with it; isoinfo, from the same package, reads them in tests);
+#    cloud-init NoCloud seed with it; isoinfo, from the same package, reads them in tests),
+#    qemu-utils (qemu-img) and e2fsprogs (mkfs.ext4, e2fsck, debugfs): the agent makes and reads
+#    output disks (`submit --output-disk`, site-agent/output-disk.ts) with them;
 #  - npm ci when node_modules is missing or older than package-lock.json;
 #  - npm run build.
 # A second run installs nothing and prints one line.
@@ -27,6 +29,8 @@ libs=$(ldconfig -p 2>/dev/null || true)
 [[ "$libs" == *"libvirt.so.0 "* ]] || missing+=(libvirt0)
 { command -v virsh >/dev/null && installed libvirt-clients; } || missing+=(libvirt-clients)
 command -v genisoimage >/dev/null || missing+=(genisoimage)
+command -v qemu-img >/dev/null || missing+=(qemu-utils)
+{ PATH="$PATH:/usr/sbin:/sbin" command -v mkfs.ext4 >/dev/null && PATH="$PATH:/usr/sbin:/sbin" command -v debugfs >/dev/null; } || missing+=(e2fsprogs)
 if [ "${#missing[@]}" -gt 0 ]; then
   command -v apt-get >/dev/null || die "missing ${missing[*]} and no apt-get: install them by hand"
   log "installing ${missing[*]} (apt-get update first)"
@@ -64,4 +68,4 @@ npm run --silent build
 done_what+=("built")
 
 summary=$(printf '%s, ' "${done_what[@]}")
-log "host ready: libvirt0, virsh, genisoimage and node_modules present; ${summary%, }"
+log "host ready: libvirt0, virsh, genisoimage, qemu-img, e2fsprogs and node_modules present; ${summary%, }"

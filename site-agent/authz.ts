@@ -83,6 +83,7 @@ export function guardAgentHandlers(h: AgentServiceHandlers, log: Logger, policy:
     PruneSnapshots: unary('PruneSnapshots', CONTROL, h.PruneSnapshots, ownGrid('PruneSnapshots')),
     FetchSnapshot: stream('FetchSnapshot', CONTROL, h.FetchSnapshot, ownGrid('FetchSnapshot')),
     ReadConsole: stream('ReadConsole', CONTROL, h.ReadConsole),
+    ReadOutput: stream('ReadOutput', CONTROL, h.ReadOutput),
     GetManifest: unary('GetManifest', PEER, h.GetManifest, (call) => reader(call, 'GetManifest')),
     ReadChunks: stream('ReadChunks', PEER, h.ReadChunks, (call) => reader(call, 'ReadChunks')),
     LocalReclaim: unary('LocalReclaim', PEER, h.LocalReclaim, self('LocalReclaim')),

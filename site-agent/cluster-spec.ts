@@ -34,6 +34,8 @@ export interface SiteFacts {
   images: Readonly<Record<string, ImageConfig>>;
   /** network.egress is nat: clusters may ask for a NATed network (absent: no) */
   egress?: boolean;
+  /** the largest output disk per VM, in MiB (absent or 0: none) */
+  maxOutputDiskMiB?: number;
 }
 
 export function validateClusterSpec(
@@ -53,6 +55,13 @@ export function validateClusterSpec(
   validateSeedSpec(spec, prefix);
   // The coordinator places egress jobs only where it is allowed; this holds if it did not.
   if (spec.egress && site.egress !== true) throw new InvalidArgumentError(f('egress'), 'this site does not allow egress (its network.egress is none)');
+  const maxOut = site.maxOutputDiskMiB ?? 0;
+  if (!Number.isInteger(spec.outputDiskMiB) || spec.outputDiskMiB < 0) {
+    throw new InvalidArgumentError(f('outputDiskMiB'), `must be a whole number of MiB ≥ 0, got ${spec.outputDiskMiB}`);
+  }
+  if (spec.outputDiskMiB > maxOut) {
+    throw new InvalidArgumentError(f('outputDiskMiB'), `${spec.outputDiskMiB} MiB is more than this site allows (outputDisk.max: ${maxOut} MiB)`);
+  }
   if (!Number.isInteger(spec.memoryMiB) || spec.memoryMiB <= 0) {
     throw new InvalidArgumentError(f('memoryMiB'), `must be a positive whole number of MiB, got ${spec.memoryMiB}`);
   }

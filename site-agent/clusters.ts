@@ -19,6 +19,7 @@ import {
   type NodeGuest,
 } from './domain-xml.js';
 import { clusterNetworkXml, ensureClusterNetwork } from './cluster-network.js';
+import { OUTPUT_TARGET, e2fsOutputDisks, type OutputDiskTool } from './output-disk.js';
 import { SEED_TARGET, isoSeedWriter, seedFiles, type SeedWriter } from './seed.js';
 import { openLibvirt } from './libvirt/connection.js';
 import type { LibvirtConnection } from './libvirt/types.js';
@@ -55,6 +56,10 @@ export interface ClusterManagerOptions {
   files?: HostFiles;
   /** builds the VMs' cloud-init seeds; default: genisoimage, staged in `<dataDir>/work` */
   seeds?: SeedWriter;
+  /** the largest output disk per VM, in MiB (outputDisk.max; absent or 0: none) */
+  maxOutputDiskMiB?: number;
+  /** creates output disks (`submit --output-disk`); default: mkfs.ext4 and qemu-img */
+  outputDisks?: Pick<OutputDiskTool, 'create'>;
 }
 
 /** Called by the poll loop with a cluster whose VMs changed state (or vanished) by themselves. */
@@ -73,6 +78,7 @@ export class ClusterManager {
   private readonly log: Logger;
   private readonly files: HostFiles;
   private readonly seeds: SeedWriter;
+  private readonly outputDisks: Pick<OutputDiskTool, 'create'>;
   private readonly conns: Conn[];
   private readonly nodeConn: Map<string, Conn>;
   private readonly locks = new KeyedLock();
@@ -97,6 +103,7 @@ export class ClusterManager {
     this.log = (opts.logger ?? silentLogger).child({ site: opts.site });
     this.files = opts.files ?? localFiles;
     this.seeds = opts.seeds ?? isoSeedWriter(join(opts.dataDir, 'work'));
+    this.outputDisks = opts.outputDisks ?? e2fsOutputDisks;
     this.conns = conns;
     this.scanner = new ClusterScanner(opts.site, conns);
     this.poller = new PollLoop(opts.pollIntervalMs ?? 1000, () => this.pollOnce(), this.log, 'poll');
@@ -148,6 +155,11 @@ export class ClusterManager {
 
   overlayPath(domain: string): string {
     return join(this.opts.dataDir, 'disks', `${domain}.qcow2`);
+  }
+
+  /** The VM's output disk (`submit --output-disk`, ./output-disk.ts): `<dataDir>/disks/<domain>.output.qcow2`. */
+  outputPath(domain: string): string {
+    return join(this.opts.dataDir, 'disks', `${domain}.output.qcow2`);
   }
 
   /** The VM's cloud-init seed image: `<dataDir>/seeds/<domain>.iso` (./seed.ts). */
@@ -294,6 +306,15 @@ export class ClusterManager {
           image.kind === 'kernel'
             ? { kind: 'kernel', kernel: image.kernel, initrd: image.initrd, cmdline: image.cmdline, overlay }
             : { kind: 'disk', overlay: overlay as string };
+        // A real file on the test driver too: `brine output` reads it after the job ends.
+        let output: string | undefined;
+        if (spec.outputDiskMiB > 0) {
+          output = this.outputPath(name);
+          if (!(await this.files.exists(output))) {
+            await this.outputDisks.create(output, spec.outputDiskMiB);
+            created.files.push(output);
+          }
+        }
         // built here from the spec, at every deploy (and restore): never a file from another site
         const seed = await this.writeSeed(spec, vm.name);
         created.files.push(seed);
@@ -310,6 +331,7 @@ export class ClusterManager {
           consolePath: this.consolePath(name),
           metadata: { site: this.site, job: spec.jobId, vm: vm.name, node: vm.node, mac: vm.mac.toLowerCase(), ip: vm.ip, image: spec.image },
           seed: { path: seed, target: SEED_TARGET },
+          output: output === undefined ? undefined : { path: output, target: OUTPUT_TARGET },
         });
         await conn.lv.defineDomain(xml);
         created.domains.push({ conn: conn.lv, name });
@@ -418,7 +440,7 @@ export class ClusterManager {
     // the cluster is gone either way: a file left behind is logged, not a failed destroy
     const leftover = (what: string) => (err: unknown) => this.log.warn({ job: jobId, file: what, err: errorMessage(err) }, 'destroy: could not remove a host file');
     for (const [d, uri] of domains) {
-      for (const f of [this.consolePath(d), this.overlayPath(d), this.seedPath(d)]) await this.files.remove(f).catch(leftover(f));
+      for (const f of [this.consolePath(d), this.overlayPath(d), this.outputPath(d), this.seedPath(d)]) await this.files.remove(f).catch(leftover(f));
       if (!elsewhere.has(d)) await this.removeHypervisorLogs(uri, d).catch(leftover(`QEMU logs of ${d}`));
     }
     this.tracked.delete(jobId);

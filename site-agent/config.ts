@@ -136,6 +136,13 @@ export const siteConfigSchema = z
         bandwidthMiBps: z.number().positive('must be larger than zero').default(200),
       })
       .prefault({}),
+    /**
+     * Output disks (`submit --output-disk SIZE`): the largest one a VM may have here. 0: jobs
+     * asking for one are not placed on this site.
+     */
+    outputDisk: z
+      .strictObject({ max: z.union([z.literal(0), sizeMiB]).default(1024) })
+      .prefault({}),
     /** Prometheus `/metrics` over plain HTTP on `metrics.listen` (README, Monitoring); absent: off */
     metrics: metricsConfigSchema.optional(),
     /** how often the agent looks at libvirt for VMs that changed state by themselves */
@@ -147,6 +154,8 @@ export const siteConfigSchema = z
     dataDir: c.dataDir ?? resolve('.brine', c.site),
     /** jobs asking for egress may run here (network.egress: nat) */
     egress: c.network.egress === 'nat',
+    /** the largest output disk per VM, in MiB (outputDisk.max; 0: none) */
+    maxOutputDiskMiB: c.outputDisk.max,
   }));
 
 export type SiteConfig = z.infer<typeof siteConfigSchema>;

@@ -2,7 +2,8 @@
 // after its job ended, or the job's latest snapshot here), followed while the VM runs here, and
 // kept for a while after the job ends (`DestroyCluster.keepConsolesForMs`), then deleted.
 
-import { copyFile, mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, stat } from 'node:fs/promises';
+import { sweepExpired, writeExpiry } from './kept-files.js';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { errorMessage, InvalidArgumentError, NotFoundError } from '../src/shared/errors.js';
@@ -63,34 +64,14 @@ export class Consoles {
         this.o.log.warn({ job: jobId, vm: vm.name, err: errorMessage(err) }, 'console not kept (no file)');
       }
     }
-    if (kept.length) await writeFile(join(dir, 'expires'), new Date(this.now() + forMs).toISOString() + '\n');
+    if (kept.length) await writeExpiry(dir, this.now() + forMs);
     await this.sweep();
     return kept;
   }
 
   /** Deletes kept consoles whose time is up. */
-  async sweep(): Promise<number> {
-    let jobs: string[];
-    try {
-      jobs = await readdir(this.keptDir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-      throw err;
-    }
-    let removed = 0;
-    for (const job of jobs) {
-      const text = await readFile(join(this.keptDir, job, 'expires'), 'utf8').catch((err: unknown) => {
-        // no expiry written (a keep cut short): nothing says to keep it
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.o.log.warn({ job, err: errorMessage(err) }, 'cannot read a kept console expiry; deleting it');
-        return '';
-      });
-      const until = Date.parse(text.trim());
-      if (Number.isFinite(until) && until > this.now()) continue;
-      await rm(join(this.keptDir, job), { recursive: true, force: true });
-      this.o.log.info({ job }, 'kept consoles expired and deleted');
-      removed++;
-    }
-    return removed;
+  sweep(): Promise<number> {
+    return sweepExpired(this.keptDir, this.now(), this.o.log, 'consoles');
   }
 
   /**

@@ -122,6 +122,21 @@ export interface DomainSpec {
   metadata: VmMetadata;
   /** the VM's cloud-init NoCloud seed image (./seed.ts), attached read-only as virtio disk `seedTarget` */
   seed?: { path: string; target: string } | undefined;
+  /** the VM's output disk (./output-disk.ts): a writable qcow2 file, so snapshots capture it */
+  output?: { path: string; target: string } | undefined;
+}
+
+/** A file-backed virtio disk of a domain, as XML lines. */
+function diskElement(path: string, target: string, format: 'qcow2' | 'raw', readonly: boolean): string[] {
+  const e = xmlEscape;
+  return [
+    `    <disk type='file' device='disk'>`,
+    `      <driver name='qemu' type='${format}'/>`,
+    `      <source file='${e(path)}'/>`,
+    `      <target dev='${e(target)}' bus='virtio'/>`,
+    ...(readonly ? [`      <readonly/>`] : []),
+    `    </disk>`,
+  ];
 }
 
 export function buildDomainXml(s: DomainSpec): string {
@@ -135,27 +150,10 @@ export function buildDomainXml(s: DomainSpec): string {
         ]
       : [`    <boot dev='hd'/>`];
   const overlay = s.boot.overlay;
-  const disk =
-    overlay !== undefined
-      ? [
-          `    <disk type='file' device='disk'>`,
-          `      <driver name='qemu' type='qcow2'/>`,
-          `      <source file='${e(overlay)}'/>`,
-          `      <target dev='vda' bus='virtio'/>`,
-          `    </disk>`,
-        ]
-      : [];
+  const disk = overlay !== undefined ? diskElement(overlay, 'vda', 'qcow2', false) : [];
   // Read-only, raw, after the root disk (which keeps vda and the lowest PCI slot, so the BIOS boots it).
-  const seed = s.seed
-    ? [
-        `    <disk type='file' device='disk'>`,
-        `      <driver name='qemu' type='raw'/>`,
-        `      <source file='${e(s.seed.path)}'/>`,
-        `      <target dev='${e(s.seed.target)}' bus='virtio'/>`,
-        `      <readonly/>`,
-        `    </disk>`,
-      ]
-    : [];
+  const seed = s.seed ? diskElement(s.seed.path, s.seed.target, 'raw', true) : [];
+  const output = s.output ? diskElement(s.output.path, s.output.target, 'qcow2', false) : [];
   const { site, job, vm, node, mac, ip, image } = s.metadata;
   // QEMU/KVM on x86: the i440fx machine `pc` (with ACPI, below: PCI hot-plug of the NIC works on it).
   const qemu = s.type === 'qemu' || s.type === 'kvm';
@@ -179,6 +177,7 @@ export function buildDomainXml(s: DomainSpec): string {
     `  <on_crash>destroy</on_crash>`,
     `  <devices>`,
     ...disk,
+    ...output,
     ...seed,
     `    <interface type='network'>`,
     `      <mac address='${e(s.mac)}'/>`,

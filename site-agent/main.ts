@@ -18,6 +18,8 @@ import { loadSiteConfig, type SiteConfig } from './config.js';
 import { GrpcRegistry, loadInstanceId, Registrar } from './registration.js';
 import { createAgentHandlers } from './service.js';
 import { Consoles } from './consoles.js';
+import { e2fsOutputDisks } from './output-disk.js';
+import { Outputs } from './outputs.js';
 import { systemTimers } from '../src/shared/clock.js';
 import { SnapshotStore, storeDir } from './snapshot-store/index.js';
 import { ClusterSnapshots } from './snapshots.js';
@@ -125,6 +127,7 @@ async function main(): Promise<void> {
       nodes: config.nodes,
       images: config.images,
       egress: config.egress,
+      maxOutputDiskMiB: config.maxOutputDiskMiB,
       pollIntervalMs: config.pollInterval,
       logger: root,
     });
@@ -139,6 +142,7 @@ async function main(): Promise<void> {
   let snapshots: ClusterSnapshots;
   let transfers: Transfers;
   let consoles: Consoles;
+  let outputs: Outputs;
   const metrics = config.metrics ? new AgentMetrics(config.site, log) : undefined;
   let local: LocalReclaims;
   try {
@@ -147,6 +151,8 @@ async function main(): Promise<void> {
     metrics?.watchStore(() => storeStats(store));
     consoles = new Consoles({ clusters: manager, store, dataDir: config.dataDir, timers: systemTimers, log });
     await consoles.sweep();
+    outputs = new Outputs({ clusters: manager, store, tool: e2fsOutputDisks, dataDir: config.dataDir, log });
+    await outputs.sweep();
     snapshots = new ClusterSnapshots({ clusters: manager, store, dataDir: config.dataDir, site: config, logger: root });
     const recovered = await snapshots.recover();
     if (recovered.length > 0) log.warn({ recovered }, 'recovered interrupted snapshots');
@@ -203,6 +209,7 @@ async function main(): Promise<void> {
     clusters: metrics ? metrics.instrumentClusters(manager) : manager,
     snapshots: metrics ? metrics.instrumentSnapshots(snapshots) : snapshots,
     consoles,
+    outputs,
     site: config,
     logger: log,
     transfers: transfers.handlers,
@@ -286,6 +293,7 @@ async function main(): Promise<void> {
       snapshotsKeep: config.snapshots.keep,
       snapshotsReplicas: config.snapshots.replicas,
       egress: config.egress,
+      maxOutputDiskMiB: config.maxOutputDiskMiB,
     },
     instance: await loadInstanceId(config.dataDir),
     // a cluster being suspended locally stays in the heartbeats (paused) until the report has it

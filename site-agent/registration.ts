@@ -126,6 +126,8 @@ export interface SiteDescription {
   snapshotsReplicas?: number;
   /** network.egress is nat (absent: no) */
   egress?: boolean;
+  /** outputDisk.max in MiB (absent: 0, none) */
+  maxOutputDiskMiB?: number;
 }
 
 export interface RegistrarOptions {
@@ -288,6 +290,7 @@ export class Registrar {
           snapshotsKeep: d.snapshotsKeep,
           snapshotsReplicas: d.snapshotsReplicas ?? 0,
           egress: d.egress === true,
+          maxOutputDiskMiB: d.maxOutputDiskMiB ?? 0,
           localReclaim,
           gridId: this.o.membership?.gridId ?? '',
           epoch: this.o.membership?.epoch ?? 0,

@@ -12,6 +12,7 @@ import { validateClusterSpec, type NodeCapacity, type SiteFacts } from './cluste
 import type { ImageConfig } from './config.js';
 import type { TransferHandlers } from './transfer/index.js';
 import type { Consoles } from './consoles.js';
+import type { Outputs } from './outputs.js';
 import type { LocalReclaims } from './local-reclaim.js';
 
 /** What the service needs from the cluster manager. */
@@ -37,6 +38,8 @@ export interface AgentServiceOptions {
   snapshots: SnapshotBackend;
   /** consoles for `brine logs`; without it ReadConsole answers UNIMPLEMENTED and none is kept */
   consoles?: ConsoleBackend;
+  /** output disks for `brine output` (./outputs.ts); without it ReadOutput answers UNIMPLEMENTED and none is kept */
+  outputs?: Pick<Outputs, 'keep' | 'read'>;
   site: SiteFacts;
   logger: Logger;
   /** snapshot transfers between agents (./transfer/); without it those calls answer UNIMPLEMENTED */
@@ -69,6 +72,33 @@ function answer<Req, Res>(
   };
 }
 
+/**
+ * Answers a server-streaming call from `items`, waiting for the client when its buffer is full
+ * (never all in memory); a cancelled call aborts the source; a failure becomes its gRPC status.
+ */
+function streamOut<Req, T>(
+  log: Logger,
+  method: string,
+  call: grpc.ServerWritableStream<Req, T>,
+  ids: { job: string; vm: string },
+  items: (signal: AbortSignal) => AsyncIterable<T>,
+): void {
+  const ac = new AbortController();
+  call.on('cancelled', () => ac.abort());
+  void (async () => {
+    try {
+      for await (const item of items(ac.signal)) {
+        if (!call.write(item)) await new Promise<void>((resolve) => call.once('drain', () => resolve()));
+      }
+      call.end();
+    } catch (err) {
+      const e = toGrpcError(err);
+      log.warn({ method, ...ids, code: e.code, err: e.details }, 'call failed');
+      call.emit('error', e);
+    }
+  })();
+}
+
 export function createAgentHandlers(o: AgentServiceOptions): AgentServiceHandlers {
   const log = o.logger;
   return {
@@ -88,9 +118,13 @@ export function createAgentHandlers(o: AgentServiceOptions): AgentServiceHandler
       if (!Number.isSafeInteger(req.keepConsolesForMs) || req.keepConsolesForMs < 0) {
         throw new InvalidArgumentError('keepConsolesForMs', `a whole number of ms ≥ 0, got ${req.keepConsolesForMs}`);
       }
-      log.child({ job: req.jobId }).info({ operationId: req.operationId, keepConsolesForMs: req.keepConsolesForMs }, 'destroy requested');
-      // the job ended: what its guests printed stays readable (`brine logs`) for a while
+      if (!Number.isSafeInteger(req.keepOutputForMs) || req.keepOutputForMs < 0) {
+        throw new InvalidArgumentError('keepOutputForMs', `a whole number of ms ≥ 0, got ${req.keepOutputForMs}`);
+      }
+      log.child({ job: req.jobId }).info({ operationId: req.operationId, keepConsolesForMs: req.keepConsolesForMs, keepOutputForMs: req.keepOutputForMs }, 'destroy requested');
+      // the job ended: what its guests printed and wrote stays readable (`brine logs`, `brine output`) for a while
       if (req.keepConsolesForMs > 0 && o.consoles) await o.consoles.keep(req.jobId, req.keepConsolesForMs);
+      if (req.keepOutputForMs > 0 && o.outputs) await o.outputs.keep(req.jobId, req.keepOutputForMs);
       return o.clusters.destroy(req.jobId, 'requested by the coordinator');
     }),
     GetStatus: answer(log, 'GetStatus', async (req) => {
@@ -127,25 +161,15 @@ export function createAgentHandlers(o: AgentServiceOptions): AgentServiceHandler
     }),
     ReadConsole: (call) => {
       const req = call.request;
-      if (!o.consoles) {
-        call.emit('error', { code: grpcStatus.UNIMPLEMENTED, details: 'ReadConsole: consoles are not enabled on this agent' });
-        return;
-      }
-      const ac = new AbortController();
-      call.on('cancelled', () => ac.abort());
       const consoles = o.consoles;
-      void (async () => {
-        try {
-          for await (const c of consoles.read(req.jobId, req.vm, req.offset, req.follow, ac.signal)) {
-            if (!call.write(c)) await new Promise<void>((resolve) => call.once('drain', () => resolve()));
-          }
-          call.end();
-        } catch (err) {
-          const e = toGrpcError(err);
-          log.warn({ method: 'ReadConsole', job: req.jobId, vm: req.vm, code: e.code, err: e.details }, 'call failed');
-          call.emit('error', e);
-        }
-      })();
+      if (!consoles) return void call.emit('error', { code: grpcStatus.UNIMPLEMENTED, details: 'ReadConsole: consoles are not enabled on this agent' });
+      streamOut(log, 'ReadConsole', call, { job: req.jobId, vm: req.vm }, (signal) => consoles.read(req.jobId, req.vm, req.offset, req.follow, signal));
+    },
+    ReadOutput: (call) => {
+      const req = call.request;
+      const outputs = o.outputs;
+      if (!outputs) return void call.emit('error', { code: grpcStatus.UNIMPLEMENTED, details: 'ReadOutput: output disks are not enabled on this agent' });
+      streamOut(log, 'ReadOutput', call, { job: req.jobId, vm: req.vm }, (signal) => outputs.read(req.jobId, req.vm, signal));
     },
     // Agent to agent (issue 6): the destination pulls, the source serves; see ./transfer/.
     FetchSnapshot: o.transfers?.FetchSnapshot ?? unimplemented('FetchSnapshot'),

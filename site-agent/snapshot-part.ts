@@ -15,7 +15,7 @@ import { isTestUri, type CaptureMethod } from './snapshot-format.js';
 /** What the snapshot modules need of the cluster manager. */
 export type SnapshotClusters = Pick<
   ClusterManager,
-  'site' | 'withJobLock' | 'clusterStatus' | 'destroyHeld' | 'trackHeld' | 'consolePath' | 'overlayPath' | 'nodeUri' | 'writeSeed'
+  'site' | 'withJobLock' | 'clusterStatus' | 'destroyHeld' | 'trackHeld' | 'consolePath' | 'overlayPath' | 'outputPath' | 'nodeUri' | 'writeSeed'
 >;
 
 /** What this module needs of the store (site-agent/snapshot-store/). */

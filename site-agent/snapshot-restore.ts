@@ -8,6 +8,7 @@ import { validateClusterSpec } from './clusters.js';
 import type { ImageConfig } from './config.js';
 import { domainName, fileDisks, metadataElement, networkName, retarget, type RetargetTo } from './domain-xml.js';
 import { SEED_TARGET } from './seed.js';
+import { OUTPUT_TARGET } from './output-disk.js';
 import { guardRestoredXml, type OwnedByVm } from './domain-guard.js';
 import { restoreWithNewNics, rewriteInterfaces } from './libvirt/nic-swap.js';
 import type { LibvirtConnection } from './libvirt/types.js';
@@ -121,7 +122,8 @@ export class SnapshotRestore extends SnapshotPart {
             metadata: metadataElement('vm', { site, job: spec.jobId, vm: vm.name, node: vm.node, mac: vm.mac.toLowerCase(), ip: vm.ip, image: spec.image }),
             fromConsole: c.console,
             toConsole: consolePath,
-            disks: c.disks.map((d) => ({ from: d.source, to: this.o.clusters.overlayPath(domain) })),
+            // each disk back to its own file here: the output disk to its path, the root disk to its overlay
+            disks: c.disks.map((d) => ({ from: d.source, to: d.target === OUTPUT_TARGET ? this.o.clusters.outputPath(domain) : this.o.clusters.overlayPath(domain) })),
           };
           const old = present.get(vm.name);
           // Same name but not this site's VM (its metadata said otherwise; names carry no site, so

@@ -15,6 +15,7 @@ import type { ListJobsResponse__Output } from '../gen/brine/v1/ListJobsResponse.
 import type { ListJobsRequest } from '../gen/brine/v1/ListJobsRequest.js';
 import type { ListAddressesResponse__Output } from '../gen/brine/v1/ListAddressesResponse.js';
 import type { LogChunk__Output as LogChunk } from '../gen/brine/v1/LogChunk.js';
+import type { OutputChunk__Output as OutputChunk } from '../gen/brine/v1/OutputChunk.js';
 
 /** Reads answer fast; a missing coordinator is reported at once (waitForReady: false). */
 export const READ_TIMEOUT_MS = 5_000;
@@ -132,8 +133,19 @@ export class CoordinatorClient {
     return this.serverStream('Logs', this.raw.logs({ job, vm, follow }, failFast()), onChunk);
   }
 
-  /** A server stream's messages into `onData`; `done` settles when it ends, is cancelled or breaks. */
-  private serverStream<T>(method: string, call: grpc.ClientReadableStream<T>, onData: (m: T) => void): WatchStream {
+  /**
+   * The files of an ended job's output disks (`brine output`), piece by piece into `onChunk`; the
+   * stream waits while a promise it returns is pending (the disk writes set the pace).
+   */
+  output(job: string, vm: string, onChunk: (chunk: OutputChunk) => Promise<void>): WatchStream {
+    return this.serverStream('ReadOutput', this.raw.readOutput({ jobId: job, vm }, failFast()), onChunk);
+  }
+
+  /**
+   * A server stream's messages into `onData`; `done` settles when it ends, is cancelled or breaks.
+   * A promise from `onData` pauses the stream until it settles; if it rejects, so does `done`.
+   */
+  private serverStream<T>(method: string, call: grpc.ClientReadableStream<T>, onData: (m: T) => void | Promise<void>): WatchStream {
     this.streams.add(call);
     let cancelled = false;
     let markSubscribed: () => void = () => {};
@@ -146,16 +158,33 @@ export class CoordinatorClient {
       answered = true;
       markSubscribed();
     });
+    let failed: { err: unknown } | undefined;
+    // the last message's work may still run when the stream ends: `done` waits for it
+    let pending: Promise<void> = Promise.resolve();
     call.on('data', (m: T) => {
       answered = true;
       markSubscribed();
-      onData(m);
+      const held = onData(m);
+      if (!held) return;
+      call.pause();
+      pending = held.then(
+        () => undefined,
+        () => undefined,
+      );
+      held.then(
+        () => call.resume(),
+        (err: unknown) => {
+          failed = { err };
+          call.cancel();
+        },
+      );
     });
     const done = new Promise<void>((resolve, reject) => {
       call.on('error', (err: grpc.ServiceError) => {
         this.streams.delete(call);
         markSubscribed();
-        if (cancelled && err.code === grpc.status.CANCELLED) resolve();
+        if (failed) reject(failed.err);
+        else if (cancelled && err.code === grpc.status.CANCELLED) resolve();
         else if (answered && (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.CANCELLED)) {
           // a coordinator that dies or shuts down under a live stream: the call breaks, not ends
           reject(new UnavailableError(`lost the connection to the coordinator at ${this.address}: ${why(err.details)}`, err));
@@ -165,7 +194,7 @@ export class CoordinatorClient {
       call.on('end', () => {
         this.streams.delete(call);
         markSubscribed();
-        resolve();
+        void pending.then(() => (failed ? reject(failed.err) : resolve()));
       });
     });
     return {

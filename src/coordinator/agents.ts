@@ -9,6 +9,7 @@ import type { AgentServiceClient } from '../gen/brine/v1/AgentService.js';
 import type { PruneSnapshotsResponse__Output as PruneSnapshotsResponse } from '../gen/brine/v1/PruneSnapshotsResponse.js';
 import type { TransferProgress__Output as TransferProgress } from '../gen/brine/v1/TransferProgress.js';
 import type { ConsoleChunk__Output as ConsoleChunk } from '../gen/brine/v1/ConsoleChunk.js';
+import type { OutputChunk__Output as OutputChunk } from '../gen/brine/v1/OutputChunk.js';
 
 export type { TransferProgress };
 
@@ -30,17 +31,27 @@ export interface ConsoleRequest {
   follow: boolean;
 }
 
-export type { ConsoleChunk };
+export type { ConsoleChunk, OutputChunk };
+
+/** `keepConsolesForMs`, `keepOutputForMs` > 0: the job ended; its consoles and output disks are kept that long. */
+export interface DestroyOptions {
+  keepConsolesForMs?: number;
+  keepOutputForMs?: number;
+}
 
 export interface AgentGateway {
   deploy(address: string, operationId: string, cluster: ClusterSpec): Promise<ClusterStatus>;
-  /** `keepConsolesForMs` > 0: the job ended; the agent keeps its consoles that long (`brine logs`) */
-  destroy(address: string, operationId: string, jobId: string, opts?: { keepConsolesForMs?: number }): Promise<ClusterStatus>;
+  destroy(address: string, operationId: string, jobId: string, opts?: DestroyOptions): Promise<ClusterStatus>;
   /**
    * Streams a VM's console from the agent at `address` into `onChunk` until it ends (the VM no
    * longer runs there, when following) or `signal` aborts (then it resolves).
    */
   readConsole?(address: string, req: ConsoleRequest, onChunk: (c: ConsoleChunk) => void, signal: AbortSignal): Promise<void>;
+  /**
+   * Streams the files of an ended job's kept output disks into `onChunk`; a promise from it holds
+   * the stream until it settles (the reader's backpressure). Resolves at the end or when aborted.
+   */
+  readOutput?(address: string, req: { jobId: string; vm: string }, onChunk: (c: OutputChunk) => Promise<void> | void, signal: AbortSignal): Promise<void>;
   takeSnapshot(address: string, operationId: string, jobId: string, snapshotId: string, kind: SnapshotKind): Promise<Snapshot>;
   restore(address: string, operationId: string, cluster: ClusterSpec, snapshotId: string): Promise<ClusterStatus>;
   pruneSnapshots(address: string, jobId: string, keep: number): Promise<string[]>;
@@ -122,9 +133,42 @@ export class GrpcAgentGateway implements AgentGateway {
     return this.call(address, TIMEOUT_MS.deploy, (c, m, o, cb) => c.DeployCluster({ operationId, cluster }, m, o, cb));
   }
 
-  destroy(address: string, operationId: string, jobId: string, opts: { keepConsolesForMs?: number } = {}): Promise<ClusterStatus> {
+  destroy(address: string, operationId: string, jobId: string, opts: DestroyOptions = {}): Promise<ClusterStatus> {
     const keepConsolesForMs = opts.keepConsolesForMs ?? 0;
-    return this.call(address, TIMEOUT_MS.destroy, (c, m, o, cb) => c.DestroyCluster({ operationId, jobId, keepConsolesForMs }, m, o, cb));
+    const keepOutputForMs = opts.keepOutputForMs ?? 0;
+    return this.call(address, TIMEOUT_MS.destroy, (c, m, o, cb) => c.DestroyCluster({ operationId, jobId, keepConsolesForMs, keepOutputForMs }, m, o, cb));
+  }
+
+  readOutput(address: string, req: { jobId: string; vm: string }, onChunk: (c: OutputChunk) => Promise<void> | void, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      // no deadline: it lasts as long as the copy does (the reader's pace)
+      const call = this.client(address).ReadOutput(req, this.metadata.clone());
+      let failed: unknown;
+      const abort = (): void => call.cancel();
+      signal.addEventListener('abort', abort, { once: true });
+      call.on('data', (c: OutputChunk) => {
+        const held = onChunk(c);
+        if (!held) return;
+        call.pause();
+        held.then(
+          () => call.resume(),
+          (err: unknown) => {
+            failed = err;
+            call.cancel();
+          },
+        );
+      });
+      call.on('error', (err: grpc.ServiceError) => {
+        signal.removeEventListener('abort', abort);
+        if (failed) reject(failed);
+        else if (signal.aborted) resolve();
+        else reject(fromGrpcError(err, address));
+      });
+      call.on('end', () => {
+        signal.removeEventListener('abort', abort);
+        resolve();
+      });
+    });
   }
 
   readConsole(address: string, req: ConsoleRequest, onChunk: (c: ConsoleChunk) => void, signal: AbortSignal): Promise<void> {

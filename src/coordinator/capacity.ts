@@ -8,9 +8,16 @@ export function isMove(op: PendingOp | undefined): op is MoveOp {
   return op?.kind === 'move' && op.move !== undefined;
 }
 
-/** What every placement of `job` asks of a site: room for its VMs, its image, egress if it asked. */
+/** What every placement of `job` asks of a site: room for its VMs, its image, egress and an output disk if it asked. */
 export function jobRequest(job: JobRecord): PlacementRequest {
-  return { vms: job.vmCount, cpus: job.cpus, memoryMiB: job.memoryMiB, image: job.image, ...(job.egress ? { egress: true } : {}) };
+  return {
+    vms: job.vmCount,
+    cpus: job.cpus,
+    memoryMiB: job.memoryMiB,
+    image: job.image,
+    ...(job.egress ? { egress: true } : {}),
+    ...(job.outputDiskMiB ? { outputDiskMiB: job.outputDiskMiB } : {}),
+  };
 }
 
 /** A resume or move of `job`: room for its VMs on nodes that run the guest types they were saved as. */
@@ -42,6 +49,7 @@ export function capacities(
       up: isUp(site.name),
       images: site.images,
       egress: site.egress === true,
+      maxOutputDiskMiB: site.maxOutputDiskMiB ?? 0,
       nodes: site.nodes.map((n) => {
         const u = use(site.name, n.name);
         return {

@@ -22,6 +22,8 @@ import { randomIds, type Ids } from './ids.js';
 import { JobCommands } from './job-commands.js';
 import { JobFlags } from './job-flags.js';
 import { JobLogs, type LogPiece } from './logs.js';
+import { JobOutputs } from './outputs.js';
+import type { OutputChunk } from './agents.js';
 import { JobIndex } from './job-index.js';
 import { applyLocalReclaimReport } from './local-reclaim-report.js';
 import type { LocalReclaimReport__Output as LocalReclaimReport } from '../gen/brine/v1/LocalReclaimReport.js';
@@ -79,6 +81,7 @@ class Parts implements CoordinatorContext {
   readonly preemption = new Preemption(this);
   readonly failover = new Failover(this);
   readonly logs = new JobLogs(this);
+  readonly outputs = new JobOutputs(this);
 
   constructor(deps: CoordinatorDeps) {
     this.config = deps.config;
@@ -150,6 +153,11 @@ export class Coordinator {
   /** Streams a job's consoles (`brine logs`), following it across moves with `follow`. */
   logs(id: string, vm: string, follow: boolean, write: (p: LogPiece) => void, signal: AbortSignal): Promise<void> {
     return this.p.logs.stream(this.job(id), vm, follow, write, signal);
+  }
+
+  /** Streams the files of an ended job's output disks (`brine output`). */
+  output(id: string, vm: string, write: (c: OutputChunk) => Promise<void> | void, signal: AbortSignal): Promise<void> {
+    return this.p.outputs.stream(this.job(id), vm, write, signal);
   }
 
   /** Runs a placement pass soon (passes never overlap). */

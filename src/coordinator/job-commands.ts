@@ -11,6 +11,8 @@ import type { JobRecord, SiteRecord } from './store.js';
 import type { CoordinatorContext } from './context.js';
 
 const MAX_VMS = 1000;
+/** 1 TiB: far above any site's outputDisk.max; catches a unit slip before any site is asked */
+const MAX_OUTPUT_DISK_MIB = 1024 * 1024;
 
 interface Checked {
   site?: SiteRecord;
@@ -51,6 +53,7 @@ export class JobCommands {
       deployAttempts: 0,
       ...seedRecord(req),
       ...(req.egress ? { egress: true } : {}),
+      ...(req.outputDiskMiB > 0 ? { outputDiskMiB: req.outputDiskMiB } : {}),
     };
     store.data.jobs[id] = record;
     // from here on the store's own object (a tracking proxy: changes through it are journaled),
@@ -118,6 +121,9 @@ export class JobCommands {
         throw new InvalidArgumentError('site', `unknown site ${req.site} (known: ${sites.map((s) => s.name).join(', ') || 'none'})`);
       }
     }
+    if (!Number.isInteger(req.outputDiskMiB) || req.outputDiskMiB < 0 || req.outputDiskMiB > MAX_OUTPUT_DISK_MIB) {
+      throw new InvalidArgumentError('outputDiskMiB', `must be a whole number of MiB from 0 (none) to ${MAX_OUTPUT_DISK_MIB}, got ${req.outputDiskMiB}`);
+    }
     if (!req.image) throw new InvalidArgumentError('image', 'is required');
     if (sites.length === 0) {
       // A grid whose sites have not registered yet (the coordinator started first): nothing to
@@ -139,6 +145,15 @@ export class JobCommands {
           ? `site ${site.name} does not allow egress (its agent's network.egress is none); submit without --egress, or to a site that allows it`
           : `no site with image ${req.image} allows egress (an agent's network.egress: nat); submit without --egress`,
       );
+    }
+    if (req.outputDiskMiB > 0) {
+      const largest = Math.max(...offering.map((s) => s.maxOutputDiskMiB ?? 0));
+      if (req.outputDiskMiB > largest) {
+        throw new InvalidArgumentError(
+          'outputDiskMiB',
+          `${req.outputDiskMiB} MiB is more than ${site ? `site ${site.name}` : 'any site'} allows for an output disk (largest: ${largest} MiB, an agent's outputDisk.max)`,
+        );
+      }
     }
     const nodes = offering.flatMap((s) => s.nodes);
     const maxCpus = Math.max(...nodes.map((n) => n.cpus));

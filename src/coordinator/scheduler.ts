@@ -36,6 +36,8 @@ export interface SiteCapacity {
   images: readonly string[];
   /** the site NATs a cluster's network outside for jobs that ask (network.egress: nat) */
   egress?: boolean;
+  /** the largest output disk per VM it allows, MiB (outputDisk.max); absent: 0 */
+  maxOutputDiskMiB?: number;
   nodes: NodeCapacity[];
 }
 
@@ -46,6 +48,8 @@ export interface PlacementRequest {
   image: string;
   /** the job's network must reach outside (`submit --egress`): only sites that allow it */
   egress?: boolean;
+  /** each VM needs an output disk of this many MiB (`submit --output-disk`) */
+  outputDiskMiB?: number;
   /** only this site */
   site?: string;
   /** a restore (resume, move): the VMs were saved under these domain types and architectures */
@@ -59,6 +63,9 @@ export function fitOnSite(site: SiteCapacity, req: PlacementRequest): SiteFit {
   if (!site.up) return { ok: false, site: site.name, reason: `${site.name} is DOWN` };
   if (!site.images.includes(req.image)) return { ok: false, site: site.name, reason: `${site.name} has no image ${req.image}` };
   if (req.egress && !site.egress) return { ok: false, site: site.name, reason: `${site.name} does not allow egress (network.egress is none)` };
+  if (req.outputDiskMiB && req.outputDiskMiB > (site.maxOutputDiskMiB ?? 0)) {
+    return { ok: false, site: site.name, reason: `${site.name} allows output disks up to ${site.maxOutputDiskMiB ?? 0} MiB (outputDisk.max)` };
+  }
   const needs = req.needs ?? [];
   const schedulable = site.nodes.filter((n) => n.schedulable);
   const usable = schedulable.filter((n) => runsGuests(n, needs));

@@ -8,6 +8,7 @@ import type { GridIdentity } from './identity.js';
 import { listJobs, type JobSource } from './job-list.js';
 import { isEnded } from './job-state.js';
 import type { JobRecord } from './store.js';
+import type { OutputChunk } from './agents.js';
 import type { JobServiceHandlers } from '../gen/brine/v1/JobService.js';
 import type { RegistryServiceHandlers } from '../gen/brine/v1/RegistryService.js';
 import type { Logger } from '../shared/logger.js';
@@ -53,6 +54,22 @@ function unary<Req, Res>(log: Logger, name: string, o: ServiceOptions, fn: (req:
         },
       );
   };
+}
+
+/** A server-streaming call run by `fn` until it returns (then ended) or throws (then its gRPC status); cancelling it aborts `signal`. */
+function streamCall<Req, Res>(log: Logger, name: string, call: grpc.ServerWritableStream<Req, Res>, o: ServiceOptions, fn: (caller: Caller, signal: AbortSignal) => Promise<void>): void {
+  const ac = new AbortController();
+  call.on('cancelled', () => ac.abort());
+  void (async () => {
+    try {
+      await fn(callerFrom(call, o.insecure), ac.signal);
+      call.end();
+    } catch (err) {
+      const e = toGrpcError(err);
+      log.debug({ rpc: name, code: e.code, err: e.details }, 'rpc failed');
+      call.emit('error', e);
+    }
+  })();
 }
 
 export function jobServiceHandlers(c: Coordinator, log: Logger, o: ServiceOptions = { insecure: false }): JobServiceHandlers {
@@ -152,21 +169,21 @@ export function jobServiceHandlers(c: Coordinator, log: Logger, o: ServiceOption
     },
     Logs: (call) => {
       const req = call.request;
-      const ac = new AbortController();
-      call.on('cancelled', () => ac.abort());
-      void (async () => {
-        try {
-          const caller = callerFrom(call, o.insecure);
-          checkSizes(req);
-          const job = owned(caller, req.job, 'read the logs of');
-          await c.logs(job.id, req.vm, req.follow, (p) => call.write(p), ac.signal);
-          call.end();
-        } catch (err) {
-          const e = toGrpcError(err);
-          log.debug({ rpc: 'Logs', code: e.code, err: e.details }, 'rpc failed');
-          call.emit('error', e);
-        }
-      })();
+      streamCall(log, 'Logs', call, o, async (caller, signal) => {
+        checkSizes(req);
+        const job = owned(caller, req.job, 'read the logs of');
+        await c.logs(job.id, req.vm, req.follow, (p) => call.write(p), signal);
+      });
+    },
+    ReadOutput: (call) => {
+      const req = call.request;
+      streamCall(log, 'ReadOutput', call, o, async (caller, signal) => {
+        checkSizes(req);
+        const job = owned(caller, req.jobId, 'read the output of');
+        // the agent's stream waits while the CLI has not taken what was sent (never all in memory)
+        const write = (chunk: OutputChunk): Promise<void> | undefined => (call.write(chunk) ? undefined : new Promise<void>((resolve) => call.once('drain', () => resolve())));
+        await c.output(job.id, req.vm, write, signal);
+      });
     },
   };
 }

@@ -85,6 +85,7 @@ export class SiteRegistry {
           advertise: s.advertise,
           images: s.images,
           egress: s.egress === true,
+          maxOutputDiskMiB: s.maxOutputDiskMiB ?? 0,
           lastHeartbeat: session ? new Date(session.lastHeartbeat).toISOString() : '',
           preempted: [],
         };
@@ -168,6 +169,7 @@ export class SiteRegistry {
       snapshotsKeep: req.snapshotsKeep > 0 ? req.snapshotsKeep : 3,
       snapshotsReplicas: Math.max(0, req.snapshotsReplicas),
       egress: req.egress,
+      maxOutputDiskMiB: req.maxOutputDiskMiB,
     };
     store.data.sites[req.site] = record;
     const session = this.ctx.ids.session();

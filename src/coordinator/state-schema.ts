@@ -56,6 +56,8 @@ export const jobRecordSchema = z.looseObject({
   userDataBytes: z.number().int().nonnegative().optional(),
   meta: z.record(z.string(), z.string()).optional(),
   egress: z.boolean().optional(),
+  outputDiskMiB: z.number().int().nonnegative().optional(),
+  outputKeptUntil: z.string().optional(),
 });
 
 const nodeSpec = z.looseObject({
@@ -82,6 +84,7 @@ export const siteRecordSchema = z.looseObject({
   snapshotsKeep: z.number(),
   snapshotsReplicas: z.number().optional(),
   egress: z.boolean().optional(),
+  maxOutputDiskMiB: z.number().int().nonnegative().optional(),
 });
 
 export const snapshotSchema = z.looseObject({

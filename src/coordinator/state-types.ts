@@ -54,8 +54,12 @@ export interface MoveState {
 }
 
 /** A job as persisted: the wire `Job` plus bookkeeping the wire does not carry. */
-export interface JobRecord extends Omit<Job, 'state' | 'history' | 'userDataBytes' | 'meta' | 'egress'>, SeedRecord {
+export interface JobRecord extends Omit<Job, 'state' | 'history' | 'userDataBytes' | 'meta' | 'egress' | 'outputDiskMiB' | 'outputKeptUntil'>, SeedRecord {
   state: JobStateName;
+  /** each VM's output disk in MiB (`submit --output-disk`); absent: none */
+  outputDiskMiB?: number | undefined;
+  /** set when the job ended and its site kept the output disks: until when (RFC 3339) */
+  outputKeptUntil?: string | undefined;
   /** the cluster's network is NATed outside (`submit --egress`); absent (older records): isolated */
   egress?: boolean | undefined;
   history: HistoryEntry[];
@@ -97,6 +101,8 @@ export interface SiteRecord {
   snapshotsReplicas?: number | undefined;
   /** its config allows NAT egress (network.egress: nat); absent (older records): no */
   egress?: boolean | undefined;
+  /** the largest output disk per VM it allows, MiB (outputDisk.max); absent (older records): 0 */
+  maxOutputDiskMiB?: number | undefined;
 }
 
 /** The grid's identity and this coordinator's generation (./identity.ts). */

@@ -1,11 +1,12 @@
 // Ending a job's presence at a site: its cluster destroyed, its leases freed, its snapshots
 // deleted, the record archived.
 import { errorMessage } from '../shared/errors.js';
+import type { DestroyOptions } from './agents.js';
 import type { JobRecord } from './store.js';
 import type { CoordinatorContext } from './context.js';
 
 export class Teardown {
-  constructor(private readonly ctx: Pick<CoordinatorContext, 'store' | 'allocator' | 'agents' | 'config' | 'log' | 'grid' | 'catalog' | 'placement'>) {}
+  constructor(private readonly ctx: Pick<CoordinatorContext, 'store' | 'allocator' | 'agents' | 'config' | 'log' | 'grid' | 'catalog' | 'placement' | 'clock'>) {}
 
   /**
    * After a job reached an end state: its addresses go to `releasing`, its VMs are destroyed at the
@@ -18,14 +19,17 @@ export class Teardown {
     await this.ctx.grid.commit();
     this.ctx.placement.schedule();
     if (site) {
+      const keep = this.ctx.config.jobs.keepEndedFor;
       await this.releaseAt(
         job.id,
         site,
         `${job.id}/destroy`,
         () => {
           for (const vm of job.vms) vm.state = 'DESTROYED';
+          // the site kept its output disks as long as the job record is kept (`brine output`)
+          if ((job.outputDiskMiB ?? 0) > 0) job.outputKeptUntil = new Date(this.ctx.clock.now().getTime() + keep).toISOString();
         },
-        { keepConsolesForMs: this.ctx.config.jobs.keepEndedFor },
+        { keepConsolesForMs: keep, keepOutputForMs: (job.outputDiskMiB ?? 0) > 0 ? keep : 0 },
       );
     }
     await this.ctx.catalog.dropAll(job);
@@ -36,7 +40,7 @@ export class Teardown {
    * Destroys a job's cluster at `site` (idempotent: `operationId`) and frees its leases there;
    * on failure they stay `releasing` until the site confirms. `onDestroyed` runs before the commit.
    */
-  async releaseAt(jobId: string, site: string, operationId: string, onDestroyed?: () => void, opts: { keepConsolesForMs?: number } = {}): Promise<void> {
+  async releaseAt(jobId: string, site: string, operationId: string, onDestroyed?: () => void, opts: DestroyOptions = {}): Promise<void> {
     const record = this.ctx.store.data.sites[site];
     if (!record) return;
     try {

@@ -6,7 +6,7 @@ import { seedSpec, seedWire } from './user-data.js';
 /** The wire form of a job (bookkeeping fields dropped). */
 export function toJobMessage(job: JobRecord): Job {
   const { deployAttempts: _attempts, pendingOp: _op, autoResume: _auto, userData: _userData, ...wire } = job;
-  return { ...wire, ...seedWire(job), egress: job.egress === true };
+  return { ...wire, ...seedWire(job), egress: job.egress === true, outputDiskMiB: job.outputDiskMiB ?? 0, outputKeptUntil: job.outputKeptUntil ?? '' };
 }
 
 /** What the agent needs to run a job's cluster where it is placed now. */
@@ -22,5 +22,6 @@ export function clusterSpec(job: JobRecord): ClusterSpec {
     vms: job.vms.map((v) => ({ name: v.name, node: v.node, mac: v.mac, ip: v.ip })),
     ...seedSpec(job),
     egress: job.egress === true,
+    outputDiskMiB: job.outputDiskMiB ?? 0,
   };
 }

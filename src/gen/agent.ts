@@ -21,11 +21,13 @@ import type { LocalReclaimResponse as _brine_v1_LocalReclaimResponse, LocalRecla
 import type { LocalReleaseRequest as _brine_v1_LocalReleaseRequest, LocalReleaseRequest__Output as _brine_v1_LocalReleaseRequest__Output } from './brine/v1/LocalReleaseRequest.js';
 import type { LocalReleaseResponse as _brine_v1_LocalReleaseResponse, LocalReleaseResponse__Output as _brine_v1_LocalReleaseResponse__Output } from './brine/v1/LocalReleaseResponse.js';
 import type { NodeInfo as _brine_v1_NodeInfo, NodeInfo__Output as _brine_v1_NodeInfo__Output } from './brine/v1/NodeInfo.js';
+import type { OutputChunk as _brine_v1_OutputChunk, OutputChunk__Output as _brine_v1_OutputChunk__Output } from './brine/v1/OutputChunk.js';
 import type { PreemptedJob as _brine_v1_PreemptedJob, PreemptedJob__Output as _brine_v1_PreemptedJob__Output } from './brine/v1/PreemptedJob.js';
 import type { PruneSnapshotsRequest as _brine_v1_PruneSnapshotsRequest, PruneSnapshotsRequest__Output as _brine_v1_PruneSnapshotsRequest__Output } from './brine/v1/PruneSnapshotsRequest.js';
 import type { PruneSnapshotsResponse as _brine_v1_PruneSnapshotsResponse, PruneSnapshotsResponse__Output as _brine_v1_PruneSnapshotsResponse__Output } from './brine/v1/PruneSnapshotsResponse.js';
 import type { ReadChunksRequest as _brine_v1_ReadChunksRequest, ReadChunksRequest__Output as _brine_v1_ReadChunksRequest__Output } from './brine/v1/ReadChunksRequest.js';
 import type { ReadConsoleRequest as _brine_v1_ReadConsoleRequest, ReadConsoleRequest__Output as _brine_v1_ReadConsoleRequest__Output } from './brine/v1/ReadConsoleRequest.js';
+import type { ReadOutputRequest as _brine_v1_ReadOutputRequest, ReadOutputRequest__Output as _brine_v1_ReadOutputRequest__Output } from './brine/v1/ReadOutputRequest.js';
 import type { RestoreClusterRequest as _brine_v1_RestoreClusterRequest, RestoreClusterRequest__Output as _brine_v1_RestoreClusterRequest__Output } from './brine/v1/RestoreClusterRequest.js';
 import type { Site as _brine_v1_Site, Site__Output as _brine_v1_Site__Output } from './brine/v1/Site.js';
 import type { Snapshot as _brine_v1_Snapshot, Snapshot__Output as _brine_v1_Snapshot__Output } from './brine/v1/Snapshot.js';
@@ -65,11 +67,13 @@ export interface ProtoGrpcType {
       LocalReleaseRequest: MessageTypeDefinition<_brine_v1_LocalReleaseRequest, _brine_v1_LocalReleaseRequest__Output>
       LocalReleaseResponse: MessageTypeDefinition<_brine_v1_LocalReleaseResponse, _brine_v1_LocalReleaseResponse__Output>
       NodeInfo: MessageTypeDefinition<_brine_v1_NodeInfo, _brine_v1_NodeInfo__Output>
+      OutputChunk: MessageTypeDefinition<_brine_v1_OutputChunk, _brine_v1_OutputChunk__Output>
       PreemptedJob: MessageTypeDefinition<_brine_v1_PreemptedJob, _brine_v1_PreemptedJob__Output>
       PruneSnapshotsRequest: MessageTypeDefinition<_brine_v1_PruneSnapshotsRequest, _brine_v1_PruneSnapshotsRequest__Output>
       PruneSnapshotsResponse: MessageTypeDefinition<_brine_v1_PruneSnapshotsResponse, _brine_v1_PruneSnapshotsResponse__Output>
       ReadChunksRequest: MessageTypeDefinition<_brine_v1_ReadChunksRequest, _brine_v1_ReadChunksRequest__Output>
       ReadConsoleRequest: MessageTypeDefinition<_brine_v1_ReadConsoleRequest, _brine_v1_ReadConsoleRequest__Output>
+      ReadOutputRequest: MessageTypeDefinition<_brine_v1_ReadOutputRequest, _brine_v1_ReadOutputRequest__Output>
       RestoreClusterRequest: MessageTypeDefinition<_brine_v1_RestoreClusterRequest, _brine_v1_RestoreClusterRequest__Output>
       Site: MessageTypeDefinition<_brine_v1_Site, _brine_v1_Site__Output>
       Snapshot: MessageTypeDefinition<_brine_v1_Snapshot, _brine_v1_Snapshot__Output>

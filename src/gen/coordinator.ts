@@ -25,7 +25,9 @@ import type { LogsRequest as _brine_v1_LogsRequest, LogsRequest__Output as _brin
 import type { MigrateJobRequest as _brine_v1_MigrateJobRequest, MigrateJobRequest__Output as _brine_v1_MigrateJobRequest__Output } from './brine/v1/MigrateJobRequest.js';
 import type { NodeInfo as _brine_v1_NodeInfo, NodeInfo__Output as _brine_v1_NodeInfo__Output } from './brine/v1/NodeInfo.js';
 import type { NodeSpec as _brine_v1_NodeSpec, NodeSpec__Output as _brine_v1_NodeSpec__Output } from './brine/v1/NodeSpec.js';
+import type { OutputChunk as _brine_v1_OutputChunk, OutputChunk__Output as _brine_v1_OutputChunk__Output } from './brine/v1/OutputChunk.js';
 import type { PreemptedJob as _brine_v1_PreemptedJob, PreemptedJob__Output as _brine_v1_PreemptedJob__Output } from './brine/v1/PreemptedJob.js';
+import type { ReadOutputRequest as _brine_v1_ReadOutputRequest, ReadOutputRequest__Output as _brine_v1_ReadOutputRequest__Output } from './brine/v1/ReadOutputRequest.js';
 import type { ReclaimNodesRequest as _brine_v1_ReclaimNodesRequest, ReclaimNodesRequest__Output as _brine_v1_ReclaimNodesRequest__Output } from './brine/v1/ReclaimNodesRequest.js';
 import type { RegisterRequest as _brine_v1_RegisterRequest, RegisterRequest__Output as _brine_v1_RegisterRequest__Output } from './brine/v1/RegisterRequest.js';
 import type { RegisterResponse as _brine_v1_RegisterResponse, RegisterResponse__Output as _brine_v1_RegisterResponse__Output } from './brine/v1/RegisterResponse.js';
@@ -78,7 +80,9 @@ export interface ProtoGrpcType {
       MigrateJobRequest: MessageTypeDefinition<_brine_v1_MigrateJobRequest, _brine_v1_MigrateJobRequest__Output>
       NodeInfo: MessageTypeDefinition<_brine_v1_NodeInfo, _brine_v1_NodeInfo__Output>
       NodeSpec: MessageTypeDefinition<_brine_v1_NodeSpec, _brine_v1_NodeSpec__Output>
+      OutputChunk: MessageTypeDefinition<_brine_v1_OutputChunk, _brine_v1_OutputChunk__Output>
       PreemptedJob: MessageTypeDefinition<_brine_v1_PreemptedJob, _brine_v1_PreemptedJob__Output>
+      ReadOutputRequest: MessageTypeDefinition<_brine_v1_ReadOutputRequest, _brine_v1_ReadOutputRequest__Output>
       ReclaimNodesRequest: MessageTypeDefinition<_brine_v1_ReclaimNodesRequest, _brine_v1_ReclaimNodesRequest__Output>
       RegisterRequest: MessageTypeDefinition<_brine_v1_RegisterRequest, _brine_v1_RegisterRequest__Output>
       RegisterResponse: MessageTypeDefinition<_brine_v1_RegisterResponse, _brine_v1_RegisterResponse__Output>

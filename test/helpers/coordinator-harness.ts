@@ -95,6 +95,7 @@ export async function harness(config: Record<string, unknown> = {}): Promise<Har
         gridId: '',
         epoch: 0,
         egress: false,
+        maxOutputDiskMiB: 0,
         ...opts,
       });
       sessions.set(site, res.session);

@@ -32,6 +32,7 @@ function spec(jobId: string, k = 3, octet = 0): ClusterSpec {
     userData: Buffer.alloc(0),
     meta: {},
     egress: false,
+    outputDiskMiB: 0,
     cpus: 1,
     memoryMiB: 128,
     subnet: `10.198.${octet}.0/29`,

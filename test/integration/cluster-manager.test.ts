@@ -29,6 +29,7 @@ function spec(jobId: string, k = 3, octet = 0): ClusterSpec {
     userData: Buffer.alloc(0),
     meta: {},
     egress: false,
+    outputDiskMiB: 0,
     cpus: 1,
     memoryMiB: 128,
     subnet: `10.199.${octet}.0/29`,

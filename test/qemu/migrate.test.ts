@@ -256,4 +256,53 @@ describe('a move on real QEMU (QEMU tier)', function () {
     }
     console.log(`      suspend of 2 VMs on ${siteB}: ${suspendSec} s; resume: ${resumeSec} s to RUNNING`);
   });
+
+  // Issue 12's "Done when", the README's worked example: the shipped user-data
+  // (contrib/examples/sum-of-squares.sh) on a 2-VM job with output disks, migrated while it works.
+  it('the worked example: a 2-VM job resolves its peer by name on both sites, is migrated mid-run, completes at site-b; brine logs and brine output bring back all of it', async () => {
+    const script = join(process.cwd(), 'contrib', 'examples', 'sum-of-squares.sh');
+    const s = await cli('submit', '--name', 'sq', '--vms', '2', '--cpus', '1', '--memory', '128', '--image', 'tiny', '--site', siteA, '--user-data', script, '--output-disk', '16M', '--wait', '--timeout', '4m', '--json');
+    expect(s.code, s.stderr).to.equal(0);
+    const before = await show(s.json<Job>().id);
+    const peerOf = (job: Job, vm: string) => job.vms.find((v) => v.name !== vm) as Job['vms'][number];
+    const stepAt = (text: string, peer: string, ip: string): number[] =>
+      [...text.matchAll(new RegExp(`^step (\\d+)/60: ${peer} is at ${ip.replace(/\./g, '\\.')}$`, 'gm'))].map((m) => Number(m[1]));
+    for (const vm of before.vms) {
+      const peer = peerOf(before, vm.name);
+      await waitFor(`${vm.name} to resolve ${peer.name} at site-a`, () => stepAt(readFileSync(vm.console, 'utf8').replace(/\r/g, ''), peer.name, peer.ip).some((n) => n >= 3), GUEST_WAIT_MS, 500).catch((err: unknown) => {
+        throw new Error(`${(err as Error).message}\nlast console lines:\n${tail(vm.console)}`);
+      });
+    }
+    const m = await cli('migrate', before.id, '--to', siteB, '--json');
+    expect(m.code, m.stderr).to.equal(0);
+    const after = await show(before.id);
+    expect(after).to.deep.include({ state: 'RUNNING', site: siteB });
+    const done = await waitFor(`${before.id} COMPLETED`, async () => {
+      const j = await show(before.id);
+      return (j.state === 'COMPLETED' || j.state === 'FAILED') && j;
+    }, 300_000, 1000);
+    expect(done.state, JSON.stringify(done.history)).to.equal('COMPLETED');
+    expect(done.site).to.equal(siteB);
+
+    // the whole console: the site-a part (came in the snapshot) and the site-b part, by name on each
+    for (const vm of before.vms) {
+      const logs = await cli('logs', before.id, '--vm', vm.name);
+      expect(logs.code, logs.stderr).to.equal(0);
+      const text = logs.stdout.replace(/\r/g, '');
+      const peerA = peerOf(before, vm.name);
+      const peerB = peerOf(after, vm.name);
+      const atA = stepAt(text, peerA.name, peerA.ip);
+      const atB = stepAt(text, peerB.name, peerB.ip);
+      expect(atA.length, `${vm.name} resolved ${peerA.name} at site-a`).to.be.greaterThan(0);
+      expect(atB.length, `${vm.name} resolved ${peerB.name} at site-b`).to.be.greaterThan(0);
+      expect(Math.max(...atA), 'site-a steps come before site-b steps').to.be.lessThan(Math.max(...atB));
+      expect(text).to.include(`${vm.name}: sum of squares 1..60 = 73810`);
+    }
+    const out = join(grid.dir, 'results');
+    const o = await cli('output', before.id, '-o', out);
+    expect(o.code, o.stderr).to.equal(0);
+    for (const vm of before.vms) expect(readFileSync(join(out, vm.name, 'result.txt'), 'utf8')).to.equal(`${vm.name}: sum of squares 1..60 = 73810\n`);
+    console.log(`      worked example: ${before.id} completed at ${siteB}; output kept until ${(await show(before.id)).outputKeptUntil}`);
+  });
 });
+

@@ -108,6 +108,7 @@ describe('snapshots of real VMs on qemu:///system (QEMU tier)', function () {
       userData: Buffer.alloc(0),
       meta: {},
       egress: false,
+      outputDiskMiB: 0,
       cpus: 1,
       memoryMiB: 128,
       subnet: `10.${octet}.0.0/29`,

@@ -6,7 +6,7 @@ import { harness, type Harness } from '../helpers/coordinator-harness.js';
 import { Store } from '../../src/coordinator/store.js';
 
 const submit = (h: Harness, vms = 2) =>
-  h.coordinator.submit({ name: 'demo', owner: 'alice', vms, cpus: 1, memoryMiB: 128, image: 'tiny', site: '', checkpointEvery: '', userData: Buffer.alloc(0), meta: {}, egress: false });
+  h.coordinator.submit({ name: 'demo', owner: 'alice', vms, cpus: 1, memoryMiB: 128, image: 'tiny', site: '', checkpointEvery: '', userData: Buffer.alloc(0), meta: {}, egress: false, outputDiskMiB: 0 });
 
 describe('coordinator logic (fake agents, manual clock)', function () {
   let h: Harness;
@@ -60,14 +60,14 @@ describe('coordinator logic (fake agents, manual clock)', function () {
     h = await harness();
     await h.register('site-a');
     await h.register('site-b');
-    const big = await h.coordinator.submit({ name: 'big', owner: 'alice', vms: 2, cpus: 8, memoryMiB: 128, image: 'tiny', site: 'site-a', checkpointEvery: '', userData: Buffer.alloc(0), meta: {}, egress: false });
+    const big = await h.coordinator.submit({ name: 'big', owner: 'alice', vms: 2, cpus: 8, memoryMiB: 128, image: 'tiny', site: 'site-a', checkpointEvery: '', userData: Buffer.alloc(0), meta: {}, egress: false, outputDiskMiB: 0 });
     await h.timers.flush();
     let openPrecopy: () => void = () => undefined;
     let openFinal: () => void = () => undefined;
     h.agents.gates.fetchSnapshot = [new Promise((r) => (openPrecopy = r)), new Promise((r) => (openFinal = r))];
     const moving = h.coordinator.migrate(big.id, 'site-b');
     await h.timers.flush();
-    const other = await h.coordinator.submit({ name: 'other', owner: 'bob', vms: 1, cpus: 8, memoryMiB: 128, image: 'tiny', site: 'site-a', checkpointEvery: '', userData: Buffer.alloc(0), meta: {}, egress: false });
+    const other = await h.coordinator.submit({ name: 'other', owner: 'bob', vms: 1, cpus: 8, memoryMiB: 128, image: 'tiny', site: 'site-a', checkpointEvery: '', userData: Buffer.alloc(0), meta: {}, egress: false, outputDiskMiB: 0 });
     await h.timers.flush();
     expect(h.coordinator.job(other.id).state).to.equal('PENDING'); // both site-a nodes still run big's VMs (pre-copy)
     openPrecopy();
@@ -87,7 +87,7 @@ describe('coordinator logic (fake agents, manual clock)', function () {
     h = await harness();
     await h.register('site-a');
     await h.register('site-b');
-    const job = await h.coordinator.submit({ name: 'j', owner: 'alice', vms: 1, cpus: 1, memoryMiB: 128, image: 'tiny', site: 'site-a', checkpointEvery: '', userData: Buffer.alloc(0), meta: {}, egress: false });
+    const job = await h.coordinator.submit({ name: 'j', owner: 'alice', vms: 1, cpus: 1, memoryMiB: 128, image: 'tiny', site: 'site-a', checkpointEvery: '', userData: Buffer.alloc(0), meta: {}, egress: false, outputDiskMiB: 0 });
     await h.timers.flush();
     let aborted = 0;
     h.agents.abortFetches = () => ++aborted;

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import {
   buildDomainXml,
+  fileDisks,
   domainName,
   networkName,
   parseVmMetadata,
@@ -102,6 +103,13 @@ describe('libvirt XML builders', () => {
       // other architectures keep QEMU's default machine; the test driver has no machine types
       expect(buildDomainXml(domainSpec({ arch: 'aarch64' }))).to.include(`<type arch='aarch64'>hvm</type>`);
       expect(buildDomainXml(domainSpec({ type: 'test', arch: 'i686' }))).to.include(`<type arch='i686'>hvm</type>`);
+    });
+
+    it('attaches an output disk as a writable qcow2 virtio disk, which snapshots capture', () => {
+      const xml = buildDomainXml(domainSpec({ output: { path: '/data/disks/d.output.qcow2', target: 'vdb' } }));
+      expect(xml).to.match(/<disk type='file' device='disk'>\s*<driver name='qemu' type='qcow2'\/>\s*<source file='\/data\/disks\/d.output.qcow2'\/>\s*<target dev='vdb' bus='virtio'\/>\s*<\/disk>/);
+      // what the capture takes: the writable qcow2 file disks
+      expect(fileDisks(xml).filter((d) => !d.readonly && d.format === 'qcow2').map((d) => [d.target, d.source])).to.deep.equal([['vdb', '/data/disks/d.output.qcow2']]);
     });
 
     it('boots a disk image from the VM’s own overlay', () => {
@@ -242,6 +250,7 @@ describe('libvirt XML builders', () => {
       userData: Buffer.alloc(0),
       meta: {},
       egress: false,
+      outputDiskMiB: 0,
       cpus: 1,
       memoryMiB: 128,
       subnet: '10.144.0.0/29',
@@ -252,9 +261,9 @@ describe('libvirt XML builders', () => {
       ],
       ...over,
     });
-    const field = (s: ClusterSpec): string | undefined => {
+    const field = (s: ClusterSpec, facts: Parameters<typeof validateClusterSpec>[1] = site): string | undefined => {
       try {
-        validateClusterSpec(s, site);
+        validateClusterSpec(s, facts);
       } catch (err) {
         expect(err).to.be.instanceOf(BrineError);
         expect((err as BrineError).code).to.equal('INVALID_ARGUMENT');
@@ -285,6 +294,13 @@ describe('libvirt XML builders', () => {
     it('takes a cluster asking for egress only where the site allows it', () => {
       expect(field(spec({ egress: true }))).to.equal('cluster.egress');
       expect(() => validateClusterSpec(spec({ egress: true }), { ...site, egress: true })).not.to.throw();
+    });
+
+    it('takes an output disk only up to the size the site allows', () => {
+      expect(field(spec({ outputDiskMiB: 16 }))).to.equal('cluster.outputDiskMiB');
+      expect(() => validateClusterSpec(spec({ outputDiskMiB: 64 }), { ...site, maxOutputDiskMiB: 64 })).not.to.throw();
+      expect(field(spec({ outputDiskMiB: 65 }), { ...site, maxOutputDiskMiB: 64 })).to.equal('cluster.outputDiskMiB');
+      expect(field(spec({ outputDiskMiB: -1 }), { ...site, maxOutputDiskMiB: 64 })).to.equal('cluster.outputDiskMiB');
     });
   });
 });

@@ -54,6 +54,16 @@ describe('scheduler', () => {
     expect(misses).to.deep.equal([{ ok: false, site: 'b', reason: 'b does not allow egress (network.egress is none)' }]);
   });
 
+  it('places a job with an output disk only on sites whose outputDisk.max allows its size', () => {
+    const big = site('a', [['a1', 8, 8192]], { maxOutputDiskMiB: 1024 });
+    const small = site('b', [['b1', 16, 8192]], { maxOutputDiskMiB: 64 });
+    const none = site('c', [['c1', 16, 8192]]);
+    expect(rankSites([big, small, none], { ...req, outputDiskMiB: 64 }).fits.map((f) => f.site)).to.deep.equal(['b', 'a']);
+    const { fits, misses } = rankSites([big, small, none], { ...req, outputDiskMiB: 512 });
+    expect(fits.map((f) => f.site)).to.deep.equal(['a']);
+    expect(misses.map((m) => m.reason)).to.deep.equal(['b allows output disks up to 64 MiB (outputDisk.max)', 'c allows output disks up to 0 MiB (outputDisk.max)']);
+  });
+
   it('accounts for memory as well as cpus, and for what is already used', () => {
     const s = site('a', [['a1', 64, 2048]]);
     expect(fitOnSite(s, req).ok).to.equal(false);

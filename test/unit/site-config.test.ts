@@ -103,6 +103,14 @@ describe('site agent config', () => {
     expect(fails(`${BASE}metrics: { listen: 127.0.0.1:9101, path: /m }\n`).message).to.match(/path/);
   });
 
+  it('takes outputDisk.max (1 GiB by default, 0 for none) and checks it', () => {
+    expect(load(BASE).maxOutputDiskMiB).to.equal(1024);
+    expect(load(`${BASE}outputDisk: { max: 4GiB }\n`).maxOutputDiskMiB).to.equal(4096);
+    expect(load(`${BASE}outputDisk: { max: 0 }\n`).maxOutputDiskMiB).to.equal(0);
+    expect(fails(`${BASE}outputDisk: { max: lots }\n`).field).to.equal('outputDisk.max');
+    expect(fails(`${BASE}outputDisk: { max: -5 }\n`).field).to.equal('outputDisk.max');
+  });
+
   it('defaults the data dir to .brine/<site>', () => {
     const c = load(BASE.replace('dataDir: .brine/site-x\n', ''));
     expect(c.dataDir).to.equal(resolve('.brine/site-x'));

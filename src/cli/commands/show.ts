@@ -24,6 +24,7 @@ export function renderJob(job: Job, now: number = Date.now()): string {
     ['user-data', job.userDataBytes ? formatBytes(job.userDataBytes) : '-'],
     ['meta', Object.entries(job.meta ?? {}).map(([k, v]) => `${k}=${v}`).join(' ') || '-'],
     ['network', job.egress ? 'egress (NAT)' : 'isolated'],
+    ['output disk', outputText(job)],
     ['last snapshot', job.lastSnapshot],
     ['created', timeAndAge(job.createdAt, now)],
   ]);
@@ -53,4 +54,12 @@ export function register(program: Program, ctx: CliContext): void {
       if (ctx.json) return printJson(job);
       say(renderJob(job));
     });
+}
+
+/** Each VM's output disk and, once the job ended, where it is kept and until when. */
+function outputText(job: Job): string {
+  if (!job.outputDiskMiB) return '-';
+  const size = formatBytes(job.outputDiskMiB * 1024 * 1024);
+  if (job.outputKeptUntil) return `${size} per VM, kept at ${job.site} until ${job.outputKeptUntil} (brine output ${job.id} -o DIR)`;
+  return `${size} per VM`;
 }

@@ -26,6 +26,7 @@ const FLAG_OF: Record<string, string> = {
   userData: '--user-data',
   meta: '--meta',
   egress: '--egress',
+  outputDiskMiB: '--output-disk',
 };
 
 export interface SubmitFlags {
@@ -40,6 +41,7 @@ export interface SubmitFlags {
   userData?: string | undefined;
   meta?: string[] | undefined;
   egress?: true | undefined;
+  outputDisk?: string | undefined;
   wait?: true | undefined;
   timeout?: string | undefined;
 }
@@ -65,7 +67,9 @@ export function buildRequest(flags: SubmitFlags): { request: SubmitJobRequest; t
   const userData = flags.userData === undefined ? Buffer.alloc(0) : readUserData(flags.userData, '--user-data');
   const meta = parseMetaFlags(flags.meta ?? [], '--meta');
   const egress = flags.egress === true;
-  return { request: { name, vms, cpus, memoryMiB, image, site, checkpointEvery, owner, userData, meta, egress }, timeoutMs };
+  const outputDiskMiB = flags.outputDisk === undefined ? 0 : parseSizeMiB(flags.outputDisk, '--output-disk');
+  if (outputDiskMiB > 2 ** 31 - 1) throw new InvalidArgumentError('--output-disk', `is too large: ${flags.outputDisk}`);
+  return { request: { name, vms, cpus, memoryMiB, image, site, checkpointEvery, owner, userData, meta, egress, outputDiskMiB }, timeoutMs };
 }
 
 function withFlagNames(err: unknown): unknown {
@@ -100,6 +104,7 @@ export function register(program: Program, ctx: CliContext): void {
     .option('--user-data <file>', "cloud-init user-data for every VM (NoCloud seed), e.g. a '#!' script; at most the coordinator's limit (default 64 KiB)")
     .option('--meta <key=value>', 'an extra key of every VM\'s cloud-init meta-data (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--egress', "let the VMs reach outside networks through NAT (only on sites whose network.egress is nat; default: an isolated network)")
+    .option('--output-disk <size>', "give each VM an output disk of this size (ext4, labelled brine-output; the test guest mounts it at /output), copied out after the job ends with brine output")
     .option('--wait', 'wait until the job runs or ends; exit 1 if it fails or is cancelled')
     .option('--timeout <duration>', `with --wait: give up after this long (default ${DEFAULT_WAIT})`)
     .action(async (flags) => {

@@ -16,10 +16,12 @@ import type { LocalReclaimRequest as _brine_v1_LocalReclaimRequest, LocalReclaim
 import type { LocalReclaimResponse as _brine_v1_LocalReclaimResponse, LocalReclaimResponse__Output as _brine_v1_LocalReclaimResponse__Output } from '../../brine/v1/LocalReclaimResponse.js';
 import type { LocalReleaseRequest as _brine_v1_LocalReleaseRequest, LocalReleaseRequest__Output as _brine_v1_LocalReleaseRequest__Output } from '../../brine/v1/LocalReleaseRequest.js';
 import type { LocalReleaseResponse as _brine_v1_LocalReleaseResponse, LocalReleaseResponse__Output as _brine_v1_LocalReleaseResponse__Output } from '../../brine/v1/LocalReleaseResponse.js';
+import type { OutputChunk as _brine_v1_OutputChunk, OutputChunk__Output as _brine_v1_OutputChunk__Output } from '../../brine/v1/OutputChunk.js';
 import type { PruneSnapshotsRequest as _brine_v1_PruneSnapshotsRequest, PruneSnapshotsRequest__Output as _brine_v1_PruneSnapshotsRequest__Output } from '../../brine/v1/PruneSnapshotsRequest.js';
 import type { PruneSnapshotsResponse as _brine_v1_PruneSnapshotsResponse, PruneSnapshotsResponse__Output as _brine_v1_PruneSnapshotsResponse__Output } from '../../brine/v1/PruneSnapshotsResponse.js';
 import type { ReadChunksRequest as _brine_v1_ReadChunksRequest, ReadChunksRequest__Output as _brine_v1_ReadChunksRequest__Output } from '../../brine/v1/ReadChunksRequest.js';
 import type { ReadConsoleRequest as _brine_v1_ReadConsoleRequest, ReadConsoleRequest__Output as _brine_v1_ReadConsoleRequest__Output } from '../../brine/v1/ReadConsoleRequest.js';
+import type { ReadOutputRequest as _brine_v1_ReadOutputRequest, ReadOutputRequest__Output as _brine_v1_ReadOutputRequest__Output } from '../../brine/v1/ReadOutputRequest.js';
 import type { RestoreClusterRequest as _brine_v1_RestoreClusterRequest, RestoreClusterRequest__Output as _brine_v1_RestoreClusterRequest__Output } from '../../brine/v1/RestoreClusterRequest.js';
 import type { Snapshot as _brine_v1_Snapshot, Snapshot__Output as _brine_v1_Snapshot__Output } from '../../brine/v1/Snapshot.js';
 import type { TakeSnapshotRequest as _brine_v1_TakeSnapshotRequest, TakeSnapshotRequest__Output as _brine_v1_TakeSnapshotRequest__Output } from '../../brine/v1/TakeSnapshotRequest.js';
@@ -165,6 +167,17 @@ export interface AgentServiceClient extends grpc.Client {
   readConsole(argument: _brine_v1_ReadConsoleRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_ConsoleChunk__Output>;
   
   /**
+   * The files of an ended job's kept output disks (DestroyCluster.keepOutputForMs).
+   */
+  ReadOutput(argument: _brine_v1_ReadOutputRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_OutputChunk__Output>;
+  ReadOutput(argument: _brine_v1_ReadOutputRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_OutputChunk__Output>;
+  /**
+   * The files of an ended job's kept output disks (DestroyCluster.keepOutputForMs).
+   */
+  readOutput(argument: _brine_v1_ReadOutputRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_OutputChunk__Output>;
+  readOutput(argument: _brine_v1_ReadOutputRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_OutputChunk__Output>;
+  
+  /**
    * Recreates a cluster from a snapshot in this site's store; the guests continue where they were.
    */
   RestoreCluster(argument: _brine_v1_RestoreClusterRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_ClusterStatus__Output>): grpc.ClientUnaryCall;
@@ -252,6 +265,11 @@ export interface AgentServiceHandlers extends grpc.UntypedServiceImplementation 
   ReadConsole: grpc.handleServerStreamingCall<_brine_v1_ReadConsoleRequest__Output, _brine_v1_ConsoleChunk>;
   
   /**
+   * The files of an ended job's kept output disks (DestroyCluster.keepOutputForMs).
+   */
+  ReadOutput: grpc.handleServerStreamingCall<_brine_v1_ReadOutputRequest__Output, _brine_v1_OutputChunk>;
+  
+  /**
    * Recreates a cluster from a snapshot in this site's store; the guests continue where they were.
    */
   RestoreCluster: grpc.handleUnaryCall<_brine_v1_RestoreClusterRequest__Output, _brine_v1_ClusterStatus>;
@@ -276,6 +294,7 @@ export interface AgentServiceDefinition extends grpc.ServiceDefinition {
   PruneSnapshots: MethodDefinition<_brine_v1_PruneSnapshotsRequest, _brine_v1_PruneSnapshotsResponse, _brine_v1_PruneSnapshotsRequest__Output, _brine_v1_PruneSnapshotsResponse__Output>
   ReadChunks: MethodDefinition<_brine_v1_ReadChunksRequest, _brine_v1_ChunkBatch, _brine_v1_ReadChunksRequest__Output, _brine_v1_ChunkBatch__Output>
   ReadConsole: MethodDefinition<_brine_v1_ReadConsoleRequest, _brine_v1_ConsoleChunk, _brine_v1_ReadConsoleRequest__Output, _brine_v1_ConsoleChunk__Output>
+  ReadOutput: MethodDefinition<_brine_v1_ReadOutputRequest, _brine_v1_OutputChunk, _brine_v1_ReadOutputRequest__Output, _brine_v1_OutputChunk__Output>
   RestoreCluster: MethodDefinition<_brine_v1_RestoreClusterRequest, _brine_v1_ClusterStatus, _brine_v1_RestoreClusterRequest__Output, _brine_v1_ClusterStatus__Output>
   TakeSnapshot: MethodDefinition<_brine_v1_TakeSnapshotRequest, _brine_v1_Snapshot, _brine_v1_TakeSnapshotRequest__Output, _brine_v1_Snapshot__Output>
 }

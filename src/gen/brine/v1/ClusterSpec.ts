@@ -21,6 +21,10 @@ export interface ClusterSpec {
    * the cluster's network forwards to outside networks through NAT; false: isolated (the default)
    */
   'egress'?: (boolean);
+  /**
+   * each VM gets an output disk of this many MiB (ext4, labelled brine-output); 0: none
+   */
+  'outputDiskMiB'?: (number);
 }
 
 export interface ClusterSpec__Output {
@@ -42,4 +46,8 @@ export interface ClusterSpec__Output {
    * the cluster's network forwards to outside networks through NAT; false: isolated (the default)
    */
   'egress': (boolean);
+  /**
+   * each VM gets an output disk of this many MiB (ext4, labelled brine-output); 0: none
+   */
+  'outputDiskMiB': (number);
 }

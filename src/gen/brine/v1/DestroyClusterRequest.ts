@@ -9,6 +9,10 @@ export interface DestroyClusterRequest {
    * > 0: the job ended; its VMs' consoles are kept this long (for `brine logs`), then deleted
    */
   'keepConsolesForMs'?: (number | string | Long);
+  /**
+   * > 0: the job ended; its VMs' output disks are kept this long (for `brine output`), then deleted
+   */
+  'keepOutputForMs'?: (number | string | Long);
 }
 
 export interface DestroyClusterRequest__Output {
@@ -18,4 +22,8 @@ export interface DestroyClusterRequest__Output {
    * > 0: the job ended; its VMs' consoles are kept this long (for `brine logs`), then deleted
    */
   'keepConsolesForMs': (number);
+  /**
+   * > 0: the job ended; its VMs' output disks are kept this long (for `brine output`), then deleted
+   */
+  'keepOutputForMs': (number);
 }

@@ -34,6 +34,15 @@ export interface Job {
    * the cluster's network is NATed to outside networks (`submit --egress`); false: isolated
    */
   'egress'?: (boolean);
+  /**
+   * size of each VM's output disk (`submit --output-disk`), in MiB; 0: none
+   */
+  'outputDiskMiB'?: (number);
+  /**
+   * an ended job with an output disk: until when `brine output` can copy it (RFC 3339), from
+   * the site in `site`; empty: no output disk, or the job has not ended
+   */
+  'outputKeptUntil'?: (string);
 }
 
 export interface Job__Output {
@@ -66,4 +75,13 @@ export interface Job__Output {
    * the cluster's network is NATed to outside networks (`submit --egress`); false: isolated
    */
   'egress': (boolean);
+  /**
+   * size of each VM's output disk (`submit --output-disk`), in MiB; 0: none
+   */
+  'outputDiskMiB': (number);
+  /**
+   * an ended job with an output disk: until when `brine output` can copy it (RFC 3339), from
+   * the site in `site`; empty: no output disk, or the job has not ended
+   */
+  'outputKeptUntil': (string);
 }

@@ -17,6 +17,8 @@ import type { ListSnapshotsResponse as _brine_v1_ListSnapshotsResponse, ListSnap
 import type { LogChunk as _brine_v1_LogChunk, LogChunk__Output as _brine_v1_LogChunk__Output } from '../../brine/v1/LogChunk.js';
 import type { LogsRequest as _brine_v1_LogsRequest, LogsRequest__Output as _brine_v1_LogsRequest__Output } from '../../brine/v1/LogsRequest.js';
 import type { MigrateJobRequest as _brine_v1_MigrateJobRequest, MigrateJobRequest__Output as _brine_v1_MigrateJobRequest__Output } from '../../brine/v1/MigrateJobRequest.js';
+import type { OutputChunk as _brine_v1_OutputChunk, OutputChunk__Output as _brine_v1_OutputChunk__Output } from '../../brine/v1/OutputChunk.js';
+import type { ReadOutputRequest as _brine_v1_ReadOutputRequest, ReadOutputRequest__Output as _brine_v1_ReadOutputRequest__Output } from '../../brine/v1/ReadOutputRequest.js';
 import type { ReclaimNodesRequest as _brine_v1_ReclaimNodesRequest, ReclaimNodesRequest__Output as _brine_v1_ReclaimNodesRequest__Output } from '../../brine/v1/ReclaimNodesRequest.js';
 import type { ReleaseNodesRequest as _brine_v1_ReleaseNodesRequest, ReleaseNodesRequest__Output as _brine_v1_ReleaseNodesRequest__Output } from '../../brine/v1/ReleaseNodesRequest.js';
 import type { RemoveSiteRequest as _brine_v1_RemoveSiteRequest, RemoveSiteRequest__Output as _brine_v1_RemoveSiteRequest__Output } from '../../brine/v1/RemoveSiteRequest.js';
@@ -110,6 +112,17 @@ export interface JobServiceClient extends grpc.Client {
   migrateJob(argument: _brine_v1_MigrateJobRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
   migrateJob(argument: _brine_v1_MigrateJobRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
   migrateJob(argument: _brine_v1_MigrateJobRequest, callback: grpc.requestCallback<_brine_v1_Job__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * `brine output`: the files of an ended job's output disks, read at the site it ended on
+   */
+  ReadOutput(argument: _brine_v1_ReadOutputRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_OutputChunk__Output>;
+  ReadOutput(argument: _brine_v1_ReadOutputRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_OutputChunk__Output>;
+  /**
+   * `brine output`: the files of an ended job's output disks, read at the site it ended on
+   */
+  readOutput(argument: _brine_v1_ReadOutputRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_OutputChunk__Output>;
+  readOutput(argument: _brine_v1_ReadOutputRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_brine_v1_OutputChunk__Output>;
   
   /**
    * The site's batch scheduler takes nodes back: their clusters are checkpointed and moved.
@@ -248,6 +261,11 @@ export interface JobServiceHandlers extends grpc.UntypedServiceImplementation {
   MigrateJob: grpc.handleUnaryCall<_brine_v1_MigrateJobRequest__Output, _brine_v1_Job>;
   
   /**
+   * `brine output`: the files of an ended job's output disks, read at the site it ended on
+   */
+  ReadOutput: grpc.handleServerStreamingCall<_brine_v1_ReadOutputRequest__Output, _brine_v1_OutputChunk>;
+  
+  /**
    * The site's batch scheduler takes nodes back: their clusters are checkpointed and moved.
    */
   ReclaimNodes: grpc.handleUnaryCall<_brine_v1_ReclaimNodesRequest__Output, _brine_v1_Site>;
@@ -295,6 +313,7 @@ export interface JobServiceDefinition extends grpc.ServiceDefinition {
   ListSnapshots: MethodDefinition<_brine_v1_ListSnapshotsRequest, _brine_v1_ListSnapshotsResponse, _brine_v1_ListSnapshotsRequest__Output, _brine_v1_ListSnapshotsResponse__Output>
   Logs: MethodDefinition<_brine_v1_LogsRequest, _brine_v1_LogChunk, _brine_v1_LogsRequest__Output, _brine_v1_LogChunk__Output>
   MigrateJob: MethodDefinition<_brine_v1_MigrateJobRequest, _brine_v1_Job, _brine_v1_MigrateJobRequest__Output, _brine_v1_Job__Output>
+  ReadOutput: MethodDefinition<_brine_v1_ReadOutputRequest, _brine_v1_OutputChunk, _brine_v1_ReadOutputRequest__Output, _brine_v1_OutputChunk__Output>
   ReclaimNodes: MethodDefinition<_brine_v1_ReclaimNodesRequest, _brine_v1_Site, _brine_v1_ReclaimNodesRequest__Output, _brine_v1_Site__Output>
   ReleaseNodes: MethodDefinition<_brine_v1_ReleaseNodesRequest, _brine_v1_Site, _brine_v1_ReleaseNodesRequest__Output, _brine_v1_Site__Output>
   RemoveSite: MethodDefinition<_brine_v1_RemoveSiteRequest, _brine_v1_Site, _brine_v1_RemoveSiteRequest__Output, _brine_v1_Site__Output>

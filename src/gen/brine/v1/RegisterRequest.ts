@@ -45,6 +45,10 @@ export interface RegisterRequest {
    * the site's config allows NAT egress for jobs that ask for it (network.egress: nat)
    */
   'egress'?: (boolean);
+  /**
+   * the largest output disk per VM it allows, in MiB (outputDisk.max; 0: none)
+   */
+  'maxOutputDiskMiB'?: (number);
 }
 
 export interface RegisterRequest__Output {
@@ -88,4 +92,8 @@ export interface RegisterRequest__Output {
    * the site's config allows NAT egress for jobs that ask for it (network.egress: nat)
    */
   'egress': (boolean);
+  /**
+   * the largest output disk per VM it allows, in MiB (outputDisk.max; 0: none)
+   */
+  'maxOutputDiskMiB': (number);
 }

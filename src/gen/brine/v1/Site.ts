@@ -23,6 +23,10 @@ export interface Site {
    * the site lets jobs that ask for it reach outside networks through NAT (its network.egress: nat)
    */
   'egress'?: (boolean);
+  /**
+   * the largest output disk a VM may have here, in MiB (its outputDisk.max); 0: none allowed
+   */
+  'maxOutputDiskMiB'?: (number);
 }
 
 export interface Site__Output {
@@ -45,4 +49,8 @@ export interface Site__Output {
    * the site lets jobs that ask for it reach outside networks through NAT (its network.egress: nat)
    */
   'egress': (boolean);
+  /**
+   * the largest output disk a VM may have here, in MiB (its outputDisk.max); 0: none allowed
+   */
+  'maxOutputDiskMiB': (number);
 }

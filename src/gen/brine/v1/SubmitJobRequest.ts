@@ -30,6 +30,11 @@ export interface SubmitJobRequest {
    * NAT to outside networks (`submit --egress`): placed only on sites whose network.egress is nat
    */
   'egress'?: (boolean);
+  /**
+   * each VM gets an output disk of this many MiB (`submit --output-disk SIZE`), an ext4 volume
+   * labelled brine-output, kept after the job ends for `brine output`; 0: none
+   */
+  'outputDiskMiB'?: (number);
 }
 
 export interface SubmitJobRequest__Output {
@@ -61,4 +66,9 @@ export interface SubmitJobRequest__Output {
    * NAT to outside networks (`submit --egress`): placed only on sites whose network.egress is nat
    */
   'egress': (boolean);
+  /**
+   * each VM gets an output disk of this many MiB (`submit --output-disk SIZE`), an ext4 volume
+   * labelled brine-output, kept after the job ends for `brine output`; 0: none
+   */
+  'outputDiskMiB': (number);
 }
