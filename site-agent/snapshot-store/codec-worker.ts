@@ -93,6 +93,20 @@ function handle(req: CodecRequest): void {
       reply({ id: req.id, ok: true, data: out, sizes: encoded.map((p) => p.length), hashes }, out);
       return;
     }
+    case 'verifyMany': {
+      let off = 0;
+      for (let i = 0; i < req.hashes.length; i++) {
+        const size = req.sizes[i] as number;
+        const r = check(req.data.subarray(off, off + size), req.hashes[i] as string, -1);
+        if (typeof r === 'string') {
+          reply({ id: req.id, ok: false, corrupt: true, message: r, index: i });
+          return;
+        }
+        off += size;
+      }
+      reply({ id: req.id, ok: true, data: req.data }, req.data);
+      return;
+    }
     case 'decodeMany': {
       const parts: Buffer[] = [];
       for (let i = 0; i < req.hashes.length; i++) {

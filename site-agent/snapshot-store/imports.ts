@@ -70,6 +70,53 @@ export async function writeChunkCompressed(c: ImportContext, hash: string, data:
   }
 }
 
+/**
+ * `writeChunkCompressed` for the chunks of one received message at once: verified in one worker
+ * call, then appended. Returns the hashes that were new here. A bad chunk: CorruptChunkError
+ * naming it; the good ones before it are stored (they were verified).
+ */
+export async function writeChunksCompressed(c: ImportContext, chunks: ReadonlyArray<{ hash: string; data: Uint8Array }>): Promise<string[]> {
+  for (const ch of chunks) c.checkHash(ch.hash);
+  const sizes = chunks.map((ch) => ch.data.length);
+  // one private buffer for the run: the received views may point into buffers gRPC reuses
+  const run = Buffer.allocUnsafeSlow(sizes.reduce((a, b) => a + b, 0));
+  let at = 0;
+  for (const ch of chunks) at += Buffer.from(ch.data.buffer, ch.data.byteOffset, ch.data.byteLength).copy(run, at);
+  let stored: Buffer;
+  let good = chunks.length;
+  let bad: CorruptChunkError | undefined;
+  try {
+    stored = await codecPool().verifyMany(run, sizes, chunks.map((ch) => ch.hash));
+  } catch (err) {
+    if (!(err instanceof ChunkProblem) || err.index === undefined) throw err instanceof ChunkProblem ? new CorruptChunkError({ snapshotId: '', file: '', chunk: chunks[0]?.hash ?? '', offset: -1 }, err.message, err) : err;
+    good = err.index;
+    bad = new CorruptChunkError({ snapshotId: '', file: '', chunk: chunks[good]?.hash ?? '', offset: -1 }, err.message, err);
+    // the run was handed over and lost with the failed call: the good chunks come from the views
+    stored = Buffer.concat(chunks.slice(0, good).map((ch) => ch.data));
+  }
+  const hashes = chunks.slice(0, good).map((ch) => ch.hash);
+  for (const h of hashes) c.pin(h);
+  const added: string[] = [];
+  try {
+    let off = 0;
+    const writes = hashes.map((h, i) => {
+      const piece = stored.subarray(off, off + (sizes[i] as number));
+      off += sizes[i] as number;
+      return c.putChunk(h, async () => piece).then((n) => {
+        if (n > 0) added.push(h);
+      });
+    });
+    // appends are serialised in call order anyway: queue them all, then wait
+    const settled = await Promise.allSettled(writes);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw writeError('storing received chunks', failed.reason);
+  } finally {
+    c.unpin(hashes, false);
+  }
+  if (bad) throw bad;
+  return added;
+}
+
 /** NotFoundError → false; the same manifest → true; another one → AlreadyExistsError. */
 async function alreadyHere(c: ImportContext, m: SnapshotManifest): Promise<boolean> {
   try {

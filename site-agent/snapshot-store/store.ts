@@ -536,6 +536,11 @@ export class SnapshotStore {
     return imports.writeChunkCompressed(this.importer, hash, data);
   }
 
+  /** `writeChunkCompressed` for a run of chunks (one received message), verified at once; returns the new ones. */
+  writeChunksCompressed(chunks: ReadonlyArray<{ hash: string; data: Uint8Array }>): Promise<string[]> {
+    return imports.writeChunksCompressed(this.importer, chunks);
+  }
+
   /**
    * Starts receiving a snapshot from another store: records its manifest under imports/ (durably),
    * so the chunks that arrive are never collected, even across a restart, until `importManifest`

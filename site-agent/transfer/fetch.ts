@@ -5,9 +5,10 @@
 //   store.beginImport(m)    → the chunks still missing (durable: a retry after an interruption or
 //                             an agent restart asks only for these)
 //   queued                  → waits for a transfer slot (scheduler.ts), urgent first
-//   ReadChunks in batches   → ~1 MiB of chunks per message; each chunk charged to the bandwidth bucket, verified and written by
-//                             writeChunkCompressed (DATA_LOSS if it does not match its hash; it is
-//                             not stored); bounded memory: HTTP/2 window + WRITE_CONCURRENCY chunks
+//   ReadChunks in batches   → ~1 MiB of chunks per message; each message charged to the bandwidth
+//                             bucket, its chunks verified at once (one codec worker call) and written
+//                             by writeChunksCompressed (DATA_LOSS if one does not match its hash; it
+//                             is not stored); bounded memory: HTTP/2 window + WRITE_CONCURRENCY messages
 //   store.importManifest(m) → the snapshot exists here; `done`
 //
 // Several calls for the same snapshot share one transfer (a coordinator that retries while the
@@ -64,7 +65,7 @@ export interface SnapshotFetcherOptions {
   bandwidthMiBps: number;
   logger: Logger;
   clock?: Clock;
-  /** chunks verified and written at once (default WRITE_CONCURRENCY): overlaps the store's fsyncs */
+  /** received messages verified and written at once (default WRITE_CONCURRENCY) */
   writeConcurrency?: number;
   /** client factory (tests); default: a dedicated channel per transfer */
   connect?: (address: string) => AgentServiceClient;
@@ -301,33 +302,38 @@ export class SnapshotFetcher {
     let cancelledByUs = false;
     try {
       reading: for await (const msg of call as AsyncIterable<ChunkBatch__Output>) {
+        if (failure !== undefined) break;
+        let bytes = 0;
         for (const { hash, data } of msg.chunks) {
-          if (failure !== undefined) break reading;
           if (!wanted.has(hash) || received.has(hash) || pending.has(hash)) {
             failure = new TransferDataError(source, hash, `chunk ${hash} was not asked for`);
             break reading;
           }
           pending.add(hash);
-          // Charged before it is written: a transfer out of tokens stops reading, and the HTTP/2
-          // window then stops the sender (no unbounded buffering anywhere).
-          await this.bucket.take(data.length, signal);
-          wireBytes += data.length;
-          this.metrics.bytes('in', priority, data.length);
-          const w = this.store.writeChunkCompressed(hash, data).then(
-            () => {
-              received.add(hash);
-              r.progress.chunksDone++;
-              r.progress.bytesDone += sizes.get(hash) ?? 0;
-              this.emit(r, false, meter);
-            },
-            (err: unknown) => {
-              failure ??= err instanceof CorruptChunkError ? new TransferDataError(source, hash, err.message, err) : err;
-            },
-          );
-          const tracked = w.finally(() => writes.delete(tracked));
-          writes.add(tracked);
-          if (writes.size >= this.writeConcurrency) await Promise.race(writes);
+          bytes += data.length;
         }
+        // Charged before it is written: a transfer out of tokens stops reading, and the HTTP/2
+        // window then stops the sender (no unbounded buffering anywhere).
+        await this.bucket.take(bytes, signal);
+        wireBytes += bytes;
+        this.metrics.bytes('in', priority, bytes);
+        const chunks = msg.chunks;
+        const w = this.store.writeChunksCompressed(chunks).then(
+          () => {
+            for (const { hash } of chunks) {
+              received.add(hash);
+              r.progress.bytesDone += sizes.get(hash) ?? 0;
+            }
+            r.progress.chunksDone += chunks.length;
+            this.emit(r, false, meter);
+          },
+          (err: unknown) => {
+            failure ??= err instanceof CorruptChunkError ? new TransferDataError(source, err.chunk, err.message, err) : err;
+          },
+        );
+        const tracked = w.finally(() => writes.delete(tracked));
+        writes.add(tracked);
+        if (writes.size >= this.writeConcurrency) await Promise.race(writes);
         // Checked per message (~1 MiB): the rest of a message that was cut short is asked again.
         if (slot.shouldYield()) {
           yielded = true;

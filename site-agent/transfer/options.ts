@@ -20,8 +20,12 @@ export const MiB = 1024 * 1024;
 export const BATCH_CHUNKS = 2048;
 /** stored chunk bytes packed into one `ChunkBatch` message (a message may exceed it by one chunk) */
 export const MESSAGE_BYTES = 1 * MiB;
-/** chunks being verified and written at once on the destination: overlaps the store's per-chunk fsyncs; bounds memory at 32 × 256 KiB (8 vs 32: within the noise on a loaded 2-core VM) */
-export const WRITE_CONCURRENCY = 32;
+/**
+ * received messages being verified and written at once on the destination (each one worker call
+ * for all its chunks, then its appends): keeps both cores busy while the next message arrives;
+ * bounds memory at 4 × ~1 MiB
+ */
+export const WRITE_CONCURRENCY = 4;
 /** chunks read ahead from disk on the source per stream: a bit more than one message */
 export const READ_AHEAD = 32;
 /** at most this often a `TransferProgress` is sent (plus the first and the last) */
