@@ -104,7 +104,7 @@ async function run(argv: string[]): Promise<number> {
       })()),
   };
 
-  registerCommands(program, ctx);
+  await registerCommands(program, ctx, argv.slice(2));
   // remember which subcommand rejected its arguments, to point at its help
   for (const sub of program.commands) {
     sub.configureOutput({ outputError: () => (failingCommand = sub.name()) });

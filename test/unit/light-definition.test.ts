@@ -38,4 +38,15 @@ describe('the CLI\'s light service definitions', () => {
     const req = { site: 'site-a', nodes: ['a1', 'a2'], grace: '2m' };
     expect(light.ReclaimNodes?.requestSerialize(req)).to.deep.equal(full.ReclaimNodes?.requestSerialize(req));
   });
+
+  it('builds every method\'s own messages (defaults of each request and response) like proto-loader', () => {
+    for (const [name, m] of Object.entries(full)) {
+      const l = light[name] as Method;
+      for (const [ser, de] of [['requestSerialize', 'requestDeserialize'], ['responseSerialize', 'responseDeserialize']] as const) {
+        const bytes = m[ser]({});
+        expect(l[ser]({}), `${name} ${ser}`).to.deep.equal(bytes);
+        expect(l[de](bytes), `${name} ${de}`).to.deep.equal(m[de](bytes));
+      }
+    }
+  });
 });
