@@ -182,9 +182,35 @@ const noSyncFs: StoreFs = {
   fsyncDir: async () => undefined,
 };
 
+/** The real calls, with the time spent waiting for each fsync/fdatasync counted (the note says it). */
+function timedFs(): { fs: StoreFs; syncs: { n: number; ms: number } } {
+  const syncs = { n: 0, ms: 0 };
+  const timed = async <T>(p: () => Promise<T>): Promise<T> => {
+    const t0 = now();
+    try {
+      return await p();
+    } finally {
+      syncs.n++;
+      syncs.ms += (now() - t0) * 1000;
+    }
+  };
+  const fs: StoreFs = {
+    writeNew: (path, data) => timed(() => nodeFs.writeNew(path, data)),
+    async createAppend(path) {
+      const f = await nodeFs.createAppend(path);
+      return { append: (parts) => f.append(parts), datasync: () => timed(() => f.datasync()), close: () => f.close() };
+    },
+    rename: nodeFs.rename,
+    unlink: nodeFs.unlink,
+    fsyncDir: (path) => timed(() => nodeFs.fsyncDir(path)),
+  };
+  return { fs, syncs };
+}
+
 async function brineRun(src: Child, dir: string, label: string, window: number | undefined, fsync = true, snapshotId = 'bench'): Promise<Row> {
   const storeDir = join(dir, `dst-${label.replace(/\W/g, '_')}`);
-  const store = await SnapshotStore.open(storeDir, fsync ? {} : { fs: noSyncFs });
+  const timing = timedFs();
+  const store = await SnapshotStore.open(storeDir, { fs: fsync ? timing.fs : noSyncFs, ...(process.env.BENCH_PACK_MIB ? { packBytes: Number(process.env.BENCH_PACK_MIB) * MiB } : {}) });
   const opts: grpc.ChannelOptions = { ...TRANSFER_CLIENT_OPTIONS };
   if (window === undefined) delete opts['grpc-node.flow_control_window'];
   else opts['grpc-node.flow_control_window'] = window;
@@ -216,7 +242,7 @@ async function brineRun(src: Child, dir: string, label: string, window: number |
     wireMiB: r.wireBytes / MiB,
     srcCpuPerGiB: (srcAfter.cpu - srcBefore.cpu) / gib,
     dstCpuPerGiB: dstCpu / gib,
-    note: `${r.chunksDone} chunks, verified${fsync ? " + fsync'd" : ', no fsync'}; dest RSS peak +${((peak - rss0) / MiB).toFixed(0)} MiB, source peak RSS ${(srcAfter.maxRss / MiB).toFixed(0)} MiB (whole life)`,
+    note: `${r.chunksDone} chunks, verified${fsync ? ` + fsync'd (${timing.syncs.n} syncs, ${timing.syncs.ms.toFixed(0)} ms waited on them)` : ', no fsync'}; dest RSS peak +${((peak - rss0) / MiB).toFixed(0)} MiB, source peak RSS ${(srcAfter.maxRss / MiB).toFixed(0)} MiB (whole life)`,
   };
 }
 

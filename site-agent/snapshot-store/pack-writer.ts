@@ -16,11 +16,26 @@ import { encodeTrailer, MAX_PACK_BYTES, PACK_MAGIC, RECORD_HEADER, recordHeader,
 
 /** restic's default; one fdatasync per 16 MiB instead of one per ~90 KiB chunk */
 export const DEFAULT_PACK_BYTES = 16 * 1024 * 1024;
+/**
+ * An open pack gets an fdatasync in the background each time this much more was appended: the
+ * kernel then writes it out while appends go on, instead of all 16 MiB at the seal, which a commit
+ * or an import waits for (measured: a transfer's last seal and manifest were a third of its time).
+ */
+export const EARLY_SYNC_BYTES = 4 * 1024 * 1024;
 
 interface OpenPack {
   pack: Pack;
   file: AppendFile;
   entries: PackEntry[];
+  /** bytes appended since the last early fdatasync was started */
+  unsynced: number;
+  /** the early fdatasync in flight, if any */
+  early?: Promise<void> | undefined;
+  /**
+   * What an early fdatasync failed with: the kernel reports a write-back error once per open file,
+   * so the seal's own fdatasync might not see it again; the seal fails with it instead.
+   */
+  syncError?: unknown;
 }
 
 export interface PackWriterContext {
@@ -78,6 +93,19 @@ export class PackWriter {
       }
       cur.pack.size = offset + stored.length;
       cur.entries.push({ hash, offset, length: stored.length });
+      cur.unsynced += RECORD_HEADER + stored.length;
+      if (cur.unsynced >= EARLY_SYNC_BYTES && !cur.early) {
+        cur.unsynced = 0;
+        cur.early = cur.file.datasync().then(
+          () => {
+            cur.early = undefined;
+          },
+          (err: unknown) => {
+            cur.syncError ??= err;
+            cur.early = undefined;
+          },
+        );
+      }
       if (indexIt) this.c.index.set(hash, cur.pack, offset, stored.length);
       const loc: ChunkLoc = { pack: cur.pack, offset, length: stored.length };
       if (cur.pack.size >= Math.min(this.c.packBytes, MAX_PACK_BYTES - 64 * 1024 * 1024)) this.detachAndSeal();
@@ -100,7 +128,7 @@ export class PackWriter {
     const path = this.c.tmpPath('pack');
     const file = await this.c.fs.createAppend(path);
     const pack = new Pack(id, path, false, 0, 0);
-    const cur: OpenPack = { pack, file, entries: [] };
+    const cur: OpenPack = { pack, file, entries: [], unsynced: 0 };
     try {
       await file.append([PACK_MAGIC]);
     } catch (err) {
@@ -127,9 +155,12 @@ export class PackWriter {
     const final = join(this.c.packsDir, `${pack.id}.pack`);
     let renamed = false;
     try {
+      await cur.early;
+      if (cur.syncError !== undefined) throw cur.syncError;
       const trailer = encodeTrailer(cur.entries);
       await file.append([trailer]);
       await file.datasync();
+      if (cur.syncError !== undefined) throw cur.syncError;
       await file.close();
       await this.c.fs.rename(tmp, final);
       renamed = true;

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CorruptChunkError, parseManifest, SnapshotStore, type SnapshotManifest } from '../../site-agent/snapshot-store/index.js';
+import { CorruptChunkError, nodeFs, parseManifest, SnapshotStore, type SnapshotManifest, type StoreFs } from '../../site-agent/snapshot-store/index.js';
+import { EARLY_SYNC_BYTES } from '../../site-agent/snapshot-store/pack-writer.js';
 import { encodeChunkSync } from '../../site-agent/snapshot-store/codec.js';
 import { Chunker } from '../../site-agent/snapshot-store/chunker.js';
 import type { Logger } from '../../src/shared/logger.js';
@@ -79,6 +80,50 @@ describe('snapshot store: pack files', () => {
     for (const h of hashesOf(m)) expect(inPacks.has(h), h).to.equal(true);
     expect(readdirSync(join(storeDir, 'tmp'))).to.deep.equal([]);
     await same(store, 's', 'f', data);
+  });
+
+  it('an open pack is fdatasynced early as it grows; a write-back error seen only by such an early sync fails the commit', async () => {
+    let syncs = 0;
+    let failNext = false;
+    const fs: StoreFs = {
+      ...nodeFs,
+      async createAppend(path) {
+        const f = await nodeFs.createAppend(path);
+        return {
+          append: (parts) => f.append(parts),
+          async datasync() {
+            syncs++;
+            if (failNext) {
+              // the kernel reports a write-back error to one fsync caller only: later ones succeed
+              failNext = false;
+              throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO', errno: -5 });
+            }
+            await f.datasync();
+          },
+          close: () => f.close(),
+        };
+      },
+    };
+    const store = await SnapshotStore.open(storeDir, { fs });
+    const data = prng(90, 3 * EARLY_SYNC_BYTES);
+    await snapshot(store, 's1', { f: data });
+    // 12 MiB in one 16 MiB pack: early syncs as it grew, then the seal's own
+    expect(syncs).to.be.at.least(3);
+    await same(store, 's1', 'f', data);
+
+    syncs = 0;
+    failNext = true; // the first early sync of the next pack fails
+    const w = await store.beginSnapshot('s2', 'j');
+    let err: unknown;
+    try {
+      await w.addFile('f', prng(91, 3 * EARLY_SYNC_BYTES));
+      await w.commit();
+    } catch (e) {
+      err = e;
+    }
+    expect(String(err)).to.match(/EIO/);
+    expect((await store.list()).map((m) => m.id), 'no manifest names chunks that may not be on disk').to.deep.equal(['s1']);
+    await same(store, 's1', 'f', data);
   });
 
   it('a crash mid-pack: the unsealed pack of a dead process is removed at open, the store reads as before', async () => {
