@@ -152,6 +152,7 @@ async function main(): Promise<void> {
     consoles = new Consoles({ clusters: manager, store, dataDir: config.dataDir, timers: systemTimers, log });
     await consoles.sweep();
     outputs = new Outputs({ clusters: manager, store, tool: e2fsOutputDisks, dataDir: config.dataDir, log });
+    await outputs.clearWork();
     await outputs.sweep();
     snapshots = new ClusterSnapshots({ clusters: manager, store, dataDir: config.dataDir, site: config, logger: root });
     const recovered = await snapshots.recover();

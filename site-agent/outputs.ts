@@ -3,7 +3,7 @@
 // A VM whose disk is not on this site's hosts any more (the job was suspended here when it ended)
 // gets the copy in its latest snapshot here.
 
-import { link, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { sweepExpired, writeExpiry } from './kept-files.js';
 import { join, relative, sep } from 'node:path';
 import { errorMessage, NotAllowedError, InvalidArgumentError, NotFoundError } from '../src/shared/errors.js';
@@ -86,6 +86,11 @@ export class Outputs {
     return kept;
   }
 
+  /** At agent start: removes what reads cut short by a crash left in `work/` (no read runs yet). */
+  async clearWork(): Promise<void> {
+    await rm(join(this.keptDir, 'work'), { recursive: true, force: true });
+  }
+
   /** Deletes kept output disks whose time is up (`work/` holds reads in progress). */
   sweep(): Promise<number> {
     return sweepExpired(this.keptDir, this.now(), this.o.log, 'output disks', ['work']);
@@ -107,7 +112,9 @@ export class Outputs {
     const vms = vm ? names.filter((n) => n === vm) : names.sort();
     if (vms.length === 0) throw new NotFoundError('output', `${jobId}${vm ? `/${vm}` : ''} (no output disk kept at this site: expired, or the job had none)`);
     for (const name of vms) {
-      const work = join(this.keptDir, 'work', `${jobId}-${name}-${process.pid}-${this.now()}`);
+      // its own directory: two copies of the same output may run at once
+      await mkdir(join(this.keptDir, 'work'), { recursive: true });
+      const work = await mkdtemp(join(this.keptDir, 'work', `${jobId}-${name}-`));
       try {
         await this.o.tool.extract(join(dir, `${name}.qcow2`), join(work, 'files'), join(work, 'scratch'));
         yield* this.files(name, join(work, 'files'), signal);
