@@ -120,6 +120,15 @@ describe('Outputs: kept output disks at the agent', function () {
     expect((err as BrineError).code).to.equal('NOT_FOUND');
   });
 
+  it('at start, clears what a read cut short by a crash left behind, and keeps the kept disks', async () => {
+    await mkdir(join(dir, 'kept-outputs', 'work', 'j1-demo-0-abc', 'files'), { recursive: true });
+    await mkdir(join(dir, 'kept-outputs', 'j1'), { recursive: true });
+    await writeFile(join(dir, 'kept-outputs', 'j1', 'demo-0.qcow2'), '');
+    await outputs().clearWork();
+    expect(existsSync(join(dir, 'kept-outputs', 'work'))).to.equal(false);
+    expect(existsSync(join(dir, 'kept-outputs', 'j1', 'demo-0.qcow2'))).to.equal(true);
+  });
+
   it('refuses to read while the VM still runs here (FAILED_PRECONDITION)', async () => {
     await mkdir(join(dir, 'kept-outputs', 'j1'), { recursive: true });
     await writeFile(join(dir, 'kept-outputs', 'j1', 'demo-0.qcow2'), '');
