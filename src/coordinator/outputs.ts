@@ -16,7 +16,8 @@ export function outputSource(job: JobRecord, vm: string, now: Date): { site: str
   if (!isEnded(job.state)) {
     throw new NotAllowedError(`job ${job.id} is ${job.state}: its output disks are in use; run brine output once it has ended (brine watch ${job.id})`);
   }
-  if (!job.outputKeptUntil || !job.site) {
+  if (!job.site) throw new BrineError('NOT_FOUND', `job ${job.id} ended before it ran anywhere: it has no output`);
+  if (!job.outputKeptUntil) {
     throw new BrineError('NOT_FOUND', `the output of job ${job.id} was not kept: its site could not be reached when it ended`);
   }
   if (Date.parse(job.outputKeptUntil) <= now.getTime()) {

@@ -53,6 +53,7 @@ describe('outputSource: may an output be read now, and where', () => {
     expect(codeOf(() => outputSource(job({ outputDiskMiB: undefined }), '', now))).to.match(/^NOT_FOUND: job j1 has no output disk/);
     expect(codeOf(() => outputSource(job(), 'demo-7', now))).to.match(/^NOT_FOUND: vm demo-7 \(job j1 has demo-0\)/);
     expect(codeOf(() => outputSource(job({ outputKeptUntil: '' }), '', now))).to.match(/^NOT_FOUND: the output of job j1 was not kept/);
+    expect(codeOf(() => outputSource(job({ state: 'CANCELLED', site: '', outputKeptUntil: '' }), '', now))).to.equal('NOT_FOUND: job j1 ended before it ran anywhere: it has no output');
   });
 });
 
