@@ -107,8 +107,9 @@ describe('snapshot store: pack files', () => {
     const store = await SnapshotStore.open(storeDir, { fs });
     const data = prng(90, 3 * EARLY_SYNC_BYTES);
     await snapshot(store, 's1', { f: data });
-    // 12 MiB in one 16 MiB pack: early syncs as it grew, then the seal's own
-    expect(syncs).to.be.at.least(3);
+    // 12 MiB in one 16 MiB pack: at least one early sync as it grew (one at a time: how many
+    // depends on the disk's speed), then the seal's own; without early syncs only the seal's
+    expect(syncs).to.be.at.least(2);
     await same(store, 's1', 'f', data);
 
     syncs = 0;
