@@ -89,6 +89,7 @@ export class ClusterManager {
   private readonly deploySeq = new Map<string, number>();
   private readonly mutationSeq = new Map<string, number>();
   private listeners: ClusterChangeListener[] = [];
+  private fenceHook: ((jobId: string) => Promise<void>) | undefined;
   private readonly poller: PollLoop;
   private closed = false;
 
@@ -510,6 +511,15 @@ export class ClusterManager {
   // -------------------------------------------------------------------------------------------
   // Fencing
 
+  /**
+   * Runs before a fence destroys a cluster, under its lock: the agent keeps the consoles and
+   * output disks aside for a while, since a job that just ended is fenced by the next heartbeat
+   * answer as often as the coordinator's own destroy (which would keep them) reaches it first.
+   */
+  setFenceHook(hook: (jobId: string) => Promise<void>): void {
+    this.fenceHook = hook;
+  }
+
   /** Taken just before a heartbeat is sent; pass it to `fence` with that heartbeat's answer. */
   fenceMark(): number {
     return ++this.seq;
@@ -530,6 +540,7 @@ export class ClusterManager {
         if ((this.deploySeq.get(job) ?? 0) > mark) return false;
         this.touch(job);
         try {
+          await this.fenceHook?.(job).catch((err: unknown) => this.log.warn({ job, err: errorMessage(err) }, 'fence: could not keep the consoles and output disks'));
           await this.destroyLocked(job, 'fenced: the coordinator no longer places this job on this site');
         } finally {
           this.touch(job);

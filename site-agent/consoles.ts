@@ -2,7 +2,7 @@
 // after its job ended, or the job's latest snapshot here), followed while the VM runs here, and
 // kept for a while after the job ends (`DestroyCluster.keepConsolesForMs`), then deleted.
 
-import { copyFile, mkdir, open, stat } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, stat } from 'node:fs/promises';
 import { sweepExpired, writeExpiry } from './kept-files.js';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -64,7 +64,9 @@ export class Consoles {
         this.o.log.warn({ job: jobId, vm: vm.name, err: errorMessage(err) }, 'console not kept (no file)');
       }
     }
-    if (kept.length) await writeExpiry(dir, this.now() + forMs);
+    // copies a fence kept already (`ClusterManager.onFence`) count too: their expiry is extended
+    const already = await readdir(dir).then((fs) => fs.filter((f) => f.endsWith('.log')), () => [] as string[]);
+    if (kept.length || already.length) await writeExpiry(dir, this.now() + forMs);
     await this.sweep();
     return kept;
   }

@@ -35,6 +35,8 @@ import { storeStats } from './store-stats.js';
 import { LocalReclaims, localReclaimFile } from './local-reclaim.js';
 
 const USAGE = 'usage: brine-agent --config FILE [--log-level debug|info|warn|error] [--cleanup] [--insecure]';
+/** how long a fenced cluster's consoles and output disks are kept when no destroy asks for longer */
+const FENCE_KEEP_MS = 60 * 60_000;
 
 function die(message: string, code: number): never {
   process.stderr.write(`brine-agent: ${message}\n`);
@@ -154,6 +156,12 @@ async function main(): Promise<void> {
     outputs = new Outputs({ clusters: manager, store, tool: e2fsOutputDisks, dataDir: config.dataDir, log });
     await outputs.clearWork();
     await outputs.sweep();
+    // a fenced cluster may be a job that just ended: its files stay an hour, or as long as the
+    // coordinator's destroy then asks (jobs.keepEndedFor)
+    manager.setFenceHook(async (job) => {
+      await consoles.keep(job, FENCE_KEEP_MS);
+      await outputs.keep(job, FENCE_KEEP_MS);
+    });
     snapshots = new ClusterSnapshots({ clusters: manager, store, dataDir: config.dataDir, site: config, logger: root });
     const recovered = await snapshots.recover();
     if (recovered.length > 0) log.warn({ recovered }, 'recovered interrupted snapshots');

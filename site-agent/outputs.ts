@@ -3,7 +3,7 @@
 // A VM whose disk is not on this site's hosts any more (the job was suspended here when it ended)
 // gets the copy in its latest snapshot here.
 
-import { link, mkdir, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { sweepExpired, writeExpiry } from './kept-files.js';
 import { join, relative, sep } from 'node:path';
 import { errorMessage, NotAllowedError, InvalidArgumentError, NotFoundError } from '../src/shared/errors.js';
@@ -38,6 +38,7 @@ const CHUNK = 256 * 1024;
 
 export class Outputs {
   private readonly now: () => number;
+  private seq = 0;
 
   constructor(private readonly o: OutputsOptions) {
     this.now = o.now ?? Date.now;
@@ -50,7 +51,8 @@ export class Outputs {
   /**
    * Before an ended job's cluster is destroyed: each VM's output disk is kept until now + `forMs`.
    * A hard link, not a copy: the destroy then only removes the VM's name for it. VMs not on this
-   * site's hosts (the job was suspended here) are taken from the latest snapshot here.
+   * site's hosts (the job was suspended here) are taken from the latest snapshot here, unless a
+   * copy is kept already (a fence got there first, `ClusterManager.onFence`): that one is newer.
    */
   async keep(jobId: string, forMs: number): Promise<string[]> {
     checkIds(jobId);
@@ -64,14 +66,22 @@ export class Outputs {
       checkIds(jobId, vm);
       const to = join(dir, `${vm}.qcow2`);
       await mkdir(dir, { recursive: true });
-      await rm(to, { force: true });
       const disk = this.o.clusters.outputPath(domainName(jobId, vm));
+      // linked under a name of its own, then renamed over `to`: a keep racing another never
+      // leaves `to` missing
+      const tmp = `${to}.${process.pid}.${(this.seq++).toString(36)}.tmp`;
       try {
-        await link(disk, to);
+        await link(disk, tmp);
+        await rename(tmp, to);
         kept.push(vm);
         continue;
       } catch (err) {
+        await rm(tmp, { force: true });
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+      if (await stat(to).then(() => true, () => false)) {
+        kept.push(vm);
+        continue;
       }
       const name = diskFile(vm, OUTPUT_TARGET);
       const latest = snaps.filter((s) => s.files.some((f) => f.name === name)).at(-1);

@@ -130,6 +130,20 @@ describe('Outputs: kept output disks at the agent', function () {
     expect(existsSync(join(dir, 'kept-outputs', 'j1', 'demo-0.qcow2'))).to.equal(true);
   });
 
+  it('a keep after a fence kept the disk (the VM file gone) keeps that copy and extends its expiry', async () => {
+    const disk0 = join(dir, 'disks', `${domainName('j1', 'demo-0')}.output.qcow2`);
+    await e2fsOutputDisks.create(disk0, 16);
+    await writeIntoOutputDisk(disk0, { 'late.txt': 'written last\n' });
+    const o = outputs();
+    expect(await o.keep('j1', 60_000)).to.deep.equal(['demo-0']); // the fence's keep, an hour in real life
+    rmSync(disk0); // the fence's destroy
+    clock += 30_000;
+    expect(await o.keep('j1', 600_000)).to.deep.equal(['demo-0']); // the coordinator's destroy, later
+    clock += 100_000; // past the first expiry, within the second
+    expect(await o.sweep()).to.equal(0);
+    expect((await collect(o)).map((p) => [p.path, p.data.toString()])).to.deep.equal([['late.txt', 'written last\n']]);
+  });
+
   it('refuses to read while the VM still runs here (FAILED_PRECONDITION)', async () => {
     await mkdir(join(dir, 'kept-outputs', 'j1'), { recursive: true });
     await writeFile(join(dir, 'kept-outputs', 'j1', 'demo-0.qcow2'), '');
