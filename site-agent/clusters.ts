@@ -20,6 +20,8 @@ import {
 } from './domain-xml.js';
 import { clusterNetworkXml, ensureClusterNetwork } from './cluster-network.js';
 import { OUTPUT_TARGET, e2fsOutputDisks, type OutputDiskTool } from './output-disk.js';
+import { prepareVmDisks } from './vm-disks.js';
+import { vmFiles, type VmFiles } from './vm-files.js';
 import { SEED_TARGET, isoSeedWriter, seedFiles, type SeedWriter } from './seed.js';
 import { openLibvirt } from './libvirt/connection.js';
 import type { LibvirtConnection } from './libvirt/types.js';
@@ -76,9 +78,15 @@ export class ClusterManager {
   readonly site: string;
   private readonly opts: ClusterManagerOptions;
   private readonly log: Logger;
+  /** where each VM's host files are (./vm-files.ts) */
+  readonly consoleDir: string;
+  readonly consolePath: VmFiles['consolePath'];
+  readonly overlayPath: VmFiles['overlayPath'];
+  readonly outputPath: VmFiles['outputPath'];
+  readonly seedPath: VmFiles['seedPath'];
   private readonly files: HostFiles;
-  private readonly seeds: SeedWriter;
   private readonly outputDisks: Pick<OutputDiskTool, 'create'>;
+  private readonly seeds: SeedWriter;
   private readonly conns: Conn[];
   private readonly nodeConn: Map<string, Conn>;
   private readonly locks = new KeyedLock();
@@ -105,6 +113,7 @@ export class ClusterManager {
     this.files = opts.files ?? localFiles;
     this.seeds = opts.seeds ?? isoSeedWriter(join(opts.dataDir, 'work'));
     this.outputDisks = opts.outputDisks ?? e2fsOutputDisks;
+    ({ consoleDir: this.consoleDir, consolePath: this.consolePath, overlayPath: this.overlayPath, outputPath: this.outputPath, seedPath: this.seedPath } = vmFiles(opts.dataDir));
     this.conns = conns;
     this.scanner = new ClusterScanner(opts.site, conns);
     this.poller = new PollLoop(opts.pollIntervalMs ?? 1000, () => this.pollOnce(), this.log, 'poll');
@@ -144,28 +153,6 @@ export class ClusterManager {
       throw err;
     }
     return new ClusterManager(opts, conns, guests);
-  }
-
-  get consoleDir(): string {
-    return join(this.opts.dataDir, 'consoles');
-  }
-
-  consolePath(domain: string): string {
-    return join(this.consoleDir, `${domain}.log`);
-  }
-
-  overlayPath(domain: string): string {
-    return join(this.opts.dataDir, 'disks', `${domain}.qcow2`);
-  }
-
-  /** The VM's output disk (`submit --output-disk`, ./output-disk.ts): `<dataDir>/disks/<domain>.output.qcow2`. */
-  outputPath(domain: string): string {
-    return join(this.opts.dataDir, 'disks', `${domain}.output.qcow2`);
-  }
-
-  /** The VM's cloud-init seed image: `<dataDir>/seeds/<domain>.iso` (./seed.ts). */
-  seedPath(domain: string): string {
-    return join(this.opts.dataDir, 'seeds', `${domain}.iso`);
   }
 
   /** Builds (or rebuilds) the seed of VM `vm` from the spec, for a deploy or a restore; returns its path. */
@@ -294,28 +281,16 @@ export class ClusterManager {
           // Same name, but not this VM of this site (its metadata said otherwise): never take it over.
           throw new AlreadyExistsError(`libvirt domain ${name} on ${conn.uri} exists and is not VM ${vm.name} of job ${spec.jobId}`);
         }
-        let overlay: string | undefined;
-        if (image.disk !== undefined) {
-          overlay = this.overlayPath(name);
-          // The test driver never reads disks; anywhere else each VM writes to its own overlay.
-          if (!conn.uri.startsWith('test:') && !(await this.files.exists(overlay))) {
-            await this.files.createOverlay(image.disk, overlay);
-            created.files.push(overlay);
-          }
-        }
+        const { overlay, output } = await prepareVmDisks({ files: this.files, outputDisks: this.outputDisks }, {
+          overlay: image.disk === undefined ? undefined : { base: image.disk, path: this.overlayPath(name) },
+          output: spec.outputDiskMiB > 0 ? { sizeMiB: spec.outputDiskMiB, path: this.outputPath(name) } : undefined,
+          testDriver: conn.uri.startsWith('test:'),
+          created,
+        });
         const boot: BootSpec =
           image.kind === 'kernel'
             ? { kind: 'kernel', kernel: image.kernel, initrd: image.initrd, cmdline: image.cmdline, overlay }
             : { kind: 'disk', overlay: overlay as string };
-        // A real file on the test driver too: `brine output` reads it after the job ends.
-        let output: string | undefined;
-        if (spec.outputDiskMiB > 0) {
-          output = this.outputPath(name);
-          if (!(await this.files.exists(output))) {
-            await this.outputDisks.create(output, spec.outputDiskMiB);
-            created.files.push(output);
-          }
-        }
         // built here from the spec, at every deploy (and restore): never a file from another site
         const seed = await this.writeSeed(spec, vm.name);
         created.files.push(seed);
@@ -511,11 +486,7 @@ export class ClusterManager {
   // -------------------------------------------------------------------------------------------
   // Fencing
 
-  /**
-   * Runs before a fence destroys a cluster, under its lock: the agent keeps the consoles and
-   * output disks aside for a while, since a job that just ended is fenced by the next heartbeat
-   * answer as often as the coordinator's own destroy (which would keep them) reaches it first.
-   */
+  /** Runs before a fence destroys a cluster, under its lock (main.ts keeps its consoles and output disks: it may have just ended). */
   setFenceHook(hook: (jobId: string) => Promise<void>): void {
     this.fenceHook = hook;
   }

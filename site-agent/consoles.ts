@@ -3,13 +3,13 @@
 // kept for a while after the job ends (`DestroyCluster.keepConsolesForMs`), then deleted.
 
 import { copyFile, mkdir, open, readdir, stat } from 'node:fs/promises';
-import { sweepExpired, writeExpiry } from './kept-files.js';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { errorMessage, InvalidArgumentError, NotFoundError } from '../src/shared/errors.js';
 import type { Logger } from '../src/shared/logger.js';
 import type { Timers } from '../src/shared/clock.js';
 import type { ClusterManager } from './clusters.js';
+import { sweepExpired, writeExpiry } from './kept-files.js';
 import type { SnapshotStore } from './snapshot-store/index.js';
 
 export type ConsoleSource = 'running' | 'kept' | 'snapshot';
@@ -64,7 +64,7 @@ export class Consoles {
         this.o.log.warn({ job: jobId, vm: vm.name, err: errorMessage(err) }, 'console not kept (no file)');
       }
     }
-    // copies a fence kept already (`ClusterManager.onFence`) count too: their expiry is extended
+    // copies a fence kept already (`ClusterManager.setFenceHook`) count too: their expiry is extended
     const already = await readdir(dir).then((fs) => fs.filter((f) => f.endsWith('.log')), () => [] as string[]);
     if (kept.length || already.length) await writeExpiry(dir, this.now() + forMs);
     await this.sweep();

@@ -52,7 +52,7 @@ export class Outputs {
    * Before an ended job's cluster is destroyed: each VM's output disk is kept until now + `forMs`.
    * A hard link, not a copy: the destroy then only removes the VM's name for it. VMs not on this
    * site's hosts (the job was suspended here) are taken from the latest snapshot here, unless a
-   * copy is kept already (a fence got there first, `ClusterManager.onFence`): that one is newer.
+   * copy is kept already (a fence got there first, `ClusterManager.setFenceHook`): that one is newer.
    */
   async keep(jobId: string, forMs: number): Promise<string[]> {
     checkIds(jobId);

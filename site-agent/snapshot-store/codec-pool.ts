@@ -24,8 +24,6 @@ export type CodecRequest =
   | { id: number; op: 'encode'; data: Uint8Array; codec: CodecName; level: number }
   /** size -1: any size */
   | { id: number; op: 'decode'; data: Uint8Array; hash: string; size: number }
-  /** decode and check, but answer with the stored bytes themselves (a received chunk, to be written as is) */
-  | { id: number; op: 'verify'; data: Uint8Array; hash: string; size: number }
   /** the next bytes of stream `stream`: the chunks they complete, back to back (the worker keeps the rest) */
   | { id: number; op: 'cut'; stream: number; data: Uint8Array; final: boolean; params: ChunkerParams }
   /** consecutive chunks: their hashes, and either the plain bytes back or (`encode`) every chunk encoded */
@@ -124,18 +122,11 @@ export class CodecPool {
   }
 
   /**
-   * Checks that stored bytes (codec byte + payload) decode to content whose SHA-256 is `hash`
-   * (ChunkProblem if not), and gives them back. They travel as a private copy of just these bytes,
-   * moved both ways: a chunk received over gRPC is a view into a larger buffer, and a structured
-   * clone would copy all of that (seen: a quarter of a transfer's time in postMessage).
-   */
-  verifyStored(stored: Uint8Array, hash: string): Promise<Buffer> {
-    return this.call({ id: 0, op: 'verify', data: new Uint8Array(stored), hash, size: -1 }, true);
-  }
-
-  /**
-   * `verifyStored` for a run of received chunks at once, back to back in `stored` (handed over),
-   * which comes back as it was: one message to a worker per ~1 MiB instead of one per chunk.
+   * Checks that received chunks, stored bytes (codec byte + payload) back to back in `stored`
+   * (handed over, and given back as they were), each decode to content whose SHA-256 is its hash:
+   * one message to a worker per ~1 MiB received instead of one per chunk. A private copy of just
+   * these bytes travels: a chunk received over gRPC is a view into a larger buffer, which a
+   * structured clone would copy whole (seen: a quarter of a transfer's time in postMessage).
    * ChunkProblem (with `index`) names the first bad one.
    */
   async verifyMany(stored: Uint8Array, sizes: number[], hashes: string[]): Promise<Buffer> {

@@ -125,7 +125,6 @@ function handle(req: CodecRequest): void {
     default: {
       const r = check(req.data, req.hash, req.size);
       if (typeof r === 'string') reply({ id: req.id, ok: false, corrupt: true, message: r });
-      else if (req.op === 'verify') reply({ id: req.id, ok: true, data: req.data }, req.data);
       else reply({ id: req.id, ok: true, data: r }, r);
     }
   }

@@ -11,7 +11,7 @@ import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AlreadyExistsError, NotFoundError } from '../../src/shared/errors.js';
 import { ChunkProblem, codecPool } from './codec-pool.js';
-import { CorruptChunkError, CorruptManifestError, errnoCode, IncompleteSnapshotError, MissingChunkError, writeError, type ChunkLocation } from './errors.js';
+import { CorruptChunkError, CorruptManifestError, errnoCode, IncompleteSnapshotError, MissingChunkError, writeError } from './errors.js';
 import { manifestHashes, parseManifest, SNAPSHOT_ID_RE, type SnapshotManifest } from './manifest.js';
 import type { SharedState } from './state.js';
 
@@ -48,26 +48,9 @@ export async function readChunkCompressed(c: ImportContext, hash: string): Promi
   return data;
 }
 
-/** Stores a received chunk after checking that it decodes to content whose SHA-256 is `hash`. */
+/** Stores a received chunk after checking that it decodes to content whose SHA-256 is `hash`; true if it was new here. */
 export async function writeChunkCompressed(c: ImportContext, hash: string, data: Uint8Array): Promise<boolean> {
-  c.checkHash(hash);
-  const loc: ChunkLocation = { snapshotId: '', file: '', chunk: hash, offset: -1 };
-  let stored: Buffer;
-  try {
-    // our own copy of the bytes, verified: the caller's buffer may be reused once we return
-    stored = await codecPool().verifyStored(data, hash);
-  } catch (err) {
-    if (err instanceof ChunkProblem) throw new CorruptChunkError(loc, err.message, err);
-    throw err;
-  }
-  c.pin(hash);
-  try {
-    return (await c.putChunk(hash, async () => stored)) > 0;
-  } catch (err) {
-    throw writeError(`storing chunk ${hash}`, err);
-  } finally {
-    c.unpin([hash], false);
-  }
+  return (await writeChunksCompressed(c, [{ hash, data }])).length > 0;
 }
 
 /**
@@ -88,8 +71,8 @@ export async function writeChunksCompressed(c: ImportContext, chunks: ReadonlyAr
   try {
     stored = await codecPool().verifyMany(run, sizes, chunks.map((ch) => ch.hash));
   } catch (err) {
-    if (!(err instanceof ChunkProblem) || err.index === undefined) throw err instanceof ChunkProblem ? new CorruptChunkError({ snapshotId: '', file: '', chunk: chunks[0]?.hash ?? '', offset: -1 }, err.message, err) : err;
-    good = err.index;
+    if (!(err instanceof ChunkProblem)) throw err;
+    good = err.index ?? 0;
     bad = new CorruptChunkError({ snapshotId: '', file: '', chunk: chunks[good]?.hash ?? '', offset: -1 }, err.message, err);
     // the run was handed over and lost with the failed call: the good chunks come from the views
     stored = Buffer.concat(chunks.slice(0, good).map((ch) => ch.data));

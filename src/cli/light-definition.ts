@@ -44,13 +44,13 @@ function subset(descriptor: JsonNode, path: readonly string[], types: readonly s
   for (const name of path) ns = ns?.nested?.[name];
   const siblings = ns?.nested ?? {};
   const picked: Record<string, JsonNode> = {};
-  const todo = [...types];
-  for (let name = todo.pop(); name !== undefined; name = todo.pop()) {
+  const pending = [...types];
+  for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
     if (picked[name]) continue;
     const node = siblings[name];
     if (!node || node.nested || node.methods) return undefined;
     picked[name] = node;
-    for (const field of Object.values(node.fields ?? {})) if (!SCALARS.has(field.type)) todo.push(field.type);
+    for (const field of Object.values(node.fields ?? {})) if (!SCALARS.has(field.type)) pending.push(field.type);
   }
   // the namespaces down to `path`, with their options, holding only the picked types
   const build = (node: JsonNode, depth: number): JsonNode => {
