@@ -95,7 +95,7 @@ describe('brine output: output disks that move with the job and come back after 
     const one = mkdtempSync(join(grid.dir, 'output-'));
     const vm1 = await cli('output', id, '--vm', 'od-1', '-o', one, '--json');
     expect(vm1.code, vm1.stderr).to.equal(0);
-    expect(vm1.jsonLines<{ vm: string; path: string; bytes: number }>().map((l) => [l.vm, l.path, l.bytes])).to.deep.equal([
+    expect(vm1.json<{ files: Array<{ vm: string; path: string; bytes: number }> }>().files.map((l) => [l.vm, l.path, l.bytes])).to.deep.equal([
       ['od-1', 'at-b.txt', 18],
       ['od-1', 'result.txt', 7],
     ]);

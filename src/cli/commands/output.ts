@@ -6,7 +6,7 @@ import { dirname, resolve, sep } from 'node:path';
 import { InvalidArgumentError } from '../../shared/errors.js';
 import { formatBytes } from '../../shared/units.js';
 import type { CliContext, Program } from '../context.js';
-import { createProgress, printJsonLine, say, type Progress } from '../output.js';
+import { createProgress, printJson, say, type Progress } from '../output.js';
 import { untilInterrupted } from '../interrupt.js';
 
 const PART = '.brine-part';
@@ -38,20 +38,19 @@ export function register(program: Program, ctx: CliContext): void {
     .option('--vm <name>', 'only this VM')
     .requiredOption('-o, --out <dir>', 'directory to copy into (created if missing)')
     .action(async (job, opts) => {
-      ctx.jsonLines = true;
       const root = resolve(opts.out);
       await mkdir(root, { recursive: true });
       const client = await ctx.client();
       const state: { current: Open | undefined } = { current: undefined };
-      let files = 0;
+      // DESIGN: `--json` prints one document, `{files[]}`, once the copy is complete
+      const copied: Array<{ vm: string; path: string; bytes: number; file: string }> = [];
       let bytes = 0;
       const finish = async (o: Open): Promise<void> => {
         await o.fh.close();
         await rename(o.final + PART, o.final);
         o.bar.stop();
-        files++;
         bytes += o.size;
-        if (ctx.json) printJsonLine({ vm: o.key.split('/')[0], path: o.key.slice(o.key.indexOf('/') + 1), bytes: o.size, file: o.final });
+        copied.push({ vm: o.key.slice(0, o.key.indexOf('/')), path: o.key.slice(o.key.indexOf('/') + 1), bytes: o.size, file: o.final });
       };
       const stream = client.output(job, opts.vm ?? '', async (c) => {
         const key = `${c.vm}/${c.path}`;
@@ -87,6 +86,8 @@ export function register(program: Program, ctx: CliContext): void {
         }
       }
       if (cut) throw new InvalidArgumentError('path', `the copy stopped in the middle of ${cut} (removed); run brine output again`);
-      if (!ctx.json) say(`copied ${files} file${files === 1 ? '' : 's'} (${formatBytes(bytes)}) of job ${job} to ${root}`);
+      if (ctx.json) return printJson({ files: copied });
+      const files = copied.length;
+      say(`copied ${files} file${files === 1 ? '' : 's'} (${formatBytes(bytes)}) of job ${job} to ${root}`);
     });
 }
