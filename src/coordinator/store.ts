@@ -1,96 +1,26 @@
-// The coordinator's durable state. Under the data dir:
-//   state.json    — lowdb snapshot of the hot set (live jobs, sites, leases, snapshot catalog)
-//   archive.json  — lowdb snapshot of ended jobs
-//   journal.<gen> — append-only journal replayed on top of both (./journal.ts)
-// Callers mutate the in-memory data, then `await commit()`. Writes are tracked (./tracked.ts), so
-// a commit appends one journal record with only the jobs, sites, snapshots and leases that
-// changed; every caller waiting at the same time shares that record and its fdatasync, and a
-// commit resolves only once a record holding its mutations is durable (`kill -9` loses nothing
-// acknowledged). When the journal grows past a threshold it is compacted in the background: a new
-// generation is opened, both snapshots are rewritten (atomically: temp file, fsync, rename, fsync
-// the directory) naming it, then the older generations are deleted. A crash at any point leaves
-// snapshots plus every generation they name, and replaying records is idempotent.
-import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { Low, type Adapter } from 'lowdb';
-import type { z } from 'zod';
+// The coordinator's durable state, kept in memory and made durable by a backend
+// (./state-backend.ts): files under the data dir by default (./file-backend.ts), or etcd
+// (./etcd-backend.ts). Callers mutate the in-memory data, then `await commit()`. Writes are
+// tracked (./tracked.ts), so a commit appends one journal record with only the jobs, sites,
+// snapshots and leases that changed; every caller waiting at the same time shares that record
+// and its sync, and a commit resolves only once a record holding its mutations is durable
+// (`kill -9` loses nothing acknowledged). When the journal grows past a threshold it is compacted
+// in the background: the backend cuts the journal, the snapshots are rewritten with everything up
+// to the cut, then the records before it are dropped. Replaying records is idempotent, so a
+// snapshot serialised while later records are appended is sound.
 import type { Logger } from '../shared/logger.js';
 import type { ClusterLease } from './address-allocator.js';
-import { encodeRecord, journalGenerations, JournalWriter, readJournal, removeJournal, StateFileError, journalFile } from './journal.js';
-import { archiveDataSchema, hotDataSchema, type JournalRecord } from './state-schema.js';
+import { encodeRecord, StateFileError } from './journal.js';
+import type { JournalRecord } from './state-schema.js';
 import type { ArchiveData, HotData, JobRecord, StateMeta } from './state-types.js';
-import { parseJsonAs } from '../shared/json.js';
 import { errorMessage } from '../shared/errors.js';
 import { trackRecord, type ChangeSink, type RootKind } from './tracked.js';
+import { applyRecord, leaseKey, type LoadedState, type StateBackend } from './state-backend.js';
+import { FileBackend } from './file-backend.js';
 
 export type { ArchiveData, HotData, JobRecord, MoveState, PendingOp, Placement, SiteRecord, StateMeta } from './state-types.js';
 export { StateFileError } from './journal.js';
-
-/** lowdb adapter that reads a snapshot file and validates it against its schema. */
-export class ValidatedJsonFile<T> implements Adapter<T> {
-  constructor(
-    private readonly file: string,
-    private readonly schema: z.ZodType<T>,
-  ) {}
-
-  async read(): Promise<T | null> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
-    }
-    const checked = parseJsonAs(this.schema, text, 'the whole file');
-    if (!checked.ok) {
-      throw new StateFileError(this.file, checked.problem.startsWith('not valid JSON') ? checked.problem : `not a valid coordinator state (${checked.problem})`);
-    }
-    return checked.data;
-  }
-
-  async write(data: T): Promise<void> {
-    await writeAtomically(this.file, [JSON.stringify(data)]);
-  }
-}
-
-/** Writes `parts` to `file` through a temp file, fsynced, renamed into place, directory fsynced. */
-export async function writeAtomically(file: string, parts: Iterable<string> | AsyncIterable<string>): Promise<number> {
-  const tmp = `${file}.tmp`;
-  const fh = await open(tmp, 'w');
-  let bytes = 0;
-  try {
-    let buffered: string[] = [];
-    let size = 0;
-    const drain = async (): Promise<void> => {
-      const buf = Buffer.from(buffered.join(''), 'utf8');
-      buffered = [];
-      size = 0;
-      await fh.write(buf);
-      bytes += buf.length;
-    };
-    for await (const part of parts) {
-      buffered.push(part);
-      size += part.length;
-      if (size >= 256 << 10) await drain();
-    }
-    await drain();
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
-  await syncDir(dirname(file));
-  return bytes;
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
+export { writeAtomically, ValidatedJsonFile } from './file-backend.js';
 
 interface Deferred {
   promise: Promise<void>;
@@ -109,8 +39,6 @@ function deferred(): Deferred {
 }
 
 const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
-
-const leaseKey = (l: Pick<ClusterLease, 'site' | 'job'>): string => `${l.site}\0${l.job}`;
 
 export interface StoreOptions {
   /** how long a commit may wait for others to share its record */
@@ -149,12 +77,11 @@ export class Store implements ChangeSink {
   hadState = false;
 
   private constructor(
-    private readonly dir: string,
     private hot: HotData,
     private readonly archive: ArchiveData,
     /** the leases as of the last durable record (to journal only those that changed) */
     private readonly leaseMap: Map<string, ClusterLease>,
-    private writer: JournalWriter,
+    private readonly backend: StateBackend,
     seq: number,
     private readonly options: StoreOptions,
   ) {
@@ -193,54 +120,27 @@ export class Store implements ChangeSink {
     this.dirty[kind].add(key);
   }
 
+  /** Opens the embedded default: files under `dataDir` (./file-backend.ts). */
   static async open(dataDir: string, options: StoreOptions = {}): Promise<Store> {
-    await mkdir(dataDir, { recursive: true });
-    const hotFile = join(dataDir, 'state.json');
-    const archiveFile = join(dataDir, 'archive.json');
-    const hotDb = new Low<HotData>(new ValidatedJsonFile<HotData>(hotFile, hotDataSchema as z.ZodType<HotData>), emptyHot());
-    const archiveDb = new Low<ArchiveData>(new ValidatedJsonFile<ArchiveData>(archiveFile, archiveDataSchema as z.ZodType<ArchiveData>), { version: 1, jobs: {} });
-    await hotDb.read();
-    await archiveDb.read();
-    const hot = hotDb.data;
-    const archive = archiveDb.data;
-    const gens = await journalGenerations(dataDir);
-    const hotExists = hot.journal !== undefined || (await exists(hotFile));
-    // the generation both snapshots are complete up to (archive.json is written first)
-    const start = Math.min(hot.journal ?? 0, archive.journal ?? 0);
-    if (!hotExists && (gens[0] ?? 0) > 0) {
-      throw new StateFileError(hotFile, `missing, while the journal starts at generation ${gens[0]} (the records before it are only in the snapshot)`);
-    }
-    const replay = gens.filter((g) => g >= start);
-    replay.forEach((g, i) => {
-      if (g !== start + i) throw new StateFileError(journalFile(dataDir, start + i), `missing: the snapshots need every journal generation from ${start} on`);
-    });
+    const { backend, loaded } = await FileBackend.open(dataDir, options.log);
+    return Store.over(backend, loaded, options);
+  }
+
+  /** A store over an opened backend and what it loaded: the records are replayed on the snapshots. */
+  static over(backend: StateBackend, loaded: LoadedState, options: StoreOptions = {}): Store {
+    const { hot, archive } = loaded;
     const leaseMap = new Map(hot.leases.map((l) => [leaseKey(l), l] as const));
     let seq = 0;
-    let validLength = 0;
-    let records = 0;
-    for (const g of replay) {
-      const file = journalFile(dataDir, g);
-      const read = await readJournal(file);
-      if (read.torn) options.log?.warn({ file, offset: read.validLength }, 'journal: a torn last record (crash during its append, never acknowledged) is dropped');
-      for (const r of read.records) {
-        applyRecord(hot, archive, leaseMap, r);
-        seq = Math.max(seq, r.seq);
-      }
-      records += read.records.length;
-      validLength = read.validLength;
+    for (const r of loaded.records) {
+      applyRecord(hot, archive, leaseMap, r);
+      seq = Math.max(seq, r.seq);
     }
     hot.leases = [...leaseMap.values()];
     // A crash between the archive write and the hot write of an older layout left a job in both: the archived copy wins.
     for (const id of Object.keys(archive.jobs)) delete hot.jobs[id];
-    const gen = replay.at(-1) ?? start;
-    const writer = await JournalWriter.open(dataDir, gen, replay.length ? validLength : 0, options.log);
-    if (!replay.length) await syncDir(dataDir);
-    // generations older than both snapshots: a compaction stopped before deleting them
-    for (const g of gens.filter((x) => x < start)) await removeJournal(dataDir, g);
-    if (records) options.log?.info({ records, generations: replay.length }, 'journal replayed');
-    const store = new Store(dataDir, hot, archive, leaseMap, writer, seq, options);
-    store.hadState = hotExists || (await exists(archiveFile)) || records > 0;
-    store.lastSnapshotBytes = (await sizeOf(hotFile)) + (await sizeOf(archiveFile));
+    const store = new Store(hot, archive, leaseMap, backend, seq, options);
+    store.hadState = loaded.hadState;
+    store.lastSnapshotBytes = loaded.snapshotBytes;
     return store;
   }
 
@@ -328,7 +228,7 @@ export class Store implements ChangeSink {
     } finally {
       this.flushing = false;
     }
-    if (!this.compacting && !this.closed && this.writer.size > this.compactThreshold()) {
+    if (!this.compacting && !this.closed && this.backend.size > this.compactThreshold()) {
       void this.compact().catch((err: unknown) => this.options.log?.error({ err: (err as Error).message }, 'journal compaction failed; the journal keeps growing until one succeeds'));
     }
   }
@@ -339,7 +239,7 @@ export class Store implements ChangeSink {
 
   /** One record of everything changed since the last one, appended and fdatasync'ed. */
   private async writeChanges(): Promise<void> {
-    if (this.closed) throw new StateFileError(this.dir, 'store closed', 'restart the coordinator');
+    if (this.closed) throw new StateFileError('(closed store)', 'store closed', 'restart the coordinator');
     const taken = { jobs: this.dirty.jobs, sites: this.dirty.sites, snapshots: this.dirty.snapshots, archive: this.dirty.archive };
     this.dirty.jobs = new Set();
     this.dirty.sites = new Set();
@@ -389,7 +289,7 @@ export class Store implements ChangeSink {
     if (Object.keys(record).length === 1) return; // nothing changed: earlier records hold it all
     try {
       const buf = encodeRecord(record);
-      await this.writer.append(buf);
+      await this.backend.append(record, buf);
       this.journalBytes += buf.length;
     } catch (err) {
       // not durable: these changes go into the next record
@@ -416,21 +316,11 @@ export class Store implements ChangeSink {
     if (this.compacting) return this.compacting;
     const run = (async (): Promise<CompactionStats> => {
       const t0 = performance.now();
-      const gen = await this.exclusive(async () => {
-        const next = this.writer.gen + 1;
-        const writer = await JournalWriter.open(this.dir, next, 0, this.options.log);
-        await syncDir(this.dir);
-        const old = this.writer;
-        this.writer = writer;
-        await old.close();
-        return next;
-      });
-      const archiveBytes = await writeAtomically(join(this.dir, 'archive.json'), this.serialize(gen, 'archive'));
-      const hotBytes = await writeAtomically(join(this.dir, 'state.json'), this.serialize(gen, 'hot'));
-      for (const g of await journalGenerations(this.dir)) if (g < gen) await removeJournal(this.dir, g);
-      this.lastSnapshotBytes = archiveBytes + hotBytes;
+      const gen = await this.exclusive(() => this.backend.cut());
+      const bytes = await this.backend.writeSnapshots(gen, (which, cut) => this.serialize(cut, which));
+      this.lastSnapshotBytes = bytes;
       this.compactions++;
-      const stats = { generation: gen, bytes: archiveBytes + hotBytes, ms: performance.now() - t0 };
+      const stats = { generation: gen, bytes, ms: performance.now() - t0 };
       this.options.log?.info(stats, 'journal compacted into the snapshots');
       return stats;
     })();
@@ -482,55 +372,16 @@ export class Store implements ChangeSink {
     await this.compacting?.catch((err: unknown) => this.options.log?.warn({ err: errorMessage(err) }, 'closing: the last compaction failed; the journal still holds every change'));
     await this.exclusive(async () => {
       this.closed = true;
-      await this.writer.close();
+      await this.backend.close();
     });
   }
 
   /** The journal generation records are appended to. */
   get generation(): number {
-    return this.writer.gen;
+    return this.backend.generation;
   }
 
   get journalSize(): number {
-    return this.writer.size;
+    return this.backend.size;
   }
-}
-
-function emptyHot(): HotData {
-  return { version: 1, jobs: {}, sites: {}, leases: [], snapshots: {} };
-}
-
-async function sizeOf(file: string): Promise<number> {
-  try {
-    return (await stat(file)).size;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw err;
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
-}
-
-/** Applies one journal record (idempotent: replaying it again gives the same state). */
-function applyRecord(hot: HotData, archive: ArchiveData, leases: Map<string, ClusterLease>, r: JournalRecord): void {
-  const apply = <T>(target: Record<string, T>, c: { put?: Record<string, T> | undefined; del?: string[] | undefined } | undefined): void => {
-    if (!c) return;
-    for (const [k, v] of Object.entries(c.put ?? {})) target[k] = v;
-    for (const k of c.del ?? []) delete target[k];
-  };
-  apply(hot.jobs, r.jobs);
-  apply(hot.sites, r.sites);
-  apply(hot.snapshots, r.snapshots);
-  apply(archive.jobs, r.archive);
-  for (const l of r.leases?.put ?? []) leases.set(leaseKey(l), l);
-  for (const [site, job] of r.leases?.del ?? []) leases.delete(leaseKey({ site, job }));
-  if (r.meta) hot.meta = r.meta;
 }
