@@ -23,6 +23,18 @@ export const CoordinatorConfigSchema = z.strictObject({
   heartbeatTimeout: durationMs.default(10_000),
   /** How long acknowledged writes may wait to be batched into one file write. */
   commitDelay: durationMs.optional(),
+  /** where the state is durable: `file` (lowdb under dataDir, one machine) or `etcd` (several coordinators, one leader) */
+  store: z.enum(['file', 'etcd']).default('file'),
+  /** `store: etcd`: the etcd cluster (./leadership.ts, ./etcd-backend.ts) */
+  etcd: z
+    .strictObject({
+      endpoints: z.array(z.url({ protocol: /^https?$/ })).min(1),
+      /** every key of this grid is under it */
+      prefix: z.string().regex(/^\/(?:[A-Za-z0-9._-]+\/)*$/, 'a key prefix like /brine/ (starts and ends with /)').default('/brine/'),
+      /** the leader's etcd lease: a dead leader is replaced after at most this long (etcd's minimum is 2s) */
+      leaseTtl: durationMs.refine((ms) => ms >= 2000 && ms <= 60_000, 'between 2s and 60s').default(3000),
+    })
+    .optional(),
   /** the state journal (./store.ts): compacted into the snapshots once it holds `compactAfter` (default 4 MiB, or the snapshots' size if larger) */
   journal: z.strictObject({ compactAfter: sizeMiB.optional() }).default({}),
   /** server-side limits on what callers ask (./limits.ts) */
@@ -55,6 +67,8 @@ export const CoordinatorConfigSchema = z.strictObject({
       keepEndedFor: durationMs.default(DEFAULT_KEEP_ENDED_MS),
     })
     .default({ checkpointEvery: 30 * 60_000, maxDeployAttempts: 3, failoverAfter: DEFAULT_FAILOVER_MS, keepEndedFor: DEFAULT_KEEP_ENDED_MS }),
+}).superRefine((c, ctx) => {
+  if (c.store === 'etcd' && !c.etcd) ctx.addIssue({ code: 'custom', path: ['etcd', 'endpoints'], message: 'store: etcd needs etcd.endpoints (the etcd cluster\'s client URLs)' });
 });
 
 export type CoordinatorConfig = z.output<typeof CoordinatorConfigSchema>;

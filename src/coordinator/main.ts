@@ -32,6 +32,12 @@ async function main(): Promise<void> {
     log.warn({ insecure: true }, 'plaintext gRPC (--insecure): callers are not authenticated');
   }
   const server = await CoordinatorServer.create(config, log, transport, { init: values.init === true });
+  // another coordinator leads now: stop acting at once (no graceful close: nothing can be written);
+  // a supervisor starts this one again, as a standby
+  server.leadership?.onLost((err) => {
+    process.stderr.write(`brine-coordinator: ${err.message}; exiting\n`);
+    process.exit(75);
+  });
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

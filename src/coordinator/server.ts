@@ -1,4 +1,5 @@
 // Assembles a running coordinator: store, coordinator core, gRPC server with health checking.
+import { mkdir } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from '../shared/logger.js';
@@ -9,7 +10,9 @@ import { GrpcAgentGateway } from './agents.js';
 import type { CoordinatorConfig } from './config.js';
 import { Coordinator } from './coordinator.js';
 import { jobServiceHandlers, registryServiceHandlers } from './service.js';
-import { Store } from './store.js';
+import { Store, type StoreOptions } from './store.js';
+import { EtcdBackend } from './etcd-backend.js';
+import { Leadership } from './leadership.js';
 import { CoordinatorMetrics } from './metrics.js';
 import { grpcMetricsInterceptor } from '../shared/grpc-metrics.js';
 import { serveMetrics, type HttpEndpoint } from '../shared/metrics-http.js';
@@ -26,21 +29,42 @@ export class CoordinatorServer {
     private readonly http: { metrics?: CoordinatorMetrics | undefined; endpoints: HttpEndpoint[] },
     private readonly store: Store,
     private readonly stopRetention: () => void,
+    /** `store: etcd`: this coordinator's leadership (it leads while it serves) */
+    readonly leadership: Leadership | undefined,
   ) {}
 
   /** `transport`: TLS from the config's `tls`, or plaintext under --insecure (../shared/tls.ts). */
   /** `init`: begin a new grid on a data dir that lost its state (./identity.ts). */
   static async create(config: CoordinatorConfig, log: Logger, transport: Transport, options: { init?: boolean } = {}): Promise<CoordinatorServer> {
-    const store = await Store.open(config.dataDir, {
+    const storeOptions: StoreOptions = {
       log,
       ...(config.commitDelay ? { commitDelayMs: config.commitDelay } : {}),
       ...(config.journal.compactAfter ? { compactAfterBytes: config.journal.compactAfter * 1024 * 1024 } : {}),
-    });
+    };
+    let leadership: Leadership | undefined;
+    let store: Store;
+    if (config.store === 'etcd' && config.etcd) {
+      // the data dir keeps only the grid-id marker (./identity.ts); a standby waits here, serving nothing, until it leads
+      await mkdir(config.dataDir, { recursive: true });
+      const settings = { endpoints: config.etcd.endpoints, prefix: config.etcd.prefix, leaseTtlS: Math.ceil(config.etcd.leaseTtl / 1000) };
+      leadership = await Leadership.acquire(settings, config.listen, log);
+      const lead = leadership;
+      try {
+        const { backend, loaded } = await EtcdBackend.open(lead.etcd, settings.prefix, lead.guard, (err) => lead.lose(err), log);
+        store = Store.over(backend, loaded, storeOptions);
+      } catch (err) {
+        await lead.resign();
+        throw err;
+      }
+    } else {
+      store = await Store.open(config.dataDir, storeOptions);
+    }
     let grid: GridIdentity;
     try {
       grid = await establishIdentity(config.dataDir, store, { init: options.init === true, log });
     } catch (err) {
       await store.close();
+      await leadership?.resign();
       throw err;
     }
     const agents = new GrpcAgentGateway(transport);
@@ -96,8 +120,8 @@ export class CoordinatorServer {
     coordinator.start();
     const keepMs = config.jobs.keepEndedFor;
     const stopRetention = startRetention(store, { keepMs, everyMs: Math.max(1000, Math.min(keepMs / 10, 3600_000)), now: () => Date.now(), log });
-    log.info({ listen: config.listen, port, dataDir: config.dataDir, grid: grid.gridId, epoch: grid.epoch }, 'coordinator listening');
-    return new CoordinatorServer(coordinator, server, agents, port, { metrics, endpoints }, store, stopRetention);
+    log.info({ listen: config.listen, port, dataDir: config.dataDir, store: config.store, grid: grid.gridId, epoch: grid.epoch }, 'coordinator listening');
+    return new CoordinatorServer(coordinator, server, agents, port, { metrics, endpoints }, store, stopRetention, leadership);
   }
 
   async close(): Promise<void> {
@@ -117,5 +141,6 @@ export class CoordinatorServer {
     });
     this.agents.close();
     await this.store.close();
+    await this.leadership?.resign();
   }
 }

@@ -49,6 +49,20 @@ describe('coordinator config', () => {
     expect(err.message).to.match(/loopback/);
   });
 
+  it('takes store: etcd with its endpoints, prefix and lease; file is the default', () => {
+    expect(load('listen: 127.0.0.1:9000\n').store).to.equal('file');
+    const c = load('store: etcd\netcd:\n  endpoints: [http://127.0.0.1:2379, http://127.0.0.1:22379]\n');
+    expect(c.store).to.equal('etcd');
+    expect(c.etcd).to.deep.equal({ endpoints: ['http://127.0.0.1:2379', 'http://127.0.0.1:22379'], prefix: '/brine/', leaseTtl: 3000 });
+    expect(load('store: etcd\netcd: { endpoints: [https://e1:2379], prefix: /grid-1/, leaseTtl: 5s }\n').etcd).to.deep.equal({ endpoints: ['https://e1:2379'], prefix: '/grid-1/', leaseTtl: 5000 });
+    expect(fails('store: etcd\n').field).to.equal('etcd.endpoints');
+    expect(fails('store: etcd\netcd: { endpoints: [] }\n').field).to.equal('etcd.endpoints');
+    expect(fails('store: etcd\netcd: { endpoints: [127.0.0.1:2379] }\n').field).to.equal('etcd.endpoints.0');
+    expect(fails('store: etcd\netcd: { endpoints: [http://e:2379], prefix: brine }\n').field).to.equal('etcd.prefix');
+    expect(fails('store: etcd\netcd: { endpoints: [http://e:2379], leaseTtl: 1s }\n').field).to.equal('etcd.leaseTtl');
+    expect(fails('store: zookeeper\n').field).to.equal('store');
+  });
+
   it('fills defaults', () => {
     const c = load('listen: 127.0.0.1:9000\n');
     expect(c.heartbeatTimeout).to.equal(10_000);
