@@ -89,8 +89,8 @@ export type ImageConfig =
 export const siteConfigSchema = z
   .strictObject({
     site: name,
-    /** the coordinator's registry API */
-    coordinator: hostPort,
+    /** the coordinator's registry API: one address, or the list of a grid's coordinators (`store: etcd`: the agent follows the leader) */
+    coordinator: z.union([hostPort, z.array(hostPort).min(1)]).transform((v) => (Array.isArray(v) ? v : [v])),
     /** where this agent serves AgentService */
     listen: hostPort,
     /** where the coordinator reaches it (defaults to `listen`) */

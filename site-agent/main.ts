@@ -310,7 +310,7 @@ async function main(): Promise<void> {
     local,
     membership,
     registry,
-    coordinator: config.coordinator,
+    coordinator: config.coordinator.join(', '),
     logger: root,
     onFatal: (message, exitCode) => {
       process.stderr.write(`brine-agent: ${message}\n`);

@@ -23,43 +23,60 @@ export interface Registry {
   heartbeat(req: HeartbeatRequest): Promise<HeartbeatResponse__Output>;
   reportStatus(req: ReportStatusRequest): Promise<void>;
   close(): void;
+  /** the coordinator address calls go to now (for messages) */
+  readonly address?: string;
 }
 
+/**
+ * The registry over one or more coordinator addresses. Only the leader of an HA grid listens
+ * (standbys serve nothing), so a call that cannot reach the coordinator, or times out, moves the
+ * next call to the next address: the registration loop's retries find the leader.
+ */
 export class GrpcRegistry implements Registry {
-  private readonly client: RegistryServiceClient;
+  private readonly clients: RegistryServiceClient[];
+  private current = 0;
 
   constructor(
-    readonly address: string,
+    private readonly addresses: readonly string[],
     credentials: grpc.ChannelCredentials,
     private readonly timeoutMs = 5_000,
   ) {
-    this.client = new RegistryService(address, credentials, { ...CLIENT_OPTIONS, ...TLS_CLIENT_OPTIONS });
+    this.clients = addresses.map((a) => new RegistryService(a, credentials, { ...CLIENT_OPTIONS, ...TLS_CLIENT_OPTIONS }));
   }
 
-  private deadline(): grpc.CallOptions {
-    return { deadline: Date.now() + this.timeoutMs };
+  get address(): string {
+    return this.addresses[this.current] ?? '';
+  }
+
+  private call<T>(invoke: (client: RegistryServiceClient, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: T) => void) => void): Promise<T> {
+    const at = this.current;
+    const client = this.clients[at];
+    if (!client) return Promise.reject(new Error('no coordinator address'));
+    return new Promise<T>((resolve, reject) =>
+      invoke(client, { deadline: Date.now() + this.timeoutMs }, (err, res) => {
+        if (err && (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) && this.current === at) {
+          this.current = (at + 1) % this.clients.length;
+        }
+        if (err || res === undefined) reject(err ?? new Error('empty answer'));
+        else resolve(res);
+      }),
+    );
   }
 
   register(req: RegisterRequest): Promise<RegisterResponse__Output> {
-    return new Promise((resolve, reject) =>
-      this.client.Register(req, this.deadline(), (err, res) => (err || !res ? reject(err ?? new Error('empty answer')) : resolve(res))),
-    );
+    return this.call<RegisterResponse__Output>((c, o, cb) => c.Register(req, o, (err, res) => cb(err, res)));
   }
 
   heartbeat(req: HeartbeatRequest): Promise<HeartbeatResponse__Output> {
-    return new Promise((resolve, reject) =>
-      this.client.Heartbeat(req, this.deadline(), (err, res) => (err || !res ? reject(err ?? new Error('empty answer')) : resolve(res))),
-    );
+    return this.call<HeartbeatResponse__Output>((c, o, cb) => c.Heartbeat(req, o, (err, res) => cb(err, res)));
   }
 
   reportStatus(req: ReportStatusRequest): Promise<void> {
-    return new Promise((resolve, reject) =>
-      this.client.ReportStatus(req, this.deadline(), (err) => (err ? reject(err) : resolve())),
-    );
+    return this.call<true>((c, o, cb) => c.ReportStatus(req, o, (err) => cb(err, true))).then(() => undefined);
   }
 
   close(): void {
-    this.client.close();
+    for (const c of this.clients) c.close();
   }
 }
 
@@ -247,6 +264,11 @@ export class Registrar {
     }
   }
 
+  /** where the registry calls go now */
+  private where(): string {
+    return this.o.registry.address ?? this.o.coordinator;
+  }
+
   private problem(kind: string, fields: Record<string, unknown>, msg: string): void {
     if (this.lastProblem === kind) return;
     this.lastProblem = kind;
@@ -298,7 +320,7 @@ export class Registrar {
         const refusal = this.o.membership?.refusal(res.gridId, res.epoch);
         if (refusal) {
           // never fatal: the clusters stay, keep running and are reported to whoever asks
-          this.problem('grid', { coordinator: this.o.coordinator, grid: res.gridId, epoch: res.epoch }, `refusing the coordinator at ${this.o.coordinator}: ${refusal}; keeping every cluster, retrying`);
+          this.problem('grid', { coordinator: this.where(), grid: res.gridId, epoch: res.epoch }, `refusing the coordinator at ${this.where()}: ${refusal}; keeping every cluster, retrying`);
           await this.sleep(maxMs);
           continue;
         }
@@ -308,7 +330,7 @@ export class Registrar {
         this.heartbeatMs = Math.max(100, res.heartbeatIntervalMs || this.o.defaultHeartbeatMs || 2_000);
         this.lastProblem = null;
         this.log.info(
-          { coordinator: this.o.coordinator, heartbeatMs: this.heartbeatMs, clusters: clusters.length, instance: this.o.instance },
+          { coordinator: this.where(), heartbeatMs: this.heartbeatMs, clusters: clusters.length, instance: this.o.instance },
           'registered with the coordinator',
         );
         for (const w of this.registeredWaiters) w();
@@ -318,23 +340,23 @@ export class Registrar {
         const code = grpcCode(err);
         if (code === grpc.status.ALREADY_EXISTS) {
           // Another live agent holds this site name (the coordinator's message says which).
-          this.fatal(`the coordinator at ${this.o.coordinator} refused site "${this.o.describe.site}": ${errText(err)}`, 1);
+          this.fatal(`the coordinator at ${this.where()} refused site "${this.o.describe.site}": ${errText(err)}`, 1);
           return false;
         }
         if (code === grpc.status.FAILED_PRECONDITION && fieldOf(err) === 'gridId') {
           // a coordinator of another grid (or an older epoch): not fatal, the clusters stay
-          this.problem('grid', { coordinator: this.o.coordinator, err: errText(err) }, `the coordinator at ${this.o.coordinator} is not this agent's grid: keeping every cluster, retrying`);
+          this.problem('grid', { coordinator: this.where(), err: errText(err) }, `the coordinator at ${this.where()} is not this agent's grid: keeping every cluster, retrying`);
           await this.sleep(maxMs);
           continue;
         }
         if (code === grpc.status.INVALID_ARGUMENT || code === grpc.status.FAILED_PRECONDITION) {
-          this.fatal(`the coordinator at ${this.o.coordinator} refused site "${this.o.describe.site}": ${errText(err)}`, 2);
+          this.fatal(`the coordinator at ${this.where()} refused site "${this.o.describe.site}": ${errText(err)}`, 2);
           return false;
         }
         this.problem(
           `register:${code}`,
-          { coordinator: this.o.coordinator, err: errText(err) },
-          `cannot register with the coordinator at ${this.o.coordinator}; retrying until it answers`,
+          { coordinator: this.where(), err: errText(err) },
+          `cannot register with the coordinator at ${this.where()}; retrying until it answers`,
         );
         // Jitter so a coordinator restart is not met by every site's agent at the same instant.
         await this.sleep(delay * (0.75 + Math.random() / 2));
@@ -346,7 +368,7 @@ export class Registrar {
 
   private fatal(message: string, exitCode: number): void {
     this.stopped = true;
-    this.log.error({ coordinator: this.o.coordinator }, message);
+    this.log.error({ coordinator: this.where() }, message);
     this.o.onFatal(message, exitCode);
   }
 
@@ -373,14 +395,14 @@ export class Registrar {
         const res = await this.o.registry.heartbeat({ site: this.o.describe.site, session, clusters, localReclaim });
         const refusal = this.o.membership?.refusal(res.gridId, res.epoch);
         if (refusal) {
-          this.log.error({ coordinator: this.o.coordinator, grid: res.gridId, epoch: res.epoch }, `heartbeat answer refused, nothing fenced: ${refusal}`);
+          this.log.error({ coordinator: this.where(), grid: res.gridId, epoch: res.epoch }, `heartbeat answer refused, nothing fenced: ${refusal}`);
           this.session = null;
           return;
         }
         placedJobs = res.placedJobs;
         unknownJobs = res.unknownJobs;
         await this.acknowledged(localReclaim, res.localReclaimAcked);
-        if (this.lastProblem) this.log.info({ coordinator: this.o.coordinator }, 'heartbeats answered again');
+        if (this.lastProblem) this.log.info({ coordinator: this.where() }, 'heartbeats answered again');
         this.lastProblem = null;
       } catch (err) {
         const code = grpcCode(err);
@@ -391,10 +413,10 @@ export class Registrar {
           return;
         }
         if (code === grpc.status.ALREADY_EXISTS) {
-          this.fatal(`the coordinator at ${this.o.coordinator} gave site "${this.o.describe.site}" to another agent: ${errText(err)}`, 1);
+          this.fatal(`the coordinator at ${this.where()} gave site "${this.o.describe.site}" to another agent: ${errText(err)}`, 1);
           return;
         }
-        this.problem(`heartbeat:${code}`, { coordinator: this.o.coordinator, err: errText(err) }, 'heartbeat failed; retrying');
+        this.problem(`heartbeat:${code}`, { coordinator: this.where(), err: errText(err) }, 'heartbeat failed; retrying');
         continue;
       }
       if (unknownJobs.length > 0 && unknownJobs.join() !== (this.o.membership?.keptJobs ?? []).join()) {

@@ -49,6 +49,27 @@ export class CoordinatorClient {
     this.raw = new JobService(address, credentials, { ...CLIENT_OPTIONS, ...TLS_CLIENT_OPTIONS });
   }
 
+  /**
+   * A client of the first of `addresses` that accepts a connection. An HA grid's standbys do not
+   * listen, so that is its leader; with one address nothing is tried before the first call.
+   */
+  static async firstReachable(addresses: readonly string[], credentials: grpc.ChannelCredentials = cliCredentials(), waitMs = 3_000): Promise<CoordinatorClient> {
+    const [only] = addresses;
+    if (addresses.length === 1 && only !== undefined) return new CoordinatorClient(only, credentials);
+    const clients = addresses.map((a) => new CoordinatorClient(a, credentials));
+    const deadline = Date.now() + waitMs;
+    const ready = (c: CoordinatorClient): Promise<CoordinatorClient> =>
+      new Promise((resolve, reject) => c.raw.waitForReady(deadline, (err) => (err ? reject(err) : resolve(c))));
+    try {
+      const winner = await Promise.any(clients.map(ready));
+      for (const c of clients) if (c !== winner) c.close();
+      return winner;
+    } catch (err) {
+      for (const c of clients) c.close();
+      throw new UnavailableError(`cannot reach any coordinator at ${addresses.join(', ')} within ${Math.round(waitMs / 1000)}s: is the grid's leader up? (an HA grid has no leader for a few seconds after one fails)`, err);
+    }
+  }
+
   async listSites(): Promise<Site[]> {
     const res = await this.unary<ListSitesResponse__Output>('ListSites', READ_TIMEOUT_MS, (md, o, cb) => this.raw.listSites({}, md, o, cb));
     return res.sites;

@@ -58,7 +58,10 @@ export function parsePositiveInt(text: string, flag: string): number {
 const HOST_PORT = /^(?:[^\s:[\]]+|\[[0-9a-fA-F:.]+\]):(\d{1,5})$/;
 
 /** HOST:PORT or [IPv6]:PORT with a port in 1–65535. */
+/** HOST:PORT, or several comma-separated (an HA grid's coordinators). */
 export function checkAddress(value: string, field: string): string {
+  const parts = value.split(',');
+  if (parts.length > 1) return parts.map((p) => checkAddress(p, field)).join(',');
   const m = HOST_PORT.exec(value.trim());
   const port = m ? Number(m[1]) : 0;
   if (!m || port < 1 || port > 65535) {

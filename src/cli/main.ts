@@ -76,7 +76,7 @@ async function run(argv: string[]): Promise<number> {
   const program = new Command('brine')
     .description('Run best-effort virtual clusters on the idle nodes of a grid.')
     .version(packageVersion(root), '-V, --version')
-    .option('--coordinator <host:port>', `coordinator address (env BRINE_COORDINATOR, else config/coordinator.yaml, else ${DEFAULT_ADDRESS})`)
+    .option('--coordinator <host:port>', `coordinator address, or a grid's coordinators comma-separated (env BRINE_COORDINATOR, else config/coordinator.yaml, else ${DEFAULT_ADDRESS})`)
     .option('--json', 'print exactly one JSON document on stdout (watch: one per line)')
     // throw instead of exiting, and print usage errors ourselves (one line, our prefix, exit 2)
     .exitOverride()
@@ -100,7 +100,7 @@ async function run(argv: string[]): Promise<number> {
     client: () =>
       (client ??= (async () => {
         const [where, { CoordinatorClient }] = await Promise.all([ctx.address(), import('./client.js')]);
-        return new CoordinatorClient(where);
+        return CoordinatorClient.firstReachable(where.split(','));
       })()),
   };
 

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, createWriteStream, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { AgentService, CLIENT_OPTIONS, type ClusterStatus } from '../../src/shared/proto.js';
@@ -88,8 +88,44 @@ export class TestGrid {
   readonly sitePorts = new Map<string, number>();
   private readonly logs: WriteStream[] = [];
 
+  /** an HA grid's coordinators (startHaCoordinator): their ports, in order */
+  readonly haPorts: number[] = [];
+
+  /** The coordinator's address; an HA grid's are comma-separated (what the CLI takes). */
   get coordinator(): string {
+    if (this.haPorts.length) return this.haPorts.map((p) => `127.0.0.1:${p}`).join(',');
     return `127.0.0.1:${this.coordinatorPort}`;
+  }
+
+  /**
+   * Coordinator `coordinator-<i>` of an HA grid (`store: etcd` on `etcdEndpoints`), with its own
+   * port and data dir; resolves once it leads or waits as a standby.
+   */
+  async startHaCoordinator(i: number, etcdEndpoints: string[], options: { extra?: string; wait?: boolean } = {}): Promise<ManagedProcess> {
+    while (this.haPorts.length <= i) this.haPorts.push(await freePort());
+    const name = `coordinator-${i}`;
+    const file = join(this.dir, `${name}.yaml`);
+    writeFileSync(
+      file,
+      `listen: 127.0.0.1:${this.haPorts[i]}\ndataDir: ${join(this.dir, name)}\nheartbeatTimeout: 10s\n${tlsYaml(COORDINATOR_FILES)}` +
+        `store: etcd\netcd:\n  endpoints: [${etcdEndpoints.join(', ')}]\n  prefix: ${this.etcdPrefix}\n  leaseTtl: 2s\n${options.extra ?? ''}`,
+    );
+    const proc = this.spawn(name, 'bin/brine-coordinator.js', ['--config', file]);
+    if (options.wait !== false) await waitFor(`${name} to lead or stand by`, () => /coordinator listening|standby: another coordinator leads/.test(proc.log));
+    return proc;
+  }
+
+  /** The etcd key prefix of this grid's HA coordinators. */
+  get etcdPrefix(): string {
+    return `/${basename(this.dir)}/`;
+  }
+
+  /** The HA coordinator that serves now (`coordinator listening` in its log and still alive), if any. */
+  haLeader(): string | undefined {
+    for (const [name, p] of this.procs) {
+      if (name.startsWith('coordinator-') && p.child.exitCode === null && p.child.signalCode === null && p.log.includes('coordinator listening')) return name;
+    }
+    return undefined;
   }
 
   async startCoordinator(options: { heartbeatTimeout?: string; extra?: string } = {}): Promise<void> {
@@ -109,7 +145,7 @@ export class TestGrid {
     ];
     return [
       `site: ${site.name}`,
-      `coordinator: ${this.coordinator}`,
+      `coordinator: [${this.coordinator.split(',').join(', ')}]`,
       `listen: 127.0.0.1:${port}`,
       `advertise: 127.0.0.1:${port}`,
       `dataDir: ${join(this.dir, site.name)}`,

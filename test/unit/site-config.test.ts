@@ -46,6 +46,13 @@ describe('site agent config', () => {
     throw new Error('expected a config error');
   }
 
+  it('takes one coordinator address or the list of an HA grid\'s', () => {
+    expect(load(BASE).coordinator).to.deep.equal(['127.0.0.1:7700']);
+    expect(load(BASE.replace('coordinator: 127.0.0.1:7700', 'coordinator: [127.0.0.1:7700, c2:7700]')).coordinator).to.deep.equal(['127.0.0.1:7700', 'c2:7700']);
+    expect(fails(BASE.replace('coordinator: 127.0.0.1:7700', 'coordinator: []')).message).to.match(/coordinator/);
+    expect(fails(BASE.replace('coordinator: 127.0.0.1:7700', 'coordinator: [127.0.0.1:7700, nowhere]')).message).to.match(/coordinator/);
+  });
+
   it('parses the shipped site configs', () => {
     for (const [file, site, a, b] of [
       ['config/site-a.yaml', 'site-a', 'a1', 'a2'],
