@@ -3,18 +3,27 @@
 //   beside one fsynced write per request (the baseline, same run, same disk);
 // - the cost of one commit with 10k live jobs: bytes written and ms, journal vs the whole-state
 //   rewrite the store did before (baseline, same run);
-// - a compaction of that state: total ms and the longest event-loop stall during it.
+// - a compaction of that state: total ms and the longest event-loop stall during it;
+// - the same durable commits/s with `store: etcd` (a real 3-member etcd cluster on loopback,
+//   scripts/etcd-cluster.sh), this process the elected leader: what HA costs per commit.
 // Prints; asserts nothing.
 import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Store, writeAtomically, type JobRecord } from '../src/coordinator/store.js';
+import { EtcdBackend } from '../src/coordinator/etcd-backend.js';
+import { Leadership } from '../src/coordinator/leadership.js';
+import { silentLogger } from '../src/shared/logger.js';
 
 const COMMITS = Number(process.env.BENCH_STORE_COMMITS ?? 20_000);
 const CONCURRENCY = Number(process.env.BENCH_STORE_CONCURRENCY ?? 64);
 const LIVE = Number(process.env.BENCH_STORE_LIVE ?? 10_000);
+const ETCD_COMMITS = Number(process.env.BENCH_STORE_ETCD_COMMITS ?? 5_000);
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 function job(id: string): JobRecord {
   const at = new Date().toISOString();
@@ -40,22 +49,48 @@ function fsyncRate(dir: string, n = 300): number {
 }
 
 async function commitRate(dir: string): Promise<{ perSec: number; records: number }> {
-  const store = await Store.open(dir);
+  return commitRateOf(await Store.open(dir), COMMITS);
+}
+
+async function commitRateOf(store: Store, commits: number): Promise<{ perSec: number; records: number }> {
   let next = 0;
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
-      while (next < COMMITS) {
+      while (next < commits) {
         const id = `j${next++}`;
         store.data.jobs[id] = job(id);
         await store.commit();
       }
     }),
   );
-  const perSec = COMMITS / ((performance.now() - t0) / 1000);
+  const perSec = commits / ((performance.now() - t0) / 1000);
   const records = store.writes;
   await store.close();
   return { perSec, records };
+}
+
+/** The commit rate on a 3-member etcd cluster, or why it was not measured. */
+async function etcdCommitRate(scratch: string): Promise<{ perSec: number; records: number } | string> {
+  try {
+    execFileSync('etcd', ['--version'], { stdio: 'ignore' });
+  } catch {
+    return 'skipped: etcd is not installed (bash scripts/setup-etcd.sh)';
+  }
+  const dir = join(scratch, 'etcd');
+  const script = join(ROOT, 'scripts/etcd-cluster.sh');
+  const endpoints = execFileSync('bash', [script, 'start', dir, '3'], { encoding: 'utf8' }).trim().split('\n').at(-1)?.split(',') ?? [];
+  try {
+    const lead = await Leadership.acquire({ endpoints, prefix: '/bench/', leaseTtlS: 10 }, 'bench', silentLogger);
+    try {
+      const { backend, loaded } = await EtcdBackend.open(lead.etcd, '/bench/', lead.guard, (err) => lead.lose(err));
+      return await commitRateOf(Store.over(backend, loaded, { compactAfterBytes: Number.MAX_SAFE_INTEGER }), ETCD_COMMITS);
+    } finally {
+      await lead.resign();
+    }
+  } finally {
+    execFileSync('bash', [script, 'stop', dir]);
+  }
 }
 
 async function bigState(dir: string): Promise<{ journalMs: number; journalBytes: number; rewriteMs: number; rewriteBytes: number; compactMs: number; compactBytes: number; stallMs: number; syncMs: number }> {
@@ -114,6 +149,7 @@ async function main(): Promise<void> {
     const fsyncPerSec = fsyncRate(scratch);
     const rate = await commitRate(join(scratch, 'rate'));
     const big = await bigState(join(scratch, 'big'));
+    const etcd = await etcdCommitRate(scratch);
     const f = (n: number, d = 0): string => n.toFixed(d);
     const mb = (n: number): string => `${(n / 1e6).toFixed(1)} MB`;
     console.log(`\nbrine coordinator store benchmark — 2 cores\n`);
@@ -123,6 +159,7 @@ async function main(): Promise<void> {
     console.log(`  journal: ${f(big.journalBytes)} bytes appended, ${f(big.journalMs, 1)} ms to durable (${f(big.syncMs, 2)} ms on the event loop)`);
     console.log(`  baseline, whole-state rewrite (the store before the journal): ${mb(big.rewriteBytes)}, ${f(big.rewriteMs)} ms`);
     console.log(`compaction of that state in the background: ${mb(big.compactBytes)} in ${f(big.compactMs)} ms, longest event-loop stall ${f(big.stallMs, 1)} ms`);
+    console.log(`durable commits/s on etcd (store: etcd; 3 members on loopback, same disk; ${ETCD_COMMITS} jobs, ${CONCURRENCY} in flight): ${typeof etcd === 'string' ? etcd : `${f(etcd.perSec)}/s in ${etcd.records} transactions`}`);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -169,7 +169,7 @@ describe('config/qemu: the two-site demo grid on real QEMU', () => {
     const sites = ['site-a', 'site-b'].map((s) => loadSiteConfig(join(REPO_ROOT, 'config/qemu', `${s}.yaml`)));
     sites.forEach((site, i) => {
       expect(site.site).to.equal(['site-a', 'site-b'][i]);
-      expect(site.coordinator).to.equal(coordinator.listen);
+      expect(site.coordinator).to.deep.equal([coordinator.listen]);
       expect(site.nodes.every((n) => n.uri === URI)).to.equal(true);
       expect(site.dataDir).to.equal(resolve(`.brine/qemu/${site.site}`));
       const tiny = site.images.tiny;
