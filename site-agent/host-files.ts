@@ -1,8 +1,9 @@
 // Side effects other than libvirt: files on the node hosts (consoles, overlays, QEMU's own logs).
 import { execFile } from 'node:child_process';
-import { access, mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pathExists } from '../src/shared/files.js';
 import { promisify } from 'node:util';
 
 // Side effects other than libvirt: files on the node hosts.
@@ -30,15 +31,7 @@ export const localFiles: HostFiles = {
   async remove(file) {
     await rm(file, { force: true });
   },
-  async exists(file) {
-    try {
-      await access(file);
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw err;
-    }
-  },
+  exists: pathExists,
   async createOverlay(base, overlay) {
     await mkdir(dirname(overlay), { recursive: true });
     const { stdout } = await run('qemu-img', ['info', '--output=json', base]);

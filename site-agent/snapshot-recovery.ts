@@ -1,21 +1,12 @@
 // Start-up recovery of captures an earlier agent left unfinished (`<dataDir>/work/<id>/intent.json`).
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { pathExists } from '../src/shared/files.js';
 import { join } from 'node:path';
 import { errorMessage, NotAllowedError } from '../src/shared/errors.js';
 import { isNoDomain } from './libvirt/errors.js';
 import type { LibvirtConnection } from './libvirt/types.js';
 import { errno, intentSchema, isTestUri, type Intent, type RecoveryReport } from './snapshot-format.js';
 import { SnapshotPart } from './snapshot-part.js';
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
-}
 
 export class SnapshotRecovery extends SnapshotPart {
   /**
@@ -118,13 +109,13 @@ export async function makeRunning(conn: LibvirtConnection, domain: string, memFi
         return 'resumed';
       }
       // Saved (stopped, or gone if it was transient): its save image brings it back.
-      if (await exists(memFile)) {
+      if (await pathExists(memFile)) {
         await conn.restoreDomain(memFile, isTestUri(uri) ? {} : { paused: false });
         return 'restored';
       }
       throw new NotAllowedError(`domain ${domain} is ${info?.state ?? 'gone'} and no save image is left`);
     } catch (err) {
-      if (isNoDomain(err) && !(await exists(memFile))) throw err;
+      if (isNoDomain(err) && !(await pathExists(memFile))) throw err;
       last = err;
     }
   }

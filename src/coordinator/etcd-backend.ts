@@ -7,7 +7,7 @@
 // a coordinator that lost its leadership cannot write a byte, and its commit fails. Compaction
 // writes the parts, then one transaction moves `head` and deletes the records and older parts.
 import { z } from 'zod';
-import type { Etcd3, IKeyValue } from 'etcd3';
+import type { Etcd3, IKeyValue, IOperation } from 'etcd3';
 import { BrineError, errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { parseJsonAs } from '../shared/json.js';
@@ -114,7 +114,7 @@ export class EtcdBackend implements StateBackend {
   }
 
   /** One guarded transaction; a failed guard is a lost leadership (reported, then thrown). */
-  private async guarded(what: string, ops: Array<Parameters<ReturnType<Etcd3['if']>['then']>[number]>): Promise<void> {
+  private async guarded(what: string, ops: IOperation[]): Promise<void> {
     let res;
     try {
       res = await this.etcd.if(this.guard.key, 'Create', '==', this.guard.createRevision).then(...ops).commit();
@@ -128,11 +128,13 @@ export class EtcdBackend implements StateBackend {
     }
   }
 
-  async append(record: JournalRecord): Promise<void> {
+  async append(record: JournalRecord): Promise<number> {
     const text = JSON.stringify(record);
     await this.guarded('journal record', [this.etcd.put(this.key('journal', pad(record.seq))).value(text)]);
-    this.appended += Buffer.byteLength(text);
+    const bytes = Buffer.byteLength(text);
+    this.appended += bytes;
     this.lastSeq = record.seq;
+    return bytes;
   }
 
   async cut(): Promise<number> {

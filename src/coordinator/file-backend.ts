@@ -5,13 +5,14 @@
 // A cut opens a new generation; the snapshots are then rewritten atomically (temp file, fsync,
 // rename, fsync the directory) naming it, and the older generations are deleted. A crash at any
 // point leaves snapshots plus every generation they name.
-import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import type { z } from 'zod';
 import type { Logger } from '../shared/logger.js';
 import { parseJsonAs } from '../shared/json.js';
-import { journalGenerations, JournalWriter, readJournal, removeJournal, StateFileError, journalFile } from './journal.js';
+import { fileSize, pathExists } from '../shared/files.js';
+import { encodeRecord, journalGenerations, JournalWriter, readJournal, removeJournal, StateFileError, journalFile } from './journal.js';
 import { archiveDataSchema, hotDataSchema, type JournalRecord } from './state-schema.js';
 import type { ArchiveData, HotData } from './state-types.js';
 import { emptyHot, type LoadedState, type Serializer, type StateBackend } from './state-backend.js';
@@ -99,7 +100,7 @@ export class FileBackend implements StateBackend {
     const hot = hotDb.data;
     const archive = archiveDb.data;
     const gens = await journalGenerations(dataDir);
-    const hotExists = hot.journal !== undefined || (await exists(hotFile));
+    const hotExists = hot.journal !== undefined || (await pathExists(hotFile));
     // the generation both snapshots are complete up to (archive.json is written first)
     const start = Math.min(hot.journal ?? 0, archive.journal ?? 0);
     if (!hotExists && (gens[0] ?? 0) > 0) {
@@ -124,8 +125,8 @@ export class FileBackend implements StateBackend {
     // generations older than both snapshots: a compaction stopped before deleting them
     for (const g of gens.filter((x) => x < start)) await removeJournal(dataDir, g);
     if (records.length) log?.info({ records: records.length, generations: replay.length }, 'journal replayed');
-    const hadState = hotExists || (await exists(archiveFile)) || records.length > 0;
-    const snapshotBytes = (await sizeOf(hotFile)) + (await sizeOf(archiveFile));
+    const hadState = hotExists || (await pathExists(archiveFile)) || records.length > 0;
+    const snapshotBytes = (await fileSize(hotFile)) + (await fileSize(archiveFile));
     return { backend: new FileBackend(dataDir, writer), loaded: { hot, archive, records, hadState, snapshotBytes } };
   }
 
@@ -137,8 +138,10 @@ export class FileBackend implements StateBackend {
     return this.writer.gen;
   }
 
-  async append(_record: JournalRecord, encoded: Buffer): Promise<void> {
-    await this.writer.append(encoded);
+  async append(record: JournalRecord): Promise<number> {
+    const buf = encodeRecord(record);
+    await this.writer.append(buf);
+    return buf.length;
   }
 
   async cut(): Promise<number> {
@@ -160,24 +163,5 @@ export class FileBackend implements StateBackend {
 
   async close(): Promise<void> {
     await this.writer.close();
-  }
-}
-
-async function sizeOf(file: string): Promise<number> {
-  try {
-    return (await stat(file)).size;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw err;
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
   }
 }

@@ -4,10 +4,11 @@
 // refused unless `--init` says to begin a new grid). The epoch is incremented at every start and
 // committed before the coordinator serves; agents refuse calls from another grid or an older epoch.
 import { randomUUID } from 'node:crypto';
-import { open, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../shared/logger.js';
 import { StateFileError } from './journal.js';
+import { writeAtomically } from './file-backend.js';
 import type { StateMeta } from './state-types.js';
 
 export interface GridIdentity {
@@ -36,21 +37,7 @@ async function readMarker(dataDir: string): Promise<string | undefined> {
 }
 
 async function writeMarker(dataDir: string, gridId: string): Promise<void> {
-  const file = join(dataDir, MARKER);
-  const fh = await open(`${file}.tmp`, 'w');
-  try {
-    await fh.writeFile(`${gridId}\n`);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(`${file}.tmp`, file);
-  const dir = await open(dataDir, 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
+  await writeAtomically(join(dataDir, MARKER), [`${gridId}\n`]);
 }
 
 /** The pure decision: which grid this start serves, or why it must not start. */

@@ -55,10 +55,6 @@ export class Leadership {
     return leadership;
   }
 
-  get lost(): boolean {
-    return this.lostWith !== undefined;
-  }
-
   /** `fn` runs once, when the leadership is lost (a lapsed lease, a refused write). */
   onLost(fn: (err: LeadershipLostError) => void): void {
     if (this.lostWith) fn(this.lostWith);

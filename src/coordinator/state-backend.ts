@@ -27,8 +27,8 @@ export interface StateBackend {
   readonly size: number;
   /** the current cut (file backend: the journal generation; etcd: the last record compacted) */
   readonly generation: number;
-  /** Appends one record durably; rejects when it is not (nothing acknowledged then). */
-  append(record: JournalRecord, encoded: Buffer): Promise<void>;
+  /** Appends one record durably and returns the bytes it took; rejects when it is not (nothing acknowledged then). */
+  append(record: JournalRecord): Promise<number>;
   /** Called under the store's write lock: records appended from now on come after the cut. */
   cut(): Promise<number>;
   /** Writes snapshots that include everything up to `cut`, then drops the records they hold; returns the bytes written. */

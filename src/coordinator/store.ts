@@ -10,7 +10,7 @@
 // snapshot serialised while later records are appended is sound.
 import type { Logger } from '../shared/logger.js';
 import type { ClusterLease } from './address-allocator.js';
-import { encodeRecord, StateFileError } from './journal.js';
+import { StateFileError } from './journal.js';
 import type { JournalRecord } from './state-schema.js';
 import type { ArchiveData, HotData, JobRecord, StateMeta } from './state-types.js';
 import { errorMessage } from '../shared/errors.js';
@@ -20,7 +20,6 @@ import { FileBackend } from './file-backend.js';
 
 export type { ArchiveData, HotData, JobRecord, MoveState, PendingOp, Placement, SiteRecord, StateMeta } from './state-types.js';
 export { StateFileError } from './journal.js';
-export { writeAtomically, ValidatedJsonFile } from './file-backend.js';
 
 interface Deferred {
   promise: Promise<void>;
@@ -288,9 +287,7 @@ export class Store implements ChangeSink {
     if (metaTaken && this.hot.meta) record.meta = this.hot.meta;
     if (Object.keys(record).length === 1) return; // nothing changed: earlier records hold it all
     try {
-      const buf = encodeRecord(record);
-      await this.backend.append(record, buf);
-      this.journalBytes += buf.length;
+      this.journalBytes += await this.backend.append(record);
     } catch (err) {
       // not durable: these changes go into the next record
       for (const kind of Object.keys(taken) as RootKind[]) for (const k of taken[kind]) this.dirty[kind].add(k);
